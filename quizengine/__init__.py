@@ -1,0 +1,39 @@
+"""quizengine: knowledge-competition and assessment engine for Party branches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, load_config
+from .extensions import csrf, db, login_manager, socketio
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, socket handlers and CLI. Wiring only, no DB writes."""
+    settings = load_config(config)
+    app = Flask(
+        __name__,
+        instance_path=str(settings["INSTANCE_PATH"]),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=[],  # same origin only
+    )
+
+    from . import web
+    from .cli import register_commands
+
+    web.init_app(app)
+    register_commands(app)
+    return app

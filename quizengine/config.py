@@ -1,0 +1,59 @@
+"""Configuration: every environment variable the app reads is read here, and only here."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, generating it once (never a fixed default)."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Build the app configuration from defaults, the environment and explicit overrides (tests).
+
+    Overrides win over the environment, which wins over defaults. The instance folder is created here
+    because the SQLite file and the secret key live in it.
+    """
+    overrides = dict(overrides or {})
+    instance_path = Path(
+        overrides.get("INSTANCE_PATH") or environ.get("QUIZENGINE_INSTANCE") or PROJECT_ROOT / "instance"
+    )
+    instance_path.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {
+        "INSTANCE_PATH": instance_path,
+        "DATABASE_URL": environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'quizengine.sqlite3'}",
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        "BANKS_PATH": Path(environ.get("QUIZENGINE_BANKS") or PROJECT_ROOT / "question_banks"),
+        "DISPLAY_TIMEZONE": "Asia/Shanghai",
+        "SOCKETIO_ASYNC_MODE": environ.get("QUIZENGINE_ASYNC_MODE", "threading"),
+        "SOCKETIO_MESSAGE_QUEUE": environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": environ.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
+        "SESSION_COOKIE_NAME": "quizengine_session",
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: an exam page may stay open for hours
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_IP": 30,
+        "LOGIN_LOCK_MINUTES": 15,
+        "PASSWORD_MIN_LENGTH": 8,
+    }
+    config.update(overrides)
+    config["INSTANCE_PATH"] = instance_path
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = environ.get("SECRET_KEY") or _secret_key(instance_path)
+    return config

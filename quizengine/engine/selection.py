@@ -1,0 +1,191 @@
+"""Papers from blueprints, with an injected `random.Random`.
+
+The same pool, blueprint and seed always give the same paper, so an attempt can be rebuilt and a
+test can assert exact shuffles. A paper stores, per question, the order in which the member sees the
+options (`option_order`), so a displayed key never reveals the authoring order.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InsufficientQuestions, InvalidResponse
+from .questions import OPTION_KEYS, Question, get_type
+
+
+@dataclass(frozen=True)
+class PoolEntry:
+    """A question available for selection, with the bank it lives in and how often it was used."""
+
+    question: Question
+    bank: str
+    usage: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    """One rule of a blueprint: `count` questions matching every given filter, worth `points` each.
+
+    An empty filter matches everything; `tags` matches a question carrying any of the tags.
+    """
+
+    count: int
+    points: float = 1.0
+    banks: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    difficulties: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+    title: str = ""
+
+    def matches(self, entry: PoolEntry) -> bool:
+        """True when the question passes every non-empty filter."""
+        question = entry.question
+        return (
+            (not self.banks or entry.bank in self.banks)
+            and (not self.categories or question.category in self.categories)
+            and (not self.types or question.type in self.types)
+            and (not self.difficulties or question.difficulty in self.difficulties)
+            and (not self.tags or bool(set(self.tags) & set(question.tags)))
+        )
+
+    def describe(self) -> str:
+        """A short Chinese description for error messages."""
+        parts = [self.title] if self.title else []
+        if self.banks:
+            parts.append("题库" + "、".join(self.banks))
+        if self.categories:
+            parts.append("章节" + "、".join(self.categories))
+        if self.types:
+            parts.append("题型" + "、".join(get_type(name).label for name in self.types))
+        if self.difficulties:
+            parts.append("难度" + "、".join(str(level) for level in self.difficulties))
+        if self.tags:
+            parts.append("标签" + "、".join(self.tags))
+        return "，".join(parts) or "全部题目"
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """Ordered sections plus shuffling choices; or a fixed list of question ids (`fixed_ids`)."""
+
+    sections: tuple[Section, ...] = ()
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    fixed_ids: tuple[str, ...] = ()
+    fixed_points: float = 1.0
+
+
+@dataclass(frozen=True)
+class PaperItem:
+    """One question on a member's paper.
+
+    `option_order` lists the authoring keys in the order shown: the option shown as "A" is
+    `option_order[0]`, and so on. It is empty for types without options.
+    """
+
+    question_id: str
+    points: float
+    section: int = 0
+    option_order: tuple[str, ...] = ()
+
+    def original_key(self, shown_key: str) -> str:
+        """Map a key as the member saw it to the authoring key."""
+        index = OPTION_KEYS.find(shown_key.strip().upper()) if isinstance(shown_key, str) else -1
+        if index < 0 or index >= len(self.option_order):
+            raise InvalidResponse(f"选项“{shown_key}”不存在")
+        return self.option_order[index]
+
+    def shown_key(self, original_key: str) -> str:
+        """Map an authoring key to the key the member sees."""
+        return OPTION_KEYS[self.option_order.index(original_key)]
+
+    def to_original(self, response: Any) -> Any:
+        """Translate a response in shown keys into authoring keys (other types pass through)."""
+        if not self.option_order or response is None:
+            return response
+        if isinstance(response, str):
+            if len(response.strip()) > 1:  # "ABD" style for multiple choice
+                return [self.original_key(key) for key in response.strip()]
+            return self.original_key(response)
+        if isinstance(response, list | tuple):
+            return [self.original_key(key) for key in response]
+        raise InvalidResponse("请选择选项")
+
+
+@dataclass(frozen=True)
+class Paper:
+    """The fixed list of questions one member answers."""
+
+    items: tuple[PaperItem, ...]
+
+    @property
+    def total_points(self) -> float:
+        """The paper's maximum score."""
+        return sum(item.points for item in self.items)
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        """The question ids in paper order."""
+        return tuple(item.question_id for item in self.items)
+
+
+def shuffle_options(keys: Sequence[str], fixed: Iterable[str], rng: random.Random) -> tuple[str, ...]:
+    """Shuffle option keys, keeping every key in `fixed` at its authoring position."""
+    fixed_set = set(fixed)
+    movable = [key for key in keys if key not in fixed_set]
+    rng.shuffle(movable)
+    moved = iter(movable)
+    return tuple(key if key in fixed_set else next(moved) for key in keys)
+
+
+def _item(question: Question, points: float, section: int, blueprint: Blueprint, rng: random.Random) -> PaperItem:
+    order: tuple[str, ...] = ()
+    if get_type(question.type).has_options:
+        keys = question.option_keys
+        order = shuffle_options(keys, question.fixed, rng) if blueprint.shuffle_options else keys
+    return PaperItem(question.id, points, section, order)
+
+
+def select_paper(pool: Sequence[PoolEntry], blueprint: Blueprint, rng: random.Random) -> Paper:
+    """Build a paper: least-used questions first (ties broken by `rng`), never the same question twice.
+
+    A question's own `points` overrides the section's points. Raises InsufficientQuestions when a
+    section cannot be filled from what earlier sections left.
+    """
+    by_id = {entry.question.id: entry for entry in pool}
+    if blueprint.fixed_ids:
+        missing = [qid for qid in blueprint.fixed_ids if qid not in by_id]
+        if missing:
+            raise InsufficientQuestions("以下题目不存在或已停用：" + "、".join(missing))
+        ids = list(dict.fromkeys(blueprint.fixed_ids))
+        if blueprint.shuffle_questions:
+            rng.shuffle(ids)
+        return Paper(
+            tuple(
+                _item(by_id[qid].question, by_id[qid].question.points or blueprint.fixed_points, 0, blueprint, rng)
+                for qid in ids
+            )
+        )
+    taken: set[str] = set()
+    items: list[PaperItem] = []
+    for number, section in enumerate(blueprint.sections):
+        candidates = [entry for entry in pool if entry.question.id not in taken and section.matches(entry)]
+        if len(candidates) < section.count:
+            raise InsufficientQuestions(
+                f"第{number + 1}部分（{section.describe()}）需要{section.count}题，题库中只有{len(candidates)}题"
+            )
+        rng.shuffle(candidates)
+        candidates.sort(key=lambda entry: entry.usage)  # stable: random order within equal usage
+        chosen = candidates[: section.count]
+        if blueprint.shuffle_questions:
+            rng.shuffle(chosen)
+        else:
+            chosen.sort(key=lambda entry: entry.question.id)
+        for entry in chosen:
+            taken.add(entry.question.id)
+            items.append(_item(entry.question, entry.question.points or section.points, number, blueprint, rng))
+    return Paper(tuple(items))

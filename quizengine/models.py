@@ -1,0 +1,240 @@
+"""SQLAlchemy 2.x typed models.
+
+Times are stored as UTC (naive in the column, aware in Python, see `UTCDateTime`). Organization is
+committee -> branch -> party group -> member; every account is a `User` with a role. A question's
+identity (`Question`, keyed by the YAML id) is separate from its content (`QuestionRevision`), so
+attempts can pin the revision they were asked and an edited bank never rewrites history.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as naive UTC; return them aware, on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def utcnow() -> datetime:
+    """The current aware UTC time (column default)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Role(StrEnum):
+    """What an account may do."""
+
+    ADMIN = "admin"  # 党委管理员: everything
+    ORGANIZER = "organizer"  # 支部书记/组织委员: one branch
+    MEMBER = "member"  # 党员
+
+
+ROLE_LABELS = {Role.ADMIN: "党委管理员", Role.ORGANIZER: "支部组织员", Role.MEMBER: "党员"}
+
+
+class MemberStatus(StrEnum):
+    """正式党员 or 预备党员."""
+
+    FULL = "full"
+    PROBATIONARY = "probationary"
+
+
+class Committee(Base):
+    """党委: the top of the organization."""
+
+    __tablename__ = "committees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    branches: Mapped[list[Branch]] = relationship(back_populates="committee", order_by="Branch.name")
+
+
+class Branch(Base):
+    """党支部."""
+
+    __tablename__ = "branches"
+    __table_args__ = (UniqueConstraint("committee_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    committee: Mapped[Committee] = relationship(back_populates="branches")
+    groups: Mapped[list[PartyGroup]] = relationship(back_populates="branch", order_by="PartyGroup.name")
+
+
+class PartyGroup(Base):
+    """党小组 within a branch."""
+
+    __tablename__ = "party_groups"
+    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    branch: Mapped[Branch] = relationship(back_populates="groups")
+
+
+class User(Base):
+    """An account: admin, organizer (scoped to a branch) or member."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    party_group_id: Mapped[int | None] = mapped_column(ForeignKey("party_groups.id"))
+    member_status: Mapped[str] = mapped_column(String(16), default=MemberStatus.FULL)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    branch: Mapped[Branch | None] = relationship()
+    party_group: Mapped[PartyGroup | None] = relationship()
+
+    # Flask-Login protocol, kept here so the web layer needs no wrapper class.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class LoginAttempt(Base):
+    """One login try, kept for rate limiting (by username and by address)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class Bank(Base):
+    """A question bank, keyed by its YAML slug."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    categories: Mapped[list[BankCategory]] = relationship(
+        back_populates="bank", order_by="BankCategory.position", cascade="all, delete-orphan"
+    )
+
+
+class BankCategory(Base):
+    """A chapter of a bank, in the document's order."""
+
+    __tablename__ = "bank_categories"
+    __table_args__ = (UniqueConstraint("bank_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    bank: Mapped[Bank] = relationship(back_populates="categories")
+
+
+class Question(Base):
+    """A question's identity; its content lives in revisions.
+
+    `type`, `category` and `difficulty` repeat the current revision's values so selection can filter
+    in SQL. A question removed from its YAML file is `retired`, never deleted.
+    """
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"), index=True)
+    current_revision: Mapped[int] = mapped_column(Integer, default=1)
+    type: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(100))
+    difficulty: Mapped[int] = mapped_column(Integer, default=3)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+    bank: Mapped[Bank] = relationship()
+    revisions: Mapped[list[QuestionRevision]] = relationship(
+        back_populates="question", order_by="QuestionRevision.number"
+    )
+    revision: Mapped[QuestionRevision] = relationship(
+        primaryjoin=lambda: and_(
+            Question.id == foreign(QuestionRevision.question_id),
+            Question.current_revision == foreign(QuestionRevision.number),
+        ),
+        viewonly=True,
+        uselist=False,
+    )
+
+
+class QuestionRevision(Base):
+    """One version of a question's content, with the hash that detects changes."""
+
+    __tablename__ = "question_revisions"
+    __table_args__ = (UniqueConstraint("question_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    question: Mapped[Question] = relationship(back_populates="revisions")
+
+
+class AuditEntry(Base):
+    """Who changed what, for oversight: accounts, banks, and (later) scores and records."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

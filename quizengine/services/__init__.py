@@ -1,0 +1,1 @@
+"""Use-cases: load rows, call the engine and the mode policies, save, commit, then publish."""

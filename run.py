@@ -1,0 +1,37 @@
+"""Start quizengine: first-run setup, then HTTP and Socket.IO from one process (gevent).
+
+    python run.py [--host 127.0.0.1] [--port 5000] [--no-setup]
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()  # before anything imports socket/threading: sqlite3 and psycopg then cooperate
+
+import argparse  # noqa: E402
+
+
+def main() -> None:
+    """Parse flags, run first-run setup, serve."""
+    parser = argparse.ArgumentParser(description="quizengine 服务")
+    parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    parser.add_argument("--port", type=int, default=5000, help="端口（默认 5000）")
+    parser.add_argument("--no-setup", action="store_true", help="跳过迁移、题库导入和管理员创建")
+    args = parser.parse_args()
+
+    from quizengine import create_app
+    from quizengine.cli import print_first_run
+    from quizengine.extensions import socketio
+    from quizengine.services.setup import first_run
+
+    app = create_app({"SOCKETIO_ASYNC_MODE": "gevent"})
+    if not args.no_setup:
+        with app.app_context():
+            print_first_run(first_run(app.config))
+    print(f"quizengine 已启动：http://{args.host}:{args.port}/", flush=True)
+    socketio.run(app, host=args.host, port=args.port, log_output=False)
+
+
+if __name__ == "__main__":
+    main()
