@@ -1,6 +1,6 @@
 """Start quizengine: first-run setup, then HTTP and Socket.IO from one process (gevent).
 
-    python run.py [--host 127.0.0.1] [--port 5000] [--no-setup]
+python run.py [--host 127.0.0.1] [--port 5000] [--no-setup]
 """
 
 from __future__ import annotations
