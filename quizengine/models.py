@@ -195,6 +195,8 @@ class Question(Base):
     type: Mapped[str] = mapped_column(String(16))
     category: Mapped[str | None] = mapped_column(String(100))
     difficulty: Mapped[int] = mapped_column(Integer, default=3)
+    #: Order of the question in its bank file (顺序练习 follows it).
+    position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
@@ -238,3 +240,90 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AttemptStatus(StrEnum):
+    """An attempt is open until finished (by the member, by completion, or at its deadline)."""
+
+    OPEN = "open"
+    FINISHED = "finished"
+
+
+class Attempt(Base):
+    """One member's paper in self-test (and, later, in an exam): fixed questions, revisions and option order."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(16), default="self_test")
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.OPEN)
+    started_at: Mapped[datetime]
+    deadline_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    question_count: Mapped[int] = mapped_column(Integer, default=0)
+    answered_count: Mapped[int] = mapped_column(Integer, default=0)
+    correct_count: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[float] = mapped_column(default=0.0)
+    max_score: Mapped[float] = mapped_column(default=0.0)
+    user: Mapped[User] = relationship()
+    items: Mapped[list[AttemptItem]] = relationship(
+        back_populates="attempt", order_by="AttemptItem.position", cascade="all, delete-orphan"
+    )
+
+
+class AttemptItem(Base):
+    """One question of an attempt: the revision asked, the option order shown, and the member's answer."""
+
+    __tablename__ = "attempt_items"
+    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("question_revisions.id"))
+    option_order: Mapped[list[str]] = mapped_column(JSON, default=list)
+    points: Mapped[float] = mapped_column(default=1.0)
+    response: Mapped[Any | None] = mapped_column(JSON)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    credit: Mapped[float] = mapped_column(default=0.0)
+    score: Mapped[float] = mapped_column(default=0.0)
+    answered_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempt: Mapped[Attempt] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()
+    revision: Mapped[QuestionRevision] = relationship()
+
+
+class QuestionProgress(Base):
+    """A member's history with one question: spacing box and due date, counts, wrong-answer book state."""
+
+    __tablename__ = "question_progress"
+    __table_args__ = (UniqueConstraint("user_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    box: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None]
+    last_answered_at: Mapped[datetime | None]
+    times_answered: Mapped[int] = mapped_column(Integer, default=0)
+    times_correct: Mapped[int] = mapped_column(Integer, default=0)
+    in_wrong_book: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    wrong_streak: Mapped[int] = mapped_column(Integer, default=0)
+    question: Mapped[Question] = relationship()
+
+
+class PracticeCursor(Base):
+    """Where a member stopped in 顺序练习 of one bank (how many questions, in bank order, are behind)."""
+
+    __tablename__ = "practice_cursors"
+    __table_args__ = (UniqueConstraint("user_id", "bank_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -99,7 +99,7 @@ def sync_banks(
     for loaded in banks:
         bank = _sync_bank_row(session, loaded, bank_rows.get(loaded.slug), clock)
         session.flush()
-        for question in loaded.questions:
+        for position, question in enumerate(loaded.questions):
             row = existing.get(question.id)
             content_hash = question.content_hash
             if row is None:
@@ -118,6 +118,7 @@ def sync_banks(
                 counts["unchanged"] += 1
             row.bank_id, row.retired, row.retired_at = bank.id, False, None
             row.type, row.category, row.difficulty = question.type, question.category, question.difficulty
+            row.position = position
             session.add(row)
             if progress:
                 progress(1)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
 
-from . import auth, main
+from . import auth, main, org
 
 #: Only the app's own assets (Party intranets are often offline; nothing comes from a CDN).
 CONTENT_SECURITY_POLICY = (
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     """Register blueprints, the login loader, security headers and template helpers."""
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(org.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.user_loader(_load_user)
