@@ -51,6 +51,9 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "LOGIN_MAX_FAILURES_PER_IP": 30,
         "LOGIN_LOCK_MINUTES": 15,
         "PASSWORD_MIN_LENGTH": 8,
+        "POINTS_PER_CORRECT": int(environ.get("QUIZENGINE_POINTS_PER_CORRECT", "1")),
+        "POINTS_PER_SESSION": int(environ.get("QUIZENGINE_POINTS_PER_SESSION", "5")),
+        "POINTS_DAILY_CAP": int(environ.get("QUIZENGINE_POINTS_DAILY_CAP", "50")),
     }
     config.update(overrides)
     config["INSTANCE_PATH"] = instance_path

@@ -152,3 +152,42 @@ def list_banks_with_counts(session: Session) -> list[tuple[Bank, int]]:
         select(Bank, live).outerjoin(Question, Question.bank_id == Bank.id).group_by(Bank.id).order_by(Bank.title)
     )
     return [(bank, count) for bank, count in rows]
+
+
+@dataclass(frozen=True)
+class PracticeBank:
+    """A bank as the practice menu shows it: live question count and chapters with their counts."""
+
+    id: int
+    title: str
+    count: int
+    chapters: list[tuple[str, str, int]]
+
+
+def list_banks_for_practice(session: Session) -> list[PracticeBank]:
+    """Banks with live questions, each with its chapters (key, title, live count) in document order."""
+    counts = dict(
+        session.execute(
+            select(Question.bank_id, func.count(Question.id))
+            .where(Question.retired.is_(False))
+            .group_by(Question.bank_id)
+        ).all()
+    )
+    per_chapter = {
+        (bank_id, key): count
+        for bank_id, key, count in session.execute(
+            select(Question.bank_id, Question.category, func.count(Question.id))
+            .where(Question.retired.is_(False))
+            .group_by(Question.bank_id, Question.category)
+        )
+    }
+    result = []
+    for bank in session.scalars(select(Bank).order_by(Bank.title)):
+        if counts.get(bank.id):
+            chapters = [
+                (category.key, category.title, per_chapter.get((bank.id, category.key), 0))
+                for category in bank.categories
+                if per_chapter.get((bank.id, category.key))
+            ]
+            result.append(PracticeBank(bank.id, bank.title, counts[bank.id], chapters))
+    return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, redirect, request, url_for
@@ -11,7 +11,7 @@ from flask_login import current_user
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
 
-from . import auth, main, org
+from . import auth, main, org, practice, records
 
 #: Only the app's own assets (Party intranets are often offline; nothing comes from a CDN).
 CONTENT_SECURITY_POLICY = (
@@ -28,6 +28,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(org.bp)
+    app.register_blueprint(practice.bp)
+    app.register_blueprint(records.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.user_loader(_load_user)
@@ -39,6 +41,11 @@ def init_app(app: Flask) -> None:
     def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """Show a UTC datetime in the display time zone (Asia/Shanghai)."""
         return value.astimezone(zone).strftime(fmt) if value else ""
+
+    @app.context_processor
+    def server_time() -> dict[str, str]:
+        """The server's clock, so countdowns can correct for the device's clock offset."""
+        return {"server_now": datetime.now(UTC).isoformat()}
 
     app.jinja_env.globals["role_labels"] = {Role(key): label for key, label in ROLE_LABELS.items()}
 

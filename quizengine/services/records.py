@@ -1,0 +1,183 @@
+"""The member's learning record (我的学习档案): totals, mastery by bank and chapter, activity over time.
+
+Points and streak are recomputed from stored answers every time (engine.learning), never stored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from quizengine.engine.learning import PointsPolicy, current_streak, day_points, merge_days, total_points
+from quizengine.engine.questions import Verdict
+from quizengine.engine.timing import Clock, SystemClock
+from quizengine.models import Attempt, AttemptItem, AttemptStatus, Bank, BankCategory, Question, QuestionProgress, User
+
+from .access import can_view_member, require
+
+
+@dataclass(frozen=True)
+class Mastery:
+    """Accuracy over the answers given in one bank or chapter."""
+
+    key: str
+    title: str
+    answered: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float:
+        """Share of correct answers (0 when nothing was answered)."""
+        return self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    """One local day: answers given, correct answers, points earned."""
+
+    day: date
+    answered: int
+    correct: int
+    points: int
+
+    @property
+    def accuracy(self) -> float:
+        """Share of correct answers that day."""
+        return self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class LearningRecord:
+    """Everything the record page shows for one member."""
+
+    member: User
+    answered: int
+    correct: int
+    points: int
+    streak: int
+    wrong_book: int
+    banks: list[Mastery]
+    chapters: list[Mastery]
+    recent: list[Attempt]
+    days: list[DayPoint]
+
+    @property
+    def accuracy(self) -> float:
+        """Share of correct answers over all graded answers."""
+        return self.correct / self.answered if self.answered else 0.0
+
+
+def get_learning_record(
+    session: Session,
+    viewer: User,
+    member: User,
+    *,
+    policy: PointsPolicy | None = None,
+    zone: ZoneInfo | None = None,
+    clock: Clock | None = None,
+) -> LearningRecord:
+    """Build the record of `member` as `viewer` may see it (themselves, their organizer, an admin)."""
+    require(can_view_member(viewer, member), "没有权限查看该党员的学习档案")
+    policy, zone, clock = policy or PointsPolicy(), zone or ZoneInfo("Asia/Shanghai"), clock or SystemClock()
+    rows = session.execute(
+        select(AttemptItem.answered_at, AttemptItem.verdict, Question.bank_id, Question.category)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .join(Question, Question.id == AttemptItem.question_id)
+        .where(
+            Attempt.user_id == member.id,
+            AttemptItem.answered_at.is_not(None),
+            AttemptItem.verdict != Verdict.PENDING,
+        )
+    ).all()
+    per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    per_bank: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    per_chapter: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for answered_at, verdict, bank_id, category in rows:
+        hit = 1 if verdict == Verdict.CORRECT else 0
+        for bucket in (
+            per_day[_local_day(answered_at, zone)],
+            per_bank[bank_id],
+            per_chapter[(bank_id, category or "")],
+        ):
+            bucket[0] += 1
+            bucket[1] += hit
+    finished = session.scalars(
+        select(Attempt.finished_at).where(
+            Attempt.user_id == member.id,
+            Attempt.status == AttemptStatus.FINISHED,
+            Attempt.answered_count > 0,
+        )
+    ).all()
+    sessions: dict[date, int] = defaultdict(int)
+    for finished_at in finished:
+        sessions[_local_day(finished_at, zone)] += 1
+    activity = merge_days({day: (a, c) for day, (a, c) in per_day.items()}, sessions)
+    days = [DayPoint(a.day, a.answered, a.correct, day_points(a, policy)) for a in activity]
+    today = clock.now().astimezone(zone).date()
+    return LearningRecord(
+        member=member,
+        answered=sum(a for a, _ in per_day.values()),
+        correct=sum(c for _, c in per_day.values()),
+        points=total_points(activity, policy),
+        streak=current_streak([a.day for a in activity if a.answered or a.sessions], today),
+        wrong_book=_wrong_book_size(session, member),
+        banks=_bank_mastery(session, per_bank),
+        chapters=_chapter_mastery(session, per_chapter),
+        recent=_recent_attempts(session, member),
+        days=days,
+    )
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def _wrong_book_size(session: Session, member: User) -> int:
+    return len(
+        session.scalars(
+            select(QuestionProgress.id)
+            .join(Question, Question.id == QuestionProgress.question_id)
+            .where(
+                QuestionProgress.user_id == member.id,
+                QuestionProgress.in_wrong_book.is_(True),
+                Question.retired.is_(False),
+            )
+        ).all()
+    )
+
+
+def _bank_mastery(session: Session, per_bank: dict[int, list[int]]) -> list[Mastery]:
+    titles = dict(session.execute(select(Bank.id, Bank.title).where(Bank.id.in_(per_bank))).all())
+    return sorted(
+        (Mastery(str(bank_id), titles.get(bank_id, "?"), a, c) for bank_id, (a, c) in per_bank.items()),
+        key=lambda mastery: mastery.title,
+    )
+
+
+def _chapter_mastery(session: Session, per_chapter: dict[tuple[int, str], list[int]]) -> list[Mastery]:
+    """Chapters in bank title order, then in the document's order; answers without a chapter come last."""
+    rows = session.execute(
+        select(BankCategory.bank_id, BankCategory.key, BankCategory.title, BankCategory.position, Bank.title)
+        .join(Bank, Bank.id == BankCategory.bank_id)
+        .where(BankCategory.bank_id.in_({bank_id for bank_id, _ in per_chapter}))
+    ).all()
+    places = {(bank_id, key): (bank_title, position, title) for bank_id, key, title, position, bank_title in rows}
+    ordered = []
+    for key, (answered, correct) in per_chapter.items():
+        bank_title, position, title = places.get(key, ("", 10_000, "未分章节"))
+        label = f"{bank_title} · {title}" if bank_title else title
+        ordered.append(((bank_title or "\uffff", position), Mastery(f"{key[0]}:{key[1]}", label, answered, correct)))
+    return [mastery for _, mastery in sorted(ordered, key=lambda pair: pair[0])]
+
+
+def _recent_attempts(session: Session, member: User) -> list[Attempt]:
+    return list(
+        session.scalars(
+            select(Attempt).where(Attempt.user_id == member.id).order_by(Attempt.started_at.desc()).limit(10)
+        )
+    )

@@ -1,0 +1,38 @@
+// Learning-record charts (ECharts from static/vendor, never a CDN): activity calendar and accuracy trend.
+(function () {
+  "use strict";
+  var source = document.getElementById("record-charts");
+  if (!source || typeof window.echarts === "undefined") {
+    return; // the data table below the charts still shows every number
+  }
+  var data = JSON.parse(source.textContent);
+  var red = "#C8161D";
+  var today = new Date();
+  var start = new Date(today.getFullYear(), today.getMonth() - 5, 1);
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  var iso = function (d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); };
+  var max = data.calendar.reduce(function (m, row) { return Math.max(m, row[1]); }, 10);
+
+  var calendar = window.echarts.init(document.getElementById("calendar-chart"));
+  calendar.setOption({
+    tooltip: { formatter: function (p) { return p.value[0] + "：答题 " + p.value[1]; } },
+    visualMap: { min: 0, max: max, show: false, inRange: { color: ["#f6e6e6", red] } },
+    calendar: {
+      range: [iso(start), iso(today)], cellSize: ["auto", 14], left: 30, right: 10, top: 20,
+      dayLabel: { nameMap: "ZH", firstDay: 1 }, monthLabel: { nameMap: "ZH" }, yearLabel: { show: false },
+      itemStyle: { borderColor: "#fff" }, splitLine: { show: false }
+    },
+    series: [{ type: "heatmap", coordinateSystem: "calendar", data: data.calendar }]
+  });
+
+  var trend = window.echarts.init(document.getElementById("trend-chart"));
+  trend.setOption({
+    grid: { left: 40, right: 16, top: 16, bottom: 30 },
+    tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
+    xAxis: { type: "category", data: data.trend.map(function (row) { return row[0].slice(5); }) },
+    yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
+    series: [{ type: "line", data: data.trend.map(function (row) { return row[1]; }), smooth: true,
+      itemStyle: { color: red }, areaStyle: { color: "rgba(200,22,29,0.08)" } }]
+  });
+  window.addEventListener("resize", function () { calendar.resize(); trend.resize(); });
+})();
