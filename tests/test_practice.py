@@ -130,10 +130,24 @@ def test_sequential_practice_resumes_where_the_member_stopped(session: Session, 
         practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.SEQUENTIAL, count=5))
 
 
+def _mock_bank(tmp_path: Path) -> Path:
+    """A bank large enough for the mock paper: 12 single, 6 multiple, 6 judge questions."""
+    lines = ["bank: mock", "title: 模拟题库", "questions:"]
+    options = "{A: 甲, B: 乙, C: 丙, D: 丁}"
+    for n in range(12):
+        lines += [f"  - {{id: m-s{n}, type: single, stem: 单选{n}, options: {options}, answer: A}}"]
+    for n in range(6):
+        lines += [f"  - {{id: m-m{n}, type: multiple, stem: 多选{n}, options: {options}, answer: [A, B]}}"]
+        lines += [f"  - {{id: m-j{n}, type: judge, stem: 判断{n}, answer: true}}"]
+    path = tmp_path / "mock.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def test_mock_exam_is_timed_and_refuses_late_answers(
-    session: Session, runner: FlaskCliRunner, make_user, fake_clock
+    session: Session, runner: FlaskCliRunner, make_user, fake_clock, tmp_path: Path
 ) -> None:
-    runner.invoke(args=["banks", "load", str(DATA.parent.parent / "question_banks")])
+    assert runner.invoke(args=["banks", "load", str(_mock_bank(tmp_path))]).exit_code == 0
     member = make_user()
     attempt = practice.start_practice(
         session, member, practice.PracticeRequest(PracticeKind.MOCK, count=10), clock=fake_clock
