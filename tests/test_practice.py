@@ -49,7 +49,9 @@ def _wrong_shown(item: AttemptItem):  # type: ignore[no-untyped-def]
         return [paper.shown_key(question.answer[0])]
     if question.type == "judge":
         return not question.answer
-    return ["错"] * question.blank_count
+    if question.type == "fill":
+        return ["错"] * question.blank_count
+    return "不知道"
 
 
 def test_custom_practice_stores_revisions_and_option_order(
