@@ -110,3 +110,12 @@ def test_content_hash_is_stable_and_round_trips() -> None:
 def test_blank_count_counts_runs_of_underscores() -> None:
     assert FILL.blank_count == 2
     assert Question("x", "fill", "全角＿＿＿也算", (("a",),)).blank_count == 1
+
+
+def test_storable_keeps_what_the_member_meant() -> None:
+    assert get_type("judge").storable(JUDGE, "true") is True
+    assert get_type("multiple").storable(MULTIPLE, "dca") == ["A", "C", "D"]
+    assert get_type("single").storable(SINGLE, " b") == "B"
+    assert get_type("fill").storable(FILL, [" １年 ", "上级党组织"]) == ["１年", "上级党组织"]
+    assert get_type("short").storable(SHORT, "  学习 ") == "学习"
+    assert get_type("single").storable(SINGLE, None) is None

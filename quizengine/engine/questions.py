@@ -180,6 +180,13 @@ class QuestionType:
         """Grade a normalized, non-blank response."""
         raise NotImplementedError
 
+    def storable(self, question: Question, response: Any) -> Any:
+        """The form of a response to keep in an answer sheet (JSON-ready; what the member meant, not folded)."""
+        if self.is_blank(response):
+            return None
+        normalized = self.normalize(question, response)
+        return list(normalized) if isinstance(normalized, tuple) else normalized
+
     def grade(
         self, question: Question, response: Any, policy: MultiplePolicy = MultiplePolicy.ALL_OR_NOTHING
     ) -> Outcome:
@@ -312,6 +319,12 @@ class Fill(QuestionType):
         if len(items) != len(question.answer):
             raise InvalidResponse(f"本题有{len(question.answer)}个空，收到{len(items)}个答案")
         return tuple(normalize_text(item) for item in items)
+
+    def storable(self, question: Question, response: Any) -> Any:
+        """Keep what the member typed (trimmed), one string per blank."""
+        self.normalize(question, response)  # validates the shape
+        items = [response] if isinstance(response, str) else response
+        return [item.strip() for item in items]
 
     def judge(self, question: Question, response: tuple[str, ...], policy: MultiplePolicy) -> Outcome:
         """Each blank is right when it equals one accepted answer; credit is the share of right blanks."""

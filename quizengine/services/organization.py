@@ -167,7 +167,7 @@ def list_branches(session: Session, actor: User) -> list[BranchSummary]:
             select(PartyGroup.branch_id, func.count(PartyGroup.id))
             .where(PartyGroup.branch_id.in_([branch.id for branch in branches]))
             .group_by(PartyGroup.branch_id)
-        ).tuples()
+        ).all()
     )
     return [
         BranchSummary(
@@ -381,7 +381,7 @@ def update_member(
     return member
 
 
-def reset_password(session: Session, actor: User, user_id: int) -> str:
+def reset_password(session: Session, actor: User, user_id: int) -> tuple[User, str]:
     """Give an account a new one-time password (returned to show once); it must be changed at next login."""
     member = get_member(session, actor, user_id)
     require(member.id != actor.id, "请通过“修改密码”修改自己的密码")
@@ -390,7 +390,7 @@ def reset_password(session: Session, actor: User, user_id: int) -> str:
     member.must_change_password = True
     _audit(session, actor, "users.reset_password", member.username)
     _commit(session)
-    return password
+    return member, password
 
 
 def _set_active(session: Session, actor: User, user_id: int, active: bool) -> User:

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
-from quizengine.engine.questions import OPTION_KEYS, grade
+from quizengine.engine.questions import OPTION_KEYS, get_type, grade
 from quizengine.engine.questions import Question as EngineQuestion
 from quizengine.engine.scoring import POINTS_RULES, ScoringContext
 from quizengine.engine.selection import Blueprint, PaperItem, PoolEntry, Section, select_paper
@@ -306,7 +306,11 @@ def answer_item(
         update(AttemptItem)
         .where(AttemptItem.id == item.id, AttemptItem.answered_at.is_(None))
         .values(
-            response=_storable(response), verdict=outcome.verdict, credit=outcome.credit, score=score, answered_at=now
+            response=get_type(question.type).storable(question, response),
+            verdict=outcome.verdict,
+            credit=outcome.credit,
+            score=score,
+            answered_at=now,
         )
     )
     if claimed.rowcount == 0:  # another request answered it first
@@ -333,10 +337,6 @@ def answer_item(
     if current_position(attempt) is None:
         _finish(session, attempt, clock)
     return item
-
-
-def _storable(response: Any) -> Any:
-    return list(response) if isinstance(response, tuple) else response
 
 
 def _record_progress(session: Session, user: User, question_id: int, correct: bool, now: Any) -> None:

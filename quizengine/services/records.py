@@ -65,6 +65,8 @@ class LearningRecord:
     chapters: list[Mastery]
     recent: list[Attempt]
     days: list[DayPoint]
+    #: The local calendar day the record was computed on (charts end there, whatever the device's clock says).
+    today: date
 
     @property
     def accuracy(self) -> float:
@@ -130,6 +132,7 @@ def get_learning_record(
         chapters=_chapter_mastery(session, per_chapter),
         recent=_recent_attempts(session, member),
         days=days,
+        today=today,
     )
 
 

@@ -30,6 +30,7 @@ def _render(member: User) -> str:
     except NotAllowed:
         abort(404)
     charts = {
+        "today": record.today.isoformat(),
         "calendar": [[day.day.isoformat(), day.answered] for day in record.days],
         "trend": [[day.day.isoformat(), round(100 * day.accuracy, 1)] for day in record.days],
     }

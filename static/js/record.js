@@ -7,31 +7,34 @@
   }
   var data = JSON.parse(source.textContent);
   var red = "#C8161D";
-  var today = new Date();
-  var start = new Date(today.getFullYear(), today.getMonth() - 5, 1);
   var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-  var iso = function (d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); };
+  var parts = data.today.split("-").map(Number);  // the server's local day, not the device's
+  var start = new Date(parts[0], parts[1] - 1 - 3, 1);
+  var startIso = start.getFullYear() + "-" + pad(start.getMonth() + 1) + "-01";
   var max = data.calendar.reduce(function (m, row) { return Math.max(m, row[1]); }, 10);
 
   var calendar = window.echarts.init(document.getElementById("calendar-chart"));
   calendar.setOption({
+    animation: false,
     tooltip: { formatter: function (p) { return p.value[0] + "：答题 " + p.value[1]; } },
     visualMap: { min: 0, max: max, show: false, inRange: { color: ["#f6e6e6", red] } },
     calendar: {
-      range: [iso(start), iso(today)], cellSize: ["auto", 14], left: 30, right: 10, top: 20,
+      range: [startIso, data.today], cellSize: ["auto", 16], left: 30, right: 10, top: 24,
       dayLabel: { nameMap: "ZH", firstDay: 1 }, monthLabel: { nameMap: "ZH" }, yearLabel: { show: false },
-      itemStyle: { borderColor: "#fff" }, splitLine: { show: false }
+      itemStyle: { color: "#f1ece6", borderColor: "#fff", borderWidth: 2 }, splitLine: { show: false }
     },
     series: [{ type: "heatmap", coordinateSystem: "calendar", data: data.calendar }]
   });
 
   var trend = window.echarts.init(document.getElementById("trend-chart"));
   trend.setOption({
+    animation: false,
     grid: { left: 40, right: 16, top: 16, bottom: 30 },
     tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
     xAxis: { type: "category", data: data.trend.map(function (row) { return row[0].slice(5); }) },
     yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
     series: [{ type: "line", data: data.trend.map(function (row) { return row[1]; }), smooth: true,
+      showSymbol: true, symbolSize: 8,
       itemStyle: { color: red }, areaStyle: { color: "rgba(200,22,29,0.08)" } }]
   });
   window.addEventListener("resize", function () { calendar.resize(); trend.resize(); });

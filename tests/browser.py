@@ -1,0 +1,107 @@
+"""Shared pieces of the browser tests: a real server process and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+needs_browser = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="browser tests need Debian's chromium (apt-get install chromium fonts-noto-cjk)"
+)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running `run.py` process: its base URL, start-up output and environment (for CLI calls)."""
+
+    url: str
+    output: str
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> str:
+        """Run a `quizengine` command against the same instance and return its output."""
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "quizengine"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        return result.stdout
+
+
+def free_port() -> int:
+    """An unused local TCP port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def live_server(instance: Path, banks: Path) -> Iterator[LiveServer]:
+    """Start `python run.py` on a fresh instance (as a user would) and stop it afterwards."""
+    port = free_port()
+    env = {**os.environ, "QUIZENGINE_INSTANCE": str(instance), "QUIZENGINE_BANKS": str(banks), "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)
+    command = [sys.executable, str(ROOT / "run.py"), "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as process:
+        try:
+            lines = []
+            deadline = time.monotonic() + 60
+            assert process.stdout is not None
+            while time.monotonic() < deadline and process.poll() is None:
+                lines.append(process.stdout.readline())
+                if "quizengine 已启动" in lines[-1]:
+                    break
+            while time.monotonic() < deadline:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("server did not start:\n" + "".join(lines))
+            yield LiveServer(f"http://127.0.0.1:{port}", "".join(lines), env)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Headless Debian Chromium under Playwright (no browser download, no background networking)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-background-networking"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def shot(page: object, name: str) -> None:
+    """Save a full-page screenshot under docs/screenshots/ (looked at by a person, kept in the repo)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
