@@ -10,6 +10,23 @@ from gevent import monkey
 monkey.patch_all()  # before anything imports socket/threading: sqlite3 and psycopg then cooperate
 
 import argparse  # noqa: E402
+import logging  # noqa: E402
+
+SWEEP_SECONDS = 15
+
+
+def sweep_expired_attempts(app) -> None:  # type: ignore[no-untyped-def]
+    """Finalize exam attempts whose time is up, even if the member never comes back."""
+    from quizengine.extensions import db, socketio
+    from quizengine.services.exams import finalize_expired
+
+    while True:
+        socketio.sleep(SWEEP_SECONDS)
+        with app.app_context():
+            try:
+                finalize_expired(db.session())
+            except Exception:  # keep sweeping; one bad row must not stop the others' finalization
+                logging.getLogger("quizengine.sweeper").exception("sweeping expired attempts failed")
 
 
 def main() -> None:
@@ -29,6 +46,7 @@ def main() -> None:
     if not args.no_setup:
         with app.app_context():
             print_first_run(first_run(app.config))
+    socketio.start_background_task(sweep_expired_attempts, app)
     print(f"quizengine 已启动：http://{args.host}:{args.port}/", flush=True)
     socketio.run(app, host=args.host, port=args.port, log_output=False)
 

@@ -21,6 +21,7 @@ from quizengine.services.setup import FirstRunReport, first_run
 db_cli = click.Group("db", help="数据库结构（Alembic 迁移）。")
 banks_cli = click.Group("banks", help="题库：检查与导入 YAML。")
 users_cli = click.Group("users", help="账号管理。")
+exams_cli = click.Group("exams", help="在线考试。")
 
 
 @db_cli.command("upgrade")
@@ -142,6 +143,14 @@ def users_create(
         click.echo(f"一次性密码：{generated}（只显示这一次，首次登录须修改）")
 
 
+@exams_cli.command("sweep")
+def exams_sweep() -> None:
+    """Finalize every exam attempt whose deadline and grace have passed (run.py does this every 15 s)."""
+    from quizengine.services.exams import finalize_expired
+
+    click.echo(f"已自动交卷 {finalize_expired(db.session())} 份试卷")
+
+
 @click.command("setup")
 def setup_command() -> None:
     """First-run setup: migrate, load question_banks/, create the first admin."""
@@ -163,7 +172,7 @@ def print_first_run(report: FirstRunReport) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app (so `flask --app quizengine` sees them too)."""
-    for command in (db_cli, banks_cli, users_cli, setup_command):
+    for command in (db_cli, banks_cli, users_cli, exams_cli, setup_command):
         app.cli.add_command(command)
 
 

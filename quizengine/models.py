@@ -250,9 +250,10 @@ class AttemptStatus(StrEnum):
 
 
 class Attempt(Base):
-    """One member's paper in self-test (and, later, in an exam): fixed questions, revisions and option order."""
+    """One member's paper in self-test or an exam: fixed questions, revisions and option order."""
 
     __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("exam_id", "user_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -269,7 +270,13 @@ class Attempt(Base):
     correct_count: Mapped[int] = mapped_column(Integer, default=0)
     score: Mapped[float] = mapped_column(default=0.0)
     max_score: Mapped[float] = mapped_column(default=0.0)
+    #: Exam attempts: the exam, the member's attempt number, short answers still to grade, tab switches seen.
+    exam_id: Mapped[int | None] = mapped_column(ForeignKey("exams.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    tab_switches: Mapped[int] = mapped_column(Integer, default=0)
     user: Mapped[User] = relationship()
+    exam: Mapped[Exam | None] = relationship()
     items: Mapped[list[AttemptItem]] = relationship(
         back_populates="attempt", order_by="AttemptItem.position", cascade="all, delete-orphan"
     )
@@ -293,6 +300,10 @@ class AttemptItem(Base):
     credit: Mapped[float] = mapped_column(default=0.0)
     score: Mapped[float] = mapped_column(default=0.0)
     answered_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: Short answers: who graded, when, and the comment.
+    graded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    graded_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text)
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     question: Mapped[Question] = relationship()
     revision: Mapped[QuestionRevision] = relationship()
@@ -327,3 +338,66 @@ class PracticeCursor(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Exam(Base):
+    """A scheduled, timed exam (e.g. the monthly test) for one or more branches."""
+
+    __tablename__ = "exams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    #: {"sections": [{banks, categories, types, difficulties, tags, count, points, title}]}
+    #: or {"fixed_ids": [...], "fixed_points": n} (see services.exams.blueprint_from_json)
+    blueprint: Mapped[dict[str, Any]]
+    shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
+    shuffle_options: Mapped[bool] = mapped_column(Boolean, default=True)
+    pass_mark: Mapped[float] = mapped_column(default=60.0)
+    attempts_allowed: Mapped[int] = mapped_column(Integer, default=1)
+    review_policy: Mapped[str] = mapped_column(String(16), default="after_close")  # modes.timed_exam.ReviewPolicy
+    results_released: Mapped[bool] = mapped_column(Boolean, default=False)
+    multiple_policy: Mapped[str] = mapped_column(String(16), default="all_or_nothing")
+    grace_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    branches: Mapped[list[Branch]] = relationship(secondary="exam_branches", order_by="Branch.name")
+
+
+class ExamBranch(Base):
+    """An exam's audience: the branches whose active members must take it."""
+
+    __tablename__ = "exam_branches"
+
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+
+
+class ExamOverride(Base):
+    """补考: a member's own window, duration or extra attempts for one exam."""
+
+    __tablename__ = "exam_overrides"
+    __table_args__ = (UniqueConstraint("exam_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    extra_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VoidedQuestion(Base):
+    """A question voided in one exam: everyone gets full credit, or it is removed from the total."""
+
+    __tablename__ = "voided_questions"
+    __table_args__ = (UniqueConstraint("exam_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    mode: Mapped[str] = mapped_column(String(16))  # full_credit | removed
+    reason: Mapped[str] = mapped_column(Text, default="")

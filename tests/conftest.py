@@ -95,9 +95,13 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """The app's database session, inside an app context."""
-    with app.app_context():
-        yield db.session()
+    """A database session of the test's own, like another process would have.
+
+    Requests made by `client` run in their own app context with their own session (as in production),
+    so nothing the test has loaded leaks into what a view sees, and vice versa.
+    """
+    with Session(db.engine, expire_on_commit=False) as own:
+        yield own
 
 
 @pytest.fixture
@@ -110,6 +114,16 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> FlaskCliRunner:
     """A CLI runner bound to the app."""
     return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its production cost makes hundreds of test logins slow; the hashing code path stays the same."""
+    from argon2 import PasswordHasher
+
+    from quizengine.services import accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -40,7 +40,15 @@ def _answer(page, question, right: bool) -> None:  # type: ignore[no-untyped-def
         return
     texts = {option.key: option.text for option in question.options}
     key = question.answer if right else next(k for k in texts if k != question.answer)
-    page.locator("button.option", has_text=texts[key]).first.click()
+    buttons = page.locator("button.option")
+    for index in range(buttons.count()):  # exact text: one option may contain another ("中央委员会…全体会议")
+        shown = buttons.nth(index).evaluate(
+            "b => Array.from(b.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('')"
+        )
+        if _squash(shown) == _squash(texts[key]):
+            buttons.nth(index).click()
+            return
+    raise AssertionError(f"option {texts[key]!r} not on the page")
 
 
 def _current_question(page, answers):  # type: ignore[no-untyped-def]

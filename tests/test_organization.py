@@ -6,13 +6,11 @@ import re
 from collections.abc import Callable
 
 import pytest
-from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizengine.models import AuditEntry, Branch, MemberStatus, PartyGroup, Role, User
-from quizengine.services import accounts
 from quizengine.services.access import NotAllowed
 from quizengine.services.accounts import AccountError, verify_password
 from quizengine.services.organization import (
@@ -32,12 +30,6 @@ from quizengine.services.organization import (
 from .conftest import PASSWORD, csrf_token, login
 
 A, B = "第一党支部", "第二党支部"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fixture users get light Argon2 hashes: these tests are about organization, not hashing cost."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _audit(session: Session, action: str) -> list[AuditEntry]:
@@ -340,6 +332,7 @@ def test_edit_reset_deactivate_reactivate_over_http(
         client, f"/org/members/{member.id}/edit", {"name": "钱进", "phone": "", "group": "0", "status": "probationary"}
     )
     assert edited.status_code == 302
+    session.refresh(member)
     assert member.name == "钱进" and member.phone is None and member.member_status == MemberStatus.PROBATIONARY
     bad = _post(
         client, f"/org/members/{member.id}/edit", {"name": "钱进", "phone": "123", "group": "0", "status": "full"}
@@ -349,6 +342,7 @@ def test_edit_reset_deactivate_reactivate_over_http(
     reset = _post(client, f"/org/members/{member.id}/reset-password")
     assert reset.status_code == 200 and reset.headers["Cache-Control"] == "no-store"
     password = re.search(r'<p class="otp">([^<]+)</p>', reset.get_data(as_text=True)).group(1)
+    session.refresh(member)
     assert verify_password(member.password_hash, password) and member.must_change_password
 
     assert _post(client, f"/org/members/{member.id}/deactivate").status_code == 302
@@ -357,6 +351,7 @@ def test_edit_reset_deactivate_reactivate_over_http(
     session.expunge_all()
     assert session.get(User, member.id).active is False  # the row stays
     assert _post(client, f"/org/members/{member.id}/reactivate").status_code == 302
+    session.expunge_all()
     assert session.get(User, member.id).active is True
     actions = [
         entry.action

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizengine.models import AuditEntry, MemberStatus, PartyGroup, Role, User
-from quizengine.services import accounts
 from quizengine.services.access import NotAllowed
 from quizengine.services.accounts import verify_password
 from quizengine.services.organization import create_group
@@ -33,12 +31,6 @@ from quizengine.services.roster import (
 from .conftest import csrf_token, login
 
 HEADER = list(COLUMNS)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fixture users get light Argon2 hashes: these tests are about organization, not hashing cost."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def xlsx(*rows: list[object], header: list[str] = HEADER) -> bytes:

@@ -17,6 +17,10 @@ from quizengine.models import AuditEntry, Branch, Committee, LoginAttempt, Membe
 
 #: Argon2id, memory-hard: 64 MiB, 3 passes (argon2-cffi's RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
+#: One-time passwords are 12 random characters (~69 bits) and replaced at first login, so a lighter
+#: Argon2id (19 MiB, 1 pass, ~25 ms) is enough; under gevent hashing blocks the server, and a roster
+#: import hashes one per member.
+_one_time_hasher = PasswordHasher(time_cost=1, memory_cost=19 * 1024, parallelism=1)
 
 DEFAULT_COMMITTEE = "党委"
 
@@ -39,6 +43,11 @@ class LoginPolicy:
 def hash_password(password: str) -> str:
     """Hash with Argon2id."""
     return _hasher.hash(password)
+
+
+def hash_one_time_password(password: str) -> str:
+    """Hash a generated one-time password (verified by verify_password like any other hash)."""
+    return _one_time_hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -110,7 +119,7 @@ def create_user(
         name=name.strip(),
         phone=phone or None,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_one_time_password(password) if generated else hash_password(password),
         branch=get_or_create_branch(session, branch_name) if branch_name else None,
         member_status=member_status,
         must_change_password=generated is not None,

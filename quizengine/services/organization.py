@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from quizengine.engine.errors import QuizError
 from quizengine.models import AuditEntry, Branch, MemberStatus, PartyGroup, Role, User
 from quizengine.services.access import can_manage_branch, is_admin, is_organizer, require
-from quizengine.services.accounts import AccountError, get_or_create_branch, one_time_password
+from quizengine.services.accounts import AccountError, get_or_create_branch, hash_one_time_password, one_time_password
 
 #: How the two member categories are written in forms, tables and roster files.
 STATUS_LABELS: dict[str, str] = {MemberStatus.FULL: "正式", MemberStatus.PROBATIONARY: "预备"}
@@ -39,12 +38,6 @@ _STATUS_WORDS = {
 PHONE_PATTERN = re.compile(r"1\d{10}")
 MAX_NAME_LENGTH = 100
 MAX_USERNAME_LENGTH = 64
-
-#: One-time passwords are random 12-character secrets (~69 bits) that must be replaced at first login,
-#: so a lighter Argon2id setting (19 MiB, 1 pass, ~25 ms instead of ~170 ms) is ample against guessing
-#: and keeps a 100-member roster import from blocking the (gevent) server for 17 seconds.
-#: verify_password reads the parameters from the hash, so login works unchanged.
-_one_time_hasher = PasswordHasher(time_cost=1, memory_cost=19 * 1024, parallelism=1)
 
 
 class NotFound(QuizError):
@@ -284,7 +277,7 @@ def enroll_member(
         name=name,
         phone=phone or None,
         role=Role.MEMBER,
-        password_hash=_one_time_hasher.hash(password),
+        password_hash=hash_one_time_password(password),
         branch=branch,
         party_group=group,
         member_status=status,
@@ -386,7 +379,7 @@ def reset_password(session: Session, actor: User, user_id: int) -> tuple[User, s
     member = get_member(session, actor, user_id)
     require(member.id != actor.id, "请通过“修改密码”修改自己的密码")
     password = one_time_password()
-    member.password_hash = _one_time_hasher.hash(password)
+    member.password_hash = hash_one_time_password(password)
     member.must_change_password = True
     _audit(session, actor, "users.reset_password", member.username)
     _commit(session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask import session as browser_session
@@ -84,6 +85,9 @@ class MemberForm(EditMemberForm):
     )
 
 
+MemberFormT = TypeVar("MemberFormT", bound=EditMemberForm)
+
+
 class RosterForm(FlaskForm):
     """The roster file to preview."""
 
@@ -96,7 +100,7 @@ class RosterForm(FlaskForm):
     )
 
 
-def _with_groups(form: EditMemberForm, branch: Branch | None) -> EditMemberForm:
+def _with_groups(form: MemberFormT, branch: Branch | None) -> MemberFormT:
     groups = branch.groups if branch else []
     form.group.choices = [
         SelectChoice("0", "（未分组）"),

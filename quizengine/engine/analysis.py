@@ -1,0 +1,56 @@
+"""Item analysis and score distributions for finished exams.
+
+Facility = mean mark on the item / the item's maximum (the share of credit earned). Discrimination =
+the Pearson correlation between the item mark and the member's score on the *rest* of the test
+(corrected item-total correlation), so an item does not correlate with itself. A low or negative
+discrimination flags a wrong key or an ambiguous stem.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ItemStatistics:
+    """One question's statistics over the members who were asked it."""
+
+    responses: int
+    facility: float | None
+    discrimination: float | None
+
+
+def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    count = len(xs)
+    if count < 2:
+        return None
+    mean_x, mean_y = sum(xs) / count, sum(ys) / count
+    cov = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    var_x = sum((x - mean_x) ** 2 for x in xs)
+    var_y = sum((y - mean_y) ** 2 for y in ys)
+    if var_x == 0 or var_y == 0:
+        return None  # everyone scored the same: the item (or the rest) cannot discriminate
+    return cov / math.sqrt(var_x * var_y)
+
+
+def item_statistics(marks: Sequence[float], totals: Sequence[float], max_mark: float) -> ItemStatistics:
+    """Statistics of one item from each member's mark on it and their total score (same order)."""
+    if not marks:
+        return ItemStatistics(0, None, None)
+    facility = (sum(marks) / len(marks)) / max_mark if max_mark else None
+    rest = [total - mark for mark, total in zip(marks, totals, strict=True)]
+    return ItemStatistics(len(marks), facility, _pearson(marks, rest))
+
+
+def histogram(scores: Sequence[float], maximum: float, bins: int = 10) -> list[tuple[float, float, int]]:
+    """Counts of scores in `bins` equal bands from 0 to `maximum` (the top band includes the maximum)."""
+    if maximum <= 0:
+        return []
+    width = maximum / bins
+    counts = [0] * bins
+    for score in scores:
+        index = min(int(score / width), bins - 1) if score > 0 else 0
+        counts[index] += 1
+    return [(round(i * width, 2), round((i + 1) * width, 2), counts[i]) for i in range(bins)]

@@ -1,0 +1,637 @@
+"""Timed exams: schedule, start (the paper is made once), autosave, submit, sweep, grade, regrade, void.
+
+The server clock decides. Every answer is written as it is given; a reload or another device resumes the
+same attempt. An attempt is finalized exactly once (a conditional update), by the member, at the deadline
+by the sweeper, or lazily the next time anyone touches it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quizengine.engine.errors import DeadlinePassed, QuizError
+from quizengine.engine.questions import MultiplePolicy, Verdict, get_type, grade
+from quizengine.engine.questions import Question as EngineQuestion
+from quizengine.engine.scoring import POINTS_RULES, ScoringContext, round_points
+from quizengine.engine.selection import Blueprint, PaperItem, PoolEntry, Section, select_paper
+from quizengine.engine.timing import Clock, Deadline, SystemClock
+from quizengine.models import (
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    AuditEntry,
+    Bank,
+    Branch,
+    Exam,
+    ExamOverride,
+    Question,
+    QuestionRevision,
+    Role,
+    User,
+    VoidedQuestion,
+)
+from quizengine.modes.timed_exam import ReviewPolicy, Window, member_window, review_visible
+
+from .access import can_manage_branch, require
+from .questions import live_questions_query, load_live
+
+
+class ExamError(QuizError):
+    """An exam request that breaks a rule (window, attempts, audience, bad settings)."""
+
+    code = "exam_error"
+
+
+@dataclass(frozen=True)
+class ExamSpec:
+    """What an organizer fills in to schedule an exam."""
+
+    title: str
+    branch_ids: tuple[int, ...]
+    opens_at: datetime
+    closes_at: datetime
+    duration_minutes: int
+    blueprint: dict[str, Any]
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    pass_mark: float = 60.0
+    attempts_allowed: int = 1
+    review_policy: ReviewPolicy = ReviewPolicy.AFTER_CLOSE
+    multiple_policy: MultiplePolicy = MultiplePolicy.ALL_OR_NOTHING
+    grace_seconds: int = 30
+
+
+def blueprint_from_json(data: dict[str, Any], shuffle_questions: bool, shuffle_options: bool) -> Blueprint:
+    """The stored blueprint as an engine Blueprint (bank filters are bank slugs)."""
+    if data.get("fixed_ids"):
+        return Blueprint(
+            fixed_ids=tuple(data["fixed_ids"]),
+            fixed_points=float(data.get("fixed_points", 1)),
+            shuffle_questions=shuffle_questions,
+            shuffle_options=shuffle_options,
+        )
+    sections = tuple(
+        Section(
+            count=int(section["count"]),
+            points=float(section.get("points", 1)),
+            banks=tuple(section.get("banks", ())),
+            categories=tuple(section.get("categories", ())),
+            types=tuple(section.get("types", ())),
+            difficulties=tuple(int(level) for level in section.get("difficulties", ())),
+            tags=tuple(section.get("tags", ())),
+            title=section.get("title", ""),
+        )
+        for section in data.get("sections", ())
+    )
+    return Blueprint(sections=sections, shuffle_questions=shuffle_questions, shuffle_options=shuffle_options)
+
+
+def _exam_blueprint(exam: Exam) -> Blueprint:
+    return blueprint_from_json(exam.blueprint, exam.shuffle_questions, exam.shuffle_options)
+
+
+def _pool(session: Session, blueprint: Blueprint) -> list[PoolEntry]:
+    """Live questions the blueprint can draw from, with how often each was used in exams (least used first)."""
+    slugs = {slug for section in blueprint.sections for slug in section.banks}
+    bank_ids = list(session.scalars(select(Bank.id).where(Bank.slug.in_(slugs)))) if slugs else []
+    slug_of = dict(session.execute(select(Bank.id, Bank.slug)).all())
+    query = live_questions_query(bank_ids)
+    if blueprint.fixed_ids:
+        query = query.where(Question.external_id.in_(blueprint.fixed_ids))
+    live = load_live(session, query)
+    usage = dict(
+        session.execute(
+            select(AttemptItem.question_id, func.count(AttemptItem.id))
+            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+            .where(Attempt.mode == "exam", AttemptItem.question_id.in_([q.row.id for q in live]))
+            .group_by(AttemptItem.question_id)
+        ).all()
+    )
+    return [PoolEntry(q.question, slug_of[q.row.bank_id], usage.get(q.row.id, 0)) for q in live]
+
+
+def _check_spec(session: Session, actor: User, spec: ExamSpec) -> None:
+    if not spec.title.strip():
+        raise ExamError("请填写考试名称")
+    if not spec.branch_ids:
+        raise ExamError("请选择参加考试的支部")
+    for branch_id in spec.branch_ids:
+        require(
+            session.get(Branch, branch_id) is not None and can_manage_branch(actor, branch_id), "只能为本支部安排考试"
+        )
+    if spec.closes_at <= spec.opens_at:
+        raise ExamError("结束时间必须晚于开始时间")
+    if not 1 <= spec.duration_minutes <= 600:
+        raise ExamError("考试时长应在 1 到 600 分钟之间")
+    if spec.attempts_allowed < 1:
+        raise ExamError("允许作答次数至少为 1")
+    if not 0 <= spec.grace_seconds <= 600:
+        raise ExamError("宽限时间应在 0 到 600 秒之间")
+    blueprint = blueprint_from_json(spec.blueprint, spec.shuffle_questions, spec.shuffle_options)
+    if not blueprint.sections and not blueprint.fixed_ids:
+        raise ExamError("请至少设置一个组卷规则")
+    if any(section.count < 1 or section.points <= 0 for section in blueprint.sections):
+        raise ExamError("每个组卷规则的题数和分值都必须大于 0")
+    paper = select_paper(_pool(session, blueprint), blueprint, random.Random(0))  # raises InsufficientQuestions
+    if not 0 <= spec.pass_mark <= paper.total_points:
+        raise ExamError(f"及格分应在 0 到总分 {paper.total_points:g} 之间")
+
+
+def create_exam(session: Session, actor: User, spec: ExamSpec) -> Exam:
+    """Schedule an exam after checking every setting and that the blueprint can be filled; audited."""
+    _check_spec(session, actor, spec)
+    exam = Exam(
+        title=spec.title.strip(),
+        created_by=actor.id,
+        opens_at=spec.opens_at,
+        closes_at=spec.closes_at,
+        duration_minutes=spec.duration_minutes,
+        blueprint=spec.blueprint,
+        shuffle_questions=spec.shuffle_questions,
+        shuffle_options=spec.shuffle_options,
+        pass_mark=spec.pass_mark,
+        attempts_allowed=spec.attempts_allowed,
+        review_policy=spec.review_policy,
+        multiple_policy=spec.multiple_policy,
+        grace_seconds=spec.grace_seconds,
+        branches=[session.get(Branch, branch_id) for branch_id in spec.branch_ids],
+    )
+    session.add(exam)
+    session.flush()
+    session.add(AuditEntry(actor_id=actor.id, action="exams.create", subject=exam.title, detail={"exam_id": exam.id}))
+    session.commit()
+    return exam
+
+
+def get_exam(session: Session, exam_id: int) -> Exam:
+    """An exam by id, or ExamError."""
+    exam = session.get(Exam, exam_id)
+    if exam is None:
+        raise ExamError("没有找到这场考试")
+    return exam
+
+
+def can_manage_exam(user: User, exam: Exam) -> bool:
+    """Admins manage every exam; an organizer manages exams whose audience includes their branch."""
+    return user.role == Role.ADMIN or any(can_manage_branch(user, branch.id) for branch in exam.branches)
+
+
+def in_audience(member: User, exam: Exam) -> bool:
+    """True when the member's branch is in the exam's audience."""
+    return member.branch_id is not None and member.branch_id in {branch.id for branch in exam.branches}
+
+
+def window_for(session: Session, exam: Exam, member: User) -> Window:
+    """The member's effective window, with a 补考 override applied."""
+    override = session.scalar(
+        select(ExamOverride).where(ExamOverride.exam_id == exam.id, ExamOverride.user_id == member.id)
+    )
+    return member_window(
+        exam.opens_at,
+        exam.closes_at,
+        exam.duration_minutes,
+        exam.attempts_allowed,
+        override_opens_at=override.opens_at if override else None,
+        override_closes_at=override.closes_at if override else None,
+        override_duration_minutes=override.duration_minutes if override else None,
+        extra_attempts=override.extra_attempts if override else 0,
+    )
+
+
+def _member_attempts(session: Session, exam: Exam, member: User) -> list[Attempt]:
+    return list(
+        session.scalars(
+            select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id == member.id).order_by(Attempt.number)
+        )
+    )
+
+
+def start_exam(
+    session: Session, member: User, exam_id: int, *, clock: Clock | None = None, rng: random.Random | None = None
+) -> Attempt:
+    """Return the member's open attempt, or create their paper once: questions, revisions, option order, deadline."""
+    clock, rng = clock or SystemClock(), rng or random.Random()
+    exam = get_exam(session, exam_id)
+    require(in_audience(member, exam), "您不在这场考试的参考范围内")
+    now = clock.now()
+    attempts = _member_attempts(session, exam, member)
+    for attempt in attempts:
+        _finalize_if_expired(session, attempt, exam, now)
+    open_attempt = next((a for a in attempts if a.status == AttemptStatus.OPEN), None)
+    if open_attempt is not None:
+        return open_attempt
+    window = window_for(session, exam, member)
+    if now < window.opens_at:
+        raise ExamError("考试尚未开始")
+    if not window.is_open(now):
+        raise ExamError("考试已结束")
+    if len(attempts) >= window.attempts:
+        raise ExamError("您已完成这场考试，没有剩余作答次数")
+    blueprint = _exam_blueprint(exam)
+    pool = _pool(session, blueprint)
+    paper = select_paper(pool, blueprint, rng)
+    rows = dict(
+        session.execute(
+            select(Question.external_id, QuestionRevision)
+            .join(QuestionRevision, QuestionRevision.question_id == Question.id)
+            .where(Question.external_id.in_(paper.question_ids), QuestionRevision.number == Question.current_revision)
+        ).all()
+    )
+    attempt = Attempt(
+        user_id=member.id,
+        mode="exam",
+        kind="exam",
+        title=exam.title,
+        exam_id=exam.id,
+        number=len(attempts) + 1,
+        started_at=now,
+        deadline_at=window.deadline(now, timedelta(seconds=exam.grace_seconds)).at,
+        question_count=len(paper.items),
+        max_score=paper.total_points,
+    )
+    for position, item in enumerate(paper.items):
+        revision = rows[item.question_id]
+        attempt.items.append(
+            AttemptItem(
+                position=position,
+                question_id=revision.question_id,
+                revision_id=revision.id,
+                option_order=list(item.option_order),
+                points=item.points,
+            )
+        )
+    session.add(attempt)
+    try:
+        session.commit()
+    except IntegrityError:  # the same member started twice at once (two devices): keep the first paper
+        session.rollback()
+        return next(a for a in _member_attempts(session, exam, member) if a.status == AttemptStatus.OPEN)
+    return attempt
+
+
+def get_exam_attempt(session: Session, member: User, attempt_id: int, *, clock: Clock | None = None) -> Attempt:
+    """The member's own exam attempt (finalized first if its time is up)."""
+    attempt = session.get(Attempt, attempt_id)
+    require(attempt is not None and attempt.user_id == member.id and attempt.mode == "exam", "没有找到这份试卷")
+    assert attempt is not None and attempt.exam is not None
+    _finalize_if_expired(session, attempt, attempt.exam, (clock or SystemClock()).now())
+    return attempt
+
+
+def _deadline(attempt: Attempt, exam: Exam) -> Deadline:
+    assert attempt.deadline_at is not None
+    return Deadline(attempt.deadline_at, timedelta(seconds=exam.grace_seconds))
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    """The acknowledgement of one autosave."""
+
+    position: int
+    saved_at: datetime
+
+
+def save_answer(
+    session: Session, member: User, attempt_id: int, position: int, shown_response: Any, *, clock: Clock | None = None
+) -> SavedAnswer:
+    """Store one answer as it is given (it may change until submission); refused after deadline + grace.
+
+    This is the hot path of a monthly exam: one read (item, revision, attempt, exam) and one update.
+    A blank response clears the answer.
+    """
+    now = (clock or SystemClock()).now()
+    row = session.execute(
+        select(AttemptItem.id, AttemptItem.option_order, QuestionRevision.content, Attempt, Exam.grace_seconds)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .join(Exam, Exam.id == Attempt.exam_id)
+        .join(QuestionRevision, QuestionRevision.id == AttemptItem.revision_id)
+        .where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == position)
+    ).first()
+    require(row is not None and row.Attempt.user_id == member.id, "没有找到这道题")
+    assert row is not None
+    attempt = row.Attempt
+    if attempt.status != AttemptStatus.OPEN:
+        raise ExamError("试卷已提交，不能再修改答案")
+    if not Deadline(attempt.deadline_at, timedelta(seconds=row.grace_seconds)).accepts(now):
+        _finalize(session, attempt, attempt.deadline_at)
+        raise DeadlinePassed("答题时间已到，试卷已自动提交，这个答案未能保存")
+    question = EngineQuestion.from_content("q", row.content)
+    kind = get_type(question.type)
+    original = PaperItem("q", 0, option_order=tuple(row.option_order)).to_original(shown_response)
+    stored = kind.storable(question, original)
+    session.execute(
+        update(AttemptItem)
+        .where(AttemptItem.id == row.id)
+        .values(response=stored, answered_at=now if stored is not None else None)
+    )
+    session.commit()
+    return SavedAnswer(position, now)
+
+
+def record_tab_switch(session: Session, member: User, attempt_id: int) -> None:
+    """Count a tab switch on an open attempt (shown to the organizer; never fails anyone)."""
+    session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == member.id, Attempt.status == AttemptStatus.OPEN)
+        .values(tab_switches=Attempt.tab_switches + 1)
+    )
+    session.commit()
+
+
+def submit_exam(session: Session, member: User, attempt_id: int, *, clock: Clock | None = None) -> Attempt:
+    """Hand in the attempt and grade it; submitting twice scores once."""
+    clock = clock or SystemClock()
+    attempt = get_exam_attempt(session, member, attempt_id, clock=clock)
+    if attempt.status == AttemptStatus.OPEN:
+        _finalize(session, attempt, clock.now())
+    return attempt
+
+
+def _finalize_if_expired(session: Session, attempt: Attempt, exam: Exam, now: datetime) -> None:
+    if attempt.status == AttemptStatus.OPEN and not _deadline(attempt, exam).accepts(now):
+        _finalize(session, attempt, attempt.deadline_at or now)
+
+
+def _finalize(session: Session, attempt: Attempt, finished_at: datetime | None) -> None:
+    """Close the attempt once (a conditional update wins the race), then grade it."""
+    claimed = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.OPEN)
+        .values(status=AttemptStatus.FINISHED, finished_at=finished_at)
+    )
+    session.commit()
+    session.refresh(attempt)
+    if claimed.rowcount:
+        _grade_attempt(session, attempt, _voided(session, attempt.exam_id))
+        session.commit()
+
+
+def finalize_expired(session: Session, *, clock: Clock | None = None) -> int:
+    """The sweeper: finalize every open exam attempt whose deadline and grace have passed. Returns how many."""
+    now = (clock or SystemClock()).now()
+    rows = session.execute(
+        select(Attempt, Exam.grace_seconds)
+        .join(Exam, Exam.id == Attempt.exam_id)
+        .where(Attempt.status == AttemptStatus.OPEN, Attempt.mode == "exam", Attempt.deadline_at < now)
+    ).all()
+    done = 0
+    for attempt, grace in rows:
+        if attempt.deadline_at + timedelta(seconds=grace) < now:
+            _finalize(session, attempt, attempt.deadline_at)
+            done += 1
+    return done
+
+
+def _voided(session: Session, exam_id: int | None) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(VoidedQuestion.question_id, VoidedQuestion.mode).where(VoidedQuestion.exam_id == exam_id)
+        ).all()
+    )
+
+
+def _grade_attempt(session: Session, attempt: Attempt, voided: dict[int, str]) -> None:
+    """(Re)compute every item's verdict and score and the attempt's totals; human grades of short answers stay."""
+    exam = attempt.exam
+    policy = MultiplePolicy(exam.multiple_policy) if exam else MultiplePolicy.ALL_OR_NOTHING
+    score = max_score = 0.0
+    answered = correct = pending = 0
+    for item in attempt.items:
+        question = EngineQuestion.from_content(item.question.external_id, item.revision.content)
+        mode = voided.get(item.question_id)
+        answered += item.response is not None
+        if mode == "removed":
+            item.verdict, item.credit, item.score = None, 0.0, 0.0
+            continue
+        max_score += item.points
+        if mode == "full_credit":
+            item.verdict, item.credit, item.score = Verdict.CORRECT, 1.0, item.points
+        elif question.type == "short" and item.response is not None:
+            if item.graded_at is None:
+                item.verdict, item.credit, item.score = Verdict.PENDING, 0.0, 0.0
+                pending += 1
+        else:
+            outcome = grade(question, item.response, policy)
+            item.verdict, item.credit = outcome.verdict, outcome.credit
+            item.score = POINTS_RULES["flat"].award(outcome, ScoringContext(points=item.points))
+        correct += item.verdict == Verdict.CORRECT
+        score += item.score
+    attempt.score, attempt.max_score = round_points(score), round_points(max_score)
+    attempt.answered_count, attempt.correct_count, attempt.pending_count = answered, correct, pending
+
+
+def grade_short_answer(
+    session: Session, grader: User, item_id: int, score: float, comment: str, *, clock: Clock | None = None
+) -> AttemptItem:
+    """An organizer grades a 简答 answer (0..points); the attempt is final when nothing is pending. Audited."""
+    item = session.get(AttemptItem, item_id)
+    require(item is not None and item.attempt.exam is not None, "没有找到这道题")
+    assert item is not None
+    require(can_manage_exam(grader, item.attempt.exam), "只能评阅本支部的考试")
+    if item.attempt.status != AttemptStatus.FINISHED:
+        raise ExamError("试卷尚未提交，不能评阅")
+    if not 0 <= score <= item.points:
+        raise ExamError(f"得分应在 0 到 {item.points:g} 之间")
+    item.score = round_points(score)
+    item.credit = item.score / item.points if item.points else 0.0
+    item.verdict = Verdict.CORRECT if item.score == item.points else Verdict.PARTIAL if item.score else Verdict.WRONG
+    item.graded_by, item.graded_at, item.comment = grader.id, (clock or SystemClock()).now(), comment.strip() or None
+    _grade_attempt(session, item.attempt, _voided(session, item.attempt.exam_id))
+    session.add(
+        AuditEntry(
+            actor_id=grader.id,
+            action="exams.grade_short",
+            subject=f"attempt {item.attempt_id} item {item.position + 1}",
+            detail={"score": item.score, "comment": item.comment},
+        )
+    )
+    session.commit()
+    return item
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """How a regrade or a void changes one attempt's score."""
+
+    attempt_id: int
+    member: str
+    before: float
+    after: float
+
+
+def _finished_attempts(session: Session, exam: Exam) -> list[Attempt]:
+    return list(
+        session.scalars(
+            select(Attempt)
+            .where(Attempt.exam_id == exam.id, Attempt.status == AttemptStatus.FINISHED)
+            .order_by(Attempt.id)
+        )
+    )
+
+
+def regrade_exam(session: Session, actor: User, exam_id: int, *, dry_run: bool = True) -> list[ScoreChange]:
+    """Re-mark submitted attempts against each question's current revision (after a key fix).
+
+    Only revisions with the same option keys as the one asked are used (the member's choices keep their
+    meaning). With `dry_run` nothing is written: the organizer sees the score changes first. Audited.
+    """
+    exam = get_exam(session, exam_id)
+    require(can_manage_exam(actor, exam), "只能管理本支部的考试")
+    current = {
+        question_id: revision
+        for question_id, revision in session.execute(
+            select(Question.id, QuestionRevision)
+            .join(QuestionRevision, QuestionRevision.question_id == Question.id)
+            .where(QuestionRevision.number == Question.current_revision)
+        ).all()
+    }
+    voided = _voided(session, exam.id)
+    changes = []
+    for attempt in _finished_attempts(session, exam):
+        before = attempt.score
+        for item in attempt.items:
+            latest = current.get(item.question_id)
+            if latest is not None and latest.id != item.revision_id:
+                same_keys = set(latest.content.get("options", {})) == set(item.revision.content.get("options", {}))
+                if same_keys and latest.content["type"] == item.revision.content["type"]:
+                    item.revision_id, item.revision = latest.id, latest
+        _grade_attempt(session, attempt, voided)
+        if attempt.score != before:
+            changes.append(ScoreChange(attempt.id, attempt.user.name, before, attempt.score))
+    if dry_run:
+        session.rollback()
+        return changes
+    session.add(
+        AuditEntry(
+            actor_id=actor.id,
+            action="exams.regrade",
+            subject=exam.title,
+            detail={"exam_id": exam.id, "changes": [change.__dict__ for change in changes]},
+        )
+    )
+    session.commit()
+    return changes
+
+
+def void_question(
+    session: Session, actor: User, exam_id: int, question_id: int, mode: str, reason: str
+) -> list[ScoreChange]:
+    """Void a question in an exam: full credit for everyone, or removed from the total. Audited."""
+    exam = get_exam(session, exam_id)
+    require(can_manage_exam(actor, exam), "只能管理本支部的考试")
+    if mode not in ("full_credit", "removed"):
+        raise ExamError("作废方式只能是“全部给分”或“不计入总分”")
+    if not reason.strip():
+        raise ExamError("请填写作废原因")
+    if session.scalar(
+        select(VoidedQuestion.id).where(VoidedQuestion.exam_id == exam.id, VoidedQuestion.question_id == question_id)
+    ):
+        raise ExamError("这道题已经作废")
+    session.add(VoidedQuestion(exam_id=exam.id, question_id=question_id, mode=mode, reason=reason.strip()))
+    session.flush()
+    voided = _voided(session, exam.id)
+    changes = []
+    for attempt in _finished_attempts(session, exam):
+        before = attempt.score
+        _grade_attempt(session, attempt, voided)
+        if attempt.score != before:
+            changes.append(ScoreChange(attempt.id, attempt.user.name, before, attempt.score))
+    session.add(
+        AuditEntry(
+            actor_id=actor.id,
+            action="exams.void_question",
+            subject=exam.title,
+            detail={"exam_id": exam.id, "question_id": question_id, "mode": mode, "reason": reason.strip()},
+        )
+    )
+    session.commit()
+    return changes
+
+
+def set_override(
+    session: Session,
+    actor: User,
+    exam_id: int,
+    member_id: int,
+    *,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    duration_minutes: int | None,
+    extra_attempts: int,
+) -> ExamOverride:
+    """Give one member a 补考: their own window, duration or extra attempts. Audited."""
+    exam = get_exam(session, exam_id)
+    member = session.get(User, member_id)
+    require(
+        can_manage_exam(actor, exam) and member is not None and can_manage_branch(actor, member.branch_id),
+        "只能为本支部党员安排补考",
+    )
+    assert member is not None
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise ExamError("补考结束时间必须晚于开始时间")
+    if duration_minutes is not None and not 1 <= duration_minutes <= 600:
+        raise ExamError("考试时长应在 1 到 600 分钟之间")
+    if extra_attempts < 0:
+        raise ExamError("增加的作答次数不能为负数")
+    override = session.scalar(
+        select(ExamOverride).where(ExamOverride.exam_id == exam.id, ExamOverride.user_id == member.id)
+    )
+    override = override or ExamOverride(exam_id=exam.id, user_id=member.id)
+    override.opens_at, override.closes_at = opens_at, closes_at
+    override.duration_minutes, override.extra_attempts = duration_minutes, extra_attempts
+    session.add(override)
+    session.add(
+        AuditEntry(
+            actor_id=actor.id,
+            action="exams.override",
+            subject=f"{exam.title} · {member.name}",
+            detail={
+                "exam_id": exam.id,
+                "member_id": member.id,
+                "extra_attempts": extra_attempts,
+                "duration": duration_minutes,
+            },
+        )
+    )
+    session.commit()
+    return override
+
+
+def release_results(session: Session, actor: User, exam_id: int) -> None:
+    """Show results and answers to members now (for the manual review policy). Audited."""
+    exam = get_exam(session, exam_id)
+    require(can_manage_exam(actor, exam), "只能管理本支部的考试")
+    exam.results_released = True
+    session.add(AuditEntry(actor_id=actor.id, action="exams.release", subject=exam.title, detail={"exam_id": exam.id}))
+    session.commit()
+
+
+def review_is_visible(exam: Exam, now: datetime) -> bool:
+    """Whether members may see scores, answers and 解析 of this exam now."""
+    return review_visible(ReviewPolicy(exam.review_policy), exam.results_released, now >= exam.closes_at)
+
+
+def list_member_exams(session: Session, member: User) -> list[tuple[Exam, list[Attempt]]]:
+    """Exams of the member's branch, newest first, with the member's attempts."""
+    if member.branch_id is None:
+        return []
+    exams = session.scalars(
+        select(Exam).join(Exam.branches).where(Branch.id == member.branch_id).order_by(Exam.opens_at.desc())
+    ).all()
+    return [(exam, _member_attempts(session, exam, member)) for exam in exams]
+
+
+def list_managed_exams(session: Session, actor: User) -> Sequence[Exam]:
+    """Exams an organizer (their branch) or admin (all) manages, newest first."""
+    query = select(Exam).order_by(Exam.opens_at.desc())
+    if actor.role != Role.ADMIN:
+        query = query.join(Exam.branches).where(Branch.id == actor.branch_id)
+    return session.scalars(query).unique().all()

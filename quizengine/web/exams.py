@@ -1,0 +1,401 @@
+"""Timed exams over plain HTTP: members take them (autosave JSON API), organizers schedule and review them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from quizengine.engine.errors import DeadlinePassed, QuizError
+from quizengine.engine.questions import MultiplePolicy
+from quizengine.extensions import db
+from quizengine.models import AttemptStatus, Bank, Branch, Role, User
+from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
+from quizengine.services import exams as service
+from quizengine.services.access import NotAllowed, is_organizer
+from quizengine.services.exam_results import exam_overview, export_workbook
+from quizengine.services.practice import engine_question, shown_answer, shown_options, shown_response
+
+bp = Blueprint("exams", __name__, url_prefix="/exams")
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def _organizer_only() -> None:
+    if not is_organizer(current_user):
+        abort(403)
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(error: NotAllowed) -> tuple[str, int]:
+    return render_template("exams/error.html", message=error.message), 404
+
+
+# ---- members -----------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """My exams (and, for organizers, the exams they manage)."""
+    session = db.session()
+    now = datetime.now(UTC)
+    mine = [
+        (exam, attempts, service.window_for(session, exam, current_user))
+        for exam, attempts in service.list_member_exams(session, current_user)
+    ]
+    managed = service.list_managed_exams(session, current_user) if is_organizer(current_user) else []
+    return render_template("exams/index.html", mine=mine, managed=managed, now=now)
+
+
+@bp.post("/<int:exam_id>/start")
+@login_required
+def start(exam_id: int) -> Response:
+    """Start (or resume) my attempt and go to the paper."""
+    try:
+        attempt = service.start_exam(db.session(), current_user, exam_id)
+    except QuizError as error:
+        flash(error.message, "error")
+        return redirect(url_for("exams.index"))
+    return redirect(url_for("exams.take", attempt_id=attempt.id))
+
+
+def _paper(attempt: Any) -> list[dict[str, Any]]:
+    """The paper as the page needs it: shown options, blanks and the saved answer in shown keys."""
+    questions = []
+    for item in attempt.items:
+        question = engine_question(item)
+        saved = None
+        if item.response is not None:
+            saved = shown_response(item) if item.option_order else item.response
+            if question.type == "multiple":
+                saved = list(saved)
+        questions.append(
+            {
+                "position": item.position,
+                "type": question.type,
+                "stem": question.stem,
+                "points": item.points,
+                "options": shown_options(item),
+                "blanks": question.blank_count,
+                "saved": saved,
+            }
+        )
+    return questions
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def take(attempt_id: int) -> str | Response:
+    """The exam page: countdown, navigator, every answer autosaved."""
+    attempt = service.get_exam_attempt(db.session(), current_user, attempt_id)
+    if attempt.status != AttemptStatus.OPEN:
+        return redirect(url_for("exams.result", attempt_id=attempt_id))
+    state = {
+        "attemptId": attempt.id,
+        "deadline": attempt.deadline_at.isoformat(),
+        "serverNow": datetime.now(UTC).isoformat(),
+        "saveUrl": url_for("exams.save", attempt_id=attempt.id),
+        "tabUrl": url_for("exams.tab_switch", attempt_id=attempt.id),
+        "submitUrl": url_for("exams.submit", attempt_id=attempt.id),
+        "questions": _paper(attempt),
+    }
+    return render_template("exams/take.html", attempt=attempt, state=state)
+
+
+def _json_error(error: QuizError, status: int) -> tuple[Response, int]:
+    return jsonify(
+        {"ok": False, "code": error.code, "message": error.message, "serverNow": datetime.now(UTC).isoformat()}
+    ), status
+
+
+@bp.post("/attempts/<int:attempt_id>/answers")
+@login_required
+def save(attempt_id: int) -> Response | tuple[Response, int]:
+    """Autosave one answer: JSON {position, response} -> {ok, savedAt, serverNow}."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
+        return _json_error(QuizError("请求格式不正确"), 400)
+    try:
+        saved = service.save_answer(
+            db.session(), current_user, attempt_id, payload["position"], payload.get("response")
+        )
+    except NotAllowed as error:
+        return _json_error(error, 404)
+    except DeadlinePassed as error:
+        return _json_error(error, 409)
+    except QuizError as error:
+        return _json_error(error, 422 if error.code == "invalid_response" else 409)
+    return jsonify(
+        {
+            "ok": True,
+            "position": saved.position,
+            "savedAt": saved.saved_at.isoformat(),
+            "serverNow": datetime.now(UTC).isoformat(),
+        }
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/tab-switch")
+@login_required
+def tab_switch(attempt_id: int) -> tuple[str, int]:
+    """Count one tab switch (shown to the organizer; never fails anyone)."""
+    service.record_tab_switch(db.session(), current_user, attempt_id)
+    return "", 204
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int) -> Response:
+    """Hand in (twice is harmless)."""
+    service.submit_exam(db.session(), current_user, attempt_id)
+    flash("试卷已提交", "info")
+    return redirect(url_for("exams.result", attempt_id=attempt_id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int) -> str | Response:
+    """Score, pass/fail and the review with 解析 — when the exam's review policy allows."""
+    attempt = service.get_exam_attempt(db.session(), current_user, attempt_id)
+    if attempt.status == AttemptStatus.OPEN:
+        return redirect(url_for("exams.take", attempt_id=attempt_id))
+    exam = attempt.exam
+    visible = service.review_is_visible(exam, datetime.now(UTC))
+    rows = [
+        {"item": item, "question": engine_question(item), "given": shown_response(item), "right": shown_answer(item)}
+        for item in attempt.items
+    ]
+    return render_template(
+        "exams/result.html",
+        attempt=attempt,
+        exam=exam,
+        visible=visible,
+        passed=passed(attempt.score, exam.pass_mark),
+        rows=rows if visible else [],
+        policy_label=REVIEW_LABELS[ReviewPolicy(exam.review_policy)],
+    )
+
+
+# ---- organizers --------------------------------------------------------------------------------------
+
+
+def _form_time(name: str) -> datetime:
+    value = request.form.get(name, "")
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=_zone()).astimezone(UTC)
+    except ValueError:
+        raise QuizError("请填写正确的时间") from None
+
+
+def _spec_from_form() -> service.ExamSpec:
+    form = request.form
+    sections = []
+    for index in range(5):
+        count = form.get(f"s{index}_count", "").strip()
+        if not count:
+            continue
+        if not count.isdigit():
+            raise QuizError("题数必须是整数")
+        sections.append(
+            {
+                "banks": [form[f"s{index}_bank"]] if form.get(f"s{index}_bank") else [],
+                "types": [form[f"s{index}_type"]] if form.get(f"s{index}_type") else [],
+                "difficulties": [int(form[f"s{index}_difficulty"])]
+                if form.get(f"s{index}_difficulty", "").isdigit()
+                else [],
+                "count": int(count),
+                "points": float(form.get(f"s{index}_points") or 1),
+            }
+        )
+    try:
+        return service.ExamSpec(
+            title=form.get("title", ""),
+            branch_ids=tuple(int(value) for value in form.getlist("branch")),
+            opens_at=_form_time("opens_at"),
+            closes_at=_form_time("closes_at"),
+            duration_minutes=int(form.get("duration_minutes", "0")),
+            blueprint={"sections": sections},
+            shuffle_questions="shuffle_questions" in form,
+            shuffle_options="shuffle_options" in form,
+            pass_mark=float(form.get("pass_mark", "60")),
+            attempts_allowed=int(form.get("attempts_allowed", "1")),
+            review_policy=ReviewPolicy(form.get("review_policy", "after_close")),
+            multiple_policy=MultiplePolicy(form.get("multiple_policy", "all_or_nothing")),
+            grace_seconds=int(form.get("grace_seconds", "30")),
+        )
+    except ValueError:
+        raise QuizError("请检查表单中的数字和选项") from None
+
+
+def _branches_for_form() -> list[Branch]:
+    session = db.session()
+    if current_user.role == Role.ADMIN:
+        return list(session.query(Branch).order_by(Branch.name))
+    return [current_user.branch] if current_user.branch else []
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | Response | tuple[str, int]:
+    """Schedule an exam."""
+    _organizer_only()
+    session = db.session()
+    banks = list(session.query(Bank).order_by(Bank.title))
+    if request.method == "POST":
+        try:
+            exam = service.create_exam(session, current_user, _spec_from_form())
+        except QuizError as error:
+            flash(error.message, "error")
+            return render_template("exams/new.html", banks=banks, branches=_branches_for_form(), form=request.form), 400
+        flash("考试已安排", "info")
+        return redirect(url_for("exams.manage", exam_id=exam.id))
+    return render_template("exams/new.html", banks=banks, branches=_branches_for_form(), form={})
+
+
+@bp.get("/<int:exam_id>/manage")
+@login_required
+def manage(exam_id: int) -> str:
+    """The organizer's dashboard: 一个不落, distribution, ranking, item analysis, grading, regrade/void."""
+    _organizer_only()
+    overview = exam_overview(db.session(), current_user, exam_id)
+    chart = {"distribution": [[f"{low:g}-{high:g}", count] for low, high, count in overview.distribution]}
+    return render_template("exams/manage.html", overview=overview, exam=overview.exam, chart=chart)
+
+
+@bp.get("/<int:exam_id>/export.xlsx")
+@login_required
+def export(exam_id: int) -> Response:
+    """Results and item statistics as an Excel file."""
+    _organizer_only()
+    overview = exam_overview(db.session(), current_user, exam_id)
+    body = export_workbook(overview, _zone())
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=exam-{exam_id}-results.xlsx"},
+    )
+
+
+@bp.get("/<int:exam_id>/grading")
+@login_required
+def grading(exam_id: int) -> str:
+    """The 简答 grading queue."""
+    _organizer_only()
+    overview = exam_overview(db.session(), current_user, exam_id)
+    queue = [
+        (row.member, item, engine_question(item))
+        for row in overview.members
+        if row.attempt and row.attempt.pending_count
+        for item in row.attempt.items
+        if item.verdict == "pending"
+    ]
+    return render_template("exams/grading.html", exam=overview.exam, queue=queue)
+
+
+@bp.post("/items/<int:item_id>/grade")
+@login_required
+def grade(item_id: int) -> Response:
+    """Grade one short answer."""
+    _organizer_only()
+    try:
+        item = service.grade_short_answer(
+            db.session(), current_user, item_id, float(request.form.get("score", "")), request.form.get("comment", "")
+        )
+        flash("已评分", "info")
+        exam_id = item.attempt.exam_id
+    except ValueError:
+        flash("请填写得分", "error")
+        exam_id = int(request.form.get("exam_id", "0"))
+    except QuizError as error:
+        flash(error.message, "error")
+        exam_id = int(request.form.get("exam_id", "0"))
+    return redirect(url_for("exams.grading", exam_id=exam_id))
+
+
+@bp.post("/<int:exam_id>/regrade")
+@login_required
+def regrade(exam_id: int) -> str | Response:
+    """Dry run first (shows the score changes), then apply."""
+    _organizer_only()
+    apply = request.form.get("apply") == "1"
+    changes = service.regrade_exam(db.session(), current_user, exam_id, dry_run=not apply)
+    if apply:
+        flash(f"已重新评分，{len(changes)} 份试卷成绩变化", "info")
+        return redirect(url_for("exams.manage", exam_id=exam_id))
+    return render_template("exams/regrade.html", exam=service.get_exam(db.session(), exam_id), changes=changes)
+
+
+@bp.post("/<int:exam_id>/void")
+@login_required
+def void(exam_id: int) -> Response:
+    """Void a question (full credit, or removed from the total)."""
+    _organizer_only()
+    try:
+        changes = service.void_question(
+            db.session(),
+            current_user,
+            exam_id,
+            int(request.form.get("question_id", "0")),
+            request.form.get("mode", ""),
+            request.form.get("reason", ""),
+        )
+        flash(f"已作废该题，{len(changes)} 份试卷成绩变化", "info")
+    except (QuizError, ValueError) as error:
+        flash(getattr(error, "message", "请求无效"), "error")
+    return redirect(url_for("exams.manage", exam_id=exam_id))
+
+
+@bp.post("/<int:exam_id>/override")
+@login_required
+def override(exam_id: int) -> Response:
+    """补考 for one member."""
+    _organizer_only()
+    form = request.form
+    try:
+        service.set_override(
+            db.session(),
+            current_user,
+            exam_id,
+            int(form.get("member_id", "0")),
+            opens_at=_form_time("opens_at") if form.get("opens_at") else None,
+            closes_at=_form_time("closes_at") if form.get("closes_at") else None,
+            duration_minutes=int(form["duration_minutes"]) if form.get("duration_minutes") else None,
+            extra_attempts=int(form.get("extra_attempts") or 0),
+        )
+        flash("已安排补考", "info")
+    except (QuizError, ValueError) as error:
+        flash(getattr(error, "message", "请检查补考设置"), "error")
+    return redirect(url_for("exams.manage", exam_id=exam_id))
+
+
+@bp.post("/<int:exam_id>/release")
+@login_required
+def release(exam_id: int) -> Response:
+    """Publish results and answers to members now."""
+    _organizer_only()
+    service.release_results(db.session(), current_user, exam_id)
+    flash("成绩和答案已公布", "info")
+    return redirect(url_for("exams.manage", exam_id=exam_id))
+
+
+@bp.get("/<int:exam_id>/members/<int:user_id>")
+@login_required
+def member_attempt(exam_id: int, user_id: int) -> str:
+    """An organizer looks at one member's submitted paper."""
+    _organizer_only()
+    overview = exam_overview(db.session(), current_user, exam_id)
+    row = next((row for row in overview.members if row.member.id == user_id), None)
+    if row is None or row.attempt is None:
+        abort(404)
+    rows = [
+        {"item": item, "question": engine_question(item), "given": shown_response(item), "right": shown_answer(item)}
+        for item in row.attempt.items
+    ]
+    member: User = row.member
+    return render_template("exams/member.html", exam=overview.exam, member=member, attempt=row.attempt, rows=rows)
