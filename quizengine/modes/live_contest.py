@@ -1,0 +1,812 @@
+"""Live team contest (知识竞赛): the plan, the state machine and the per-role views.
+
+Pure Python: the services feed it commands (with the server's receive time) and persist the resulting
+state and events; the transports only deliver views. Every command is checked against the phase, the
+sender's role and the state `version`, so a stale or forged command changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from quizengine.engine.errors import QuizError
+from quizengine.engine.questions import Outcome, Question, Verdict, get_type, grade
+from quizengine.engine.scoring import POINTS_RULES, Ranked, RankEntry, ScoringContext, rank, round_points
+
+
+class RoundKind(StrEnum):
+    """The four round kinds of Chinese branch contests."""
+
+    COMPULSORY = "compulsory"  # 必答题: each team in turn
+    BUZZER = "buzzer"  # 抢答题: first buzz after the host opens wins
+    RISK = "risk"  # 风险题: the team picks a value, ± that value
+    EVERYONE = "everyone"  # 全员答题: every player answers
+
+
+ROUND_LABELS = {
+    RoundKind.COMPULSORY: "必答题",
+    RoundKind.BUZZER: "抢答题",
+    RoundKind.RISK: "风险题",
+    RoundKind.EVERYONE: "全员答题",
+}
+
+
+class FoulRule(StrEnum):
+    """What a buzz before the host opens buzzing costs."""
+
+    IGNORE = "ignore"
+    PENALIZE = "penalize"
+
+
+class TeamScoreRule(StrEnum):
+    """How players' points make a team's score in 全员答题."""
+
+    SUM = "sum"
+    MEAN = "mean"
+
+
+class TieBreak(StrEnum):
+    """How a tie for a prize place is broken."""
+
+    BUZZER = "buzzer"  # 加赛抢答: sudden-death buzzer questions among the tied teams
+    TIME = "time"  # the team that used less total answering time ranks higher
+
+
+@dataclass(frozen=True)
+class QuestionSource:
+    """Where a round's questions come from: filters and a count, or fixed question ids."""
+
+    banks: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    difficulties: tuple[int, ...] = ()
+    count: int = 0
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoundSpec:
+    """One round of a contest plan."""
+
+    kind: RoundKind
+    title: str
+    source: QuestionSource
+    #: Points for a right answer (风险题: the chosen value instead).
+    points: float = 10
+    #: Points lost for a wrong answer (0 = no deduction, as in 必答题).
+    penalty: float = 0
+    #: Buzzing before the host opens it (抢答题).
+    foul: FoulRule = FoulRule.PENALIZE
+    foul_penalty: float = 10
+    #: Seconds the question is shown before answering (or buzzing) may open.
+    read_seconds: int = 5
+    #: Seconds to answer once answering is open (or once a team won the buzz).
+    answer_seconds: int = 20
+    #: 抢答题: seconds buzzing stays open; nobody buzzing voids the question.
+    buzz_seconds: int = 15
+    #: 抢答题: after a wrong answer, reopen buzzing to the teams that have not answered.
+    reopen: bool = True
+    #: 风险题: the values a team may choose, and the difficulty each stands for.
+    risk_values: tuple[int, ...] = (10, 20, 30)
+    risk_difficulty: tuple[tuple[int, tuple[int, ...]], ...] = ((10, (1, 2)), (20, (3,)), (30, (4, 5)))
+    #: 全员答题: extra points for a right answer, scaled by the share of the answer time left.
+    speed_bonus: float = 0
+    team_score: TeamScoreRule = TeamScoreRule.SUM
+    #: 必答题/抢答题: "device" (the team answers on its device) or "host" (the host judges an oral answer).
+    judged_by: str = "device"
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    """A team as the plan names it; the colour is its fixed colour on the projector."""
+
+    name: str
+    color: str = ""
+
+
+@dataclass(frozen=True)
+class ContestPlan:
+    """A whole contest: teams, base score, rounds, tie-break."""
+
+    title: str
+    rounds: tuple[RoundSpec, ...]
+    teams: tuple[TeamSpec, ...] = ()
+    base_score: float = 100
+    tie_break: TieBreak = TieBreak.BUZZER
+    #: Questions for a 加赛 (sudden-death buzzer), drawn only when needed.
+    tie_break_source: QuestionSource = field(default_factory=lambda: QuestionSource(count=5))
+    #: How many top places get a prize (ties for these places are broken).
+    prizes: int = 3
+
+
+class Phase(StrEnum):
+    """Where the contest is. Every command names the phases it is valid in."""
+
+    LOBBY = "lobby"
+    ROUND_INTRO = "round_intro"
+    RISK_CHOOSING = "risk_choosing"
+    READING = "reading"  # question shown; answering not yet open
+    ANSWERING = "answering"
+    BUZZ_ARMED = "buzz_armed"  # buzzer question shown; a buzz now is a foul
+    BUZZ_OPEN = "buzz_open"
+    BUZZ_WON = "buzz_won"
+    LOCKED = "locked"  # answers closed, waiting for the reveal
+    REVEALED = "revealed"
+    SCOREBOARD = "scoreboard"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+PHASE_LABELS = {
+    Phase.LOBBY: "等待开始",
+    Phase.ROUND_INTRO: "环节介绍",
+    Phase.RISK_CHOOSING: "选择分值",
+    Phase.READING: "读题",
+    Phase.ANSWERING: "请作答",
+    Phase.BUZZ_ARMED: "等待主持人宣布开始抢答",
+    Phase.BUZZ_OPEN: "开始抢答",
+    Phase.BUZZ_WON: "抢答成功，请作答",
+    Phase.LOCKED: "已锁定",
+    Phase.REVEALED: "公布答案",
+    Phase.SCOREBOARD: "比分",
+    Phase.PAUSED: "比赛暂停",
+    Phase.FINISHED: "比赛结束",
+}
+
+
+class Role(StrEnum):
+    """Who sends a command or receives a view."""
+
+    HOST = "host"
+    PROJECTOR = "projector"
+    TEAM = "team"
+    PLAYER = "player"
+    SYSTEM = "system"  # timers and connection changes, sent by the server itself
+
+
+class ContestError(QuizError):
+    """A command that is not allowed now (wrong phase, role, version, duplicate or late answer)."""
+
+    code = "contest_error"
+
+    def __init__(self, message: str, code: str = "contest_error") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Command:
+    """What a client (or the server's own timer) asks for, as the server received it.
+
+    `version` is the state version the sender saw: host commands on a stale state are refused, so a
+    double click or a second host tab never advances the contest twice.
+    """
+
+    name: str
+    role: Role
+    version: int | None = None
+    team: str | None = None
+    player: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A fact a transition produced, and which roles' views it changes."""
+
+    name: str
+    roles: frozenset[Role]
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+EVERYONE_ROLES = frozenset({Role.HOST, Role.PROJECTOR, Role.TEAM, Role.PLAYER})
+STAFF_ROLES = frozenset({Role.HOST, Role.PROJECTOR})
+
+
+@dataclass
+class Award:
+    """Points given or taken, grouped so the host can undo the last scoring as a whole."""
+
+    team: str
+    delta: float
+    reason: str
+    group: int
+    question: str | None = None
+
+
+@dataclass
+class ContestState:
+    """Everything needed to resume the contest exactly, as plain JSON-ready data (times in epoch ms)."""
+
+    teams: list[dict[str, str]]
+    rounds: list[list[str]]
+    risk_pools: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    tie_pool: list[str] = field(default_factory=list)
+    version: int = 0
+    phase: Phase = Phase.LOBBY
+    paused_phase: Phase | None = None
+    paused_left_ms: int | None = None
+    round_index: int = -1
+    question_index: int = -1
+    question_seq: int = 0
+    question: str | None = None
+    team_on_turn: str | None = None
+    risk_value: int | None = None
+    risk_order: list[str] = field(default_factory=list)
+    deadline_ms: int | None = None
+    opened_ms: int | None = None
+    buzzes: list[dict[str, Any]] = field(default_factory=list)
+    locked_out: list[str] = field(default_factory=list)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    awards: list[Award] = field(default_factory=list)
+    next_group: int = 1
+    team_time_ms: dict[str, int] = field(default_factory=dict)
+    players: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kicked: list[str] = field(default_factory=list)
+    tiebreak_teams: list[str] = field(default_factory=list)
+    tiebreak_winners: list[str] = field(default_factory=list)
+    voided: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready snapshot."""
+        data = asdict(self)
+        data["phase"] = str(self.phase)
+        data["paused_phase"] = str(self.paused_phase) if self.paused_phase else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ContestState:
+        """Rebuild from `to_dict()`."""
+        values = dict(data)
+        values["phase"] = Phase(values["phase"])
+        values["paused_phase"] = Phase(values["paused_phase"]) if values.get("paused_phase") else None
+        values["awards"] = [Award(**award) for award in values.get("awards", [])]
+        return cls(**values)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class LiveContest:
+    """The state machine: `handle(command, now)` checks and applies one command and returns its events.
+
+    It never reads the clock or the database: `now` is the server's receive time, `questions` the pinned
+    revisions of every question the contest can ask.
+    """
+
+    def __init__(self, plan: ContestPlan, state: ContestState, questions: Mapping[str, Question]) -> None:
+        self.plan = plan
+        self.state = state
+        self.questions = questions
+
+    # ---- reading the state ----------------------------------------------------------------------------
+
+    @property
+    def round(self) -> RoundSpec | None:
+        """The current round's spec (None in the lobby and during a tie-break)."""
+        index = self.state.round_index
+        return self.plan.rounds[index] if 0 <= index < len(self.plan.rounds) else None
+
+    @property
+    def in_tiebreak(self) -> bool:
+        """True while a 加赛 is being played."""
+        return self.state.round_index == len(self.plan.rounds)
+
+    def _round_spec(self) -> RoundSpec:
+        if self.in_tiebreak:
+            return RoundSpec(RoundKind.BUZZER, "加赛抢答", self.plan.tie_break_source, points=0, penalty=0, reopen=True)
+        spec = self.round
+        assert spec is not None
+        return spec
+
+    def team_ids(self) -> list[str]:
+        """Team ids in plan order."""
+        return [team["id"] for team in self.state.teams]
+
+    def scores(self) -> dict[str, float]:
+        """Each team's score: the base plus every award."""
+        totals = {team_id: float(self.plan.base_score) for team_id in self.team_ids()}
+        for award in self.state.awards:
+            totals[award.team] = round_points(totals[award.team] + award.delta)
+        return totals
+
+    def ranking(self) -> list[Ranked]:
+        """Teams ranked by score; 加赛 winners first within their tie, then the plan's tie-break."""
+        scores = self.scores()
+        won = self.state.tiebreak_winners
+        use_time = self.plan.tie_break is TieBreak.TIME
+        entries = [
+            RankEntry(
+                team_id,
+                scores[team_id],
+                (self.state.team_time_ms.get(team_id, 0) / 1000 if use_time else 0.0)
+                - (len(won) - won.index(team_id) if team_id in won else 0) * 1e9,
+            )
+            for team_id in self.team_ids()
+        ]
+        return rank(entries)
+
+    # ---- commands ------------------------------------------------------------------------------------
+
+    def handle(self, command: Command, now: datetime) -> list[Event]:
+        """Apply one command at `now`; raise ContestError (state unchanged) when it is not allowed."""
+        handler = _HANDLERS.get(command.name)
+        if handler is None:
+            raise ContestError(f"未知指令“{command.name}”", "unknown_command")
+        roles, phases, check_version = handler.roles, handler.phases, handler.check_version
+        if command.role not in roles:
+            raise ContestError("无权执行此操作", "wrong_role")
+        participant = command.team if command.role is Role.TEAM else command.player
+        if participant is not None and participant in self.state.kicked:
+            raise ContestError("已被主持人移出比赛", "kicked")
+        if check_version and command.version != self.state.version:
+            raise ContestError("页面状态已过期，请按最新状态操作", "stale_version")
+        if phases and self.state.phase not in phases:
+            raise ContestError(f"当前阶段（{PHASE_LABELS[self.state.phase]}）不能执行此操作", "wrong_phase")
+        before = self.state.to_dict()
+        try:
+            events = handler.function(self, command, _ms(now))
+        except ContestError:
+            self.state = ContestState.from_dict(before)
+            raise
+        if events:
+            self.state.version += 1
+        return events
+
+    # The handlers below are registered with @_command; each returns the events it produced.
+
+    def _start(self, command: Command, now: int) -> list[Event]:
+        if not self.plan.rounds:
+            raise ContestError("比赛方案中没有环节")
+        return self._enter_round(0, now)
+
+    def _enter_round(self, index: int, now: int) -> list[Event]:
+        state = self.state
+        state.round_index, state.question_index = index, -1
+        state.question, state.team_on_turn, state.deadline_ms = None, None, None
+        state.phase = Phase.ROUND_INTRO
+        spec = self.round
+        if spec is not None and spec.kind is RoundKind.RISK:
+            scores = self.scores()  # weakest team chooses first; ties keep plan order
+            state.risk_order = sorted(self.team_ids(), key=lambda team_id: scores[team_id])
+        return [Event("round_started", EVERYONE_ROLES, {"round": index})]
+
+    def _next(self, command: Command, now: int) -> list[Event]:
+        state = self.state
+        if state.phase is Phase.ROUND_INTRO:
+            return self._next_question(now)
+        if state.phase is Phase.REVEALED:
+            if self.in_tiebreak:
+                return self._next_tiebreak_question(now)
+            if self._has_next_question():
+                return self._next_question(now)
+            state.phase = Phase.SCOREBOARD
+            state.question, state.deadline_ms = None, None
+            return [Event("scores", EVERYONE_ROLES)]
+        # SCOREBOARD: next round, a tie-break, or the end
+        if state.round_index + 1 < len(self.plan.rounds):
+            return self._enter_round(state.round_index + 1, now)
+        tied = self._tied_for_prizes()
+        if tied and self.plan.tie_break is TieBreak.BUZZER and self.state.tie_pool:
+            state.round_index = len(self.plan.rounds)
+            state.tiebreak_teams = tied
+            state.question_index = -1
+            return [Event("tiebreak_started", EVERYONE_ROLES, {"teams": tied}), *self._next_tiebreak_question(now)]
+        state.phase = Phase.FINISHED
+        return [Event("finished", EVERYONE_ROLES)]
+
+    def _has_next_question(self) -> bool:
+        state = self.state
+        spec = self.round
+        if spec is not None and spec.kind is RoundKind.RISK:
+            return state.question_index + 1 < len(state.risk_order) * self._risk_turns()
+        return state.question_index + 1 < len(state.rounds[state.round_index])
+
+    def _risk_turns(self) -> int:
+        spec = self.round
+        assert spec is not None
+        return max(1, spec.source.count // max(1, len(self.team_ids()))) if spec.source.count else 1
+
+    def _tied_for_prizes(self) -> list[str]:
+        """The teams sharing a place within the prize places (the first such group), if any."""
+        ranked = self.ranking()
+        places: dict[int, list[str]] = {}
+        for entry in ranked:
+            places.setdefault(entry.place, []).append(entry.entry.key)
+        for place, teams in sorted(places.items()):
+            if place <= self.plan.prizes and len(teams) > 1:
+                return teams
+        return []
+
+    def _next_question(self, now: int) -> list[Event]:
+        state = self.state
+        spec = self._round_spec()
+        state.question_index += 1
+        self._reset_question()
+        if spec.kind is RoundKind.RISK:
+            order = state.risk_order
+            state.team_on_turn = order[state.question_index % len(order)]
+            state.phase = Phase.RISK_CHOOSING
+            return [Event("risk_choosing", EVERYONE_ROLES, {"team": state.team_on_turn})]
+        state.question = state.rounds[state.round_index][state.question_index]
+        if spec.kind is RoundKind.COMPULSORY:
+            teams = self.team_ids()
+            state.team_on_turn = teams[state.question_index % len(teams)]
+        return self._show_question(spec, now)
+
+    def _next_tiebreak_question(self, now: int) -> list[Event]:
+        state = self.state
+        if len(state.tiebreak_teams) < 2 or not state.tie_pool:
+            state.phase = Phase.FINISHED
+            return [Event("finished", EVERYONE_ROLES)]
+        state.question_index += 1
+        self._reset_question()
+        state.question = state.tie_pool.pop(0)
+        return self._show_question(self._round_spec(), now)
+
+    def _reset_question(self) -> None:
+        state = self.state
+        state.question, state.team_on_turn, state.risk_value = None, None, None
+        state.buzzes, state.locked_out, state.answers = [], [], {}
+        state.opened_ms, state.deadline_ms, state.voided = None, None, False
+
+    def _show_question(self, spec: RoundSpec, now: int) -> list[Event]:
+        state = self.state
+        state.question_seq += 1
+        state.phase = Phase.BUZZ_ARMED if spec.kind is RoundKind.BUZZER else Phase.READING
+        state.deadline_ms = now + spec.read_seconds * 1000 if spec.kind is not RoundKind.BUZZER else None
+        return [Event("question_shown", EVERYONE_ROLES, {"question": state.question})]
+
+    def _choose_risk(self, command: Command, now: int) -> list[Event]:
+        state = self.state
+        spec = self._round_spec()
+        if command.role is Role.TEAM and command.team != state.team_on_turn:
+            raise ContestError("现在不是本队选择分值", "not_your_turn")
+        value = command.args.get("value")
+        if value not in spec.risk_values:
+            raise ContestError("请选择 " + "、".join(str(v) for v in spec.risk_values) + " 中的一个分值", "bad_value")
+        pool = state.risk_pools.get(str(state.round_index), {}).get(str(value), [])
+        if not pool:
+            raise ContestError(f"{value} 分的题目已用完，请选择其他分值", "no_question")
+        state.risk_value = value
+        state.question = pool.pop(0)
+        return [
+            Event("risk_chosen", EVERYONE_ROLES, {"team": state.team_on_turn, "value": value}),
+            *self._show_question(spec, now),
+        ]
+
+    def _open(self, command: Command, now: int) -> list[Event]:
+        """Open answering (after reading) or buzzing (抢答, when the host says 开始)."""
+        state = self.state
+        spec = self._round_spec()
+        state.opened_ms = now
+        if state.phase is Phase.BUZZ_ARMED:
+            state.phase = Phase.BUZZ_OPEN
+            state.deadline_ms = now + spec.buzz_seconds * 1000
+            return [Event("buzzing_opened", EVERYONE_ROLES)]
+        state.phase = Phase.ANSWERING
+        state.deadline_ms = now + spec.answer_seconds * 1000
+        return [Event("answering_opened", EVERYONE_ROLES)]
+
+    def _buzz(self, command: Command, now: int) -> list[Event]:
+        state = self.state
+        spec = self._round_spec()
+        team = command.team
+        assert team is not None
+        if command.args.get("question") != state.question or state.question is None:
+            raise ContestError("这道题已经结束", "late")
+        if self.in_tiebreak and team not in state.tiebreak_teams:
+            raise ContestError("本队不参加加赛", "not_in_tiebreak")
+        if team in state.locked_out:
+            raise ContestError("本队已不能抢答这道题", "locked_out")
+        if any(buzz["team"] == team for buzz in state.buzzes if not buzz["foul"]):
+            raise ContestError("本队已经抢答过", "duplicate")
+        if state.phase is Phase.BUZZ_ARMED:  # before 开始: a foul
+            state.buzzes.append({"team": team, "at_ms": now, "foul": True})
+            state.locked_out.append(team)
+            if spec.foul is FoulRule.PENALIZE and spec.foul_penalty:
+                self._award([(team, -spec.foul_penalty, "抢答犯规")])
+            return [Event("foul", EVERYONE_ROLES, {"team": team})]
+        first = next((b for b in state.buzzes if not b["foul"]), None)
+        state.buzzes.append({"team": team, "at_ms": now, "foul": False, "gap_ms": now - first["at_ms"] if first else 0})
+        if state.phase is Phase.BUZZ_OPEN:
+            state.phase = Phase.BUZZ_WON
+            state.team_on_turn = team
+            state.deadline_ms = now + spec.answer_seconds * 1000
+            state.opened_ms = now
+            return [Event("buzz_won", EVERYONE_ROLES, {"team": team})]
+        return [Event("buzz_recorded", STAFF_ROLES, {"team": team})]
+
+    def _answer(self, command: Command, now: int) -> list[Event]:
+        """A team device (必答/抢答/风险) or a player (全员) answers the current question once."""
+        state = self.state
+        spec = self._round_spec()
+        if command.args.get("question") != state.question or state.question is None:
+            raise ContestError("这道题已经结束，答案未被记录", "late")
+        key = self._answer_key(command, spec)
+        if key in state.answers:
+            raise ContestError("已经作答，不能重复提交", "duplicate")
+        question = self.questions[state.question]
+        outcome = grade(question, command.args.get("response"))
+        if not outcome.answered:
+            raise ContestError("请先选择答案", "blank")
+        state.answers[key] = {
+            "response": get_type(question.type).storable(question, command.args.get("response")),
+            "at_ms": now,
+            "verdict": str(outcome.verdict),
+            "credit": outcome.credit,
+            "team": command.team or state.players[command.player or ""]["team"],
+        }
+        if spec.kind is RoundKind.EVERYONE:
+            return [Event("answer_received", frozenset({Role.HOST}), {"count": len(state.answers)})]
+        team = command.team or ""
+        self.state.team_time_ms[team] = self.state.team_time_ms.get(team, 0) + max(0, now - (state.opened_ms or now))
+        if state.phase is Phase.BUZZ_WON:
+            return self._judge_buzz(outcome.is_correct, now)
+        state.phase, state.deadline_ms = Phase.LOCKED, None
+        return [Event("locked", EVERYONE_ROLES)]
+
+    def _answer_key(self, command: Command, spec: RoundSpec) -> str:
+        state = self.state
+        if spec.kind is RoundKind.EVERYONE:
+            if command.role is not Role.PLAYER or command.player not in state.players:
+                raise ContestError("全员答题请用个人手机作答", "wrong_role")
+            if state.players[command.player]["joined_seq"] >= state.question_seq:
+                raise ContestError("您是在本题开始后加入的，请从下一题开始作答", "late_joiner")
+            if state.phase is not Phase.ANSWERING:
+                raise ContestError("现在不能作答", "wrong_phase")
+            return f"player:{command.player}"
+        if command.role is not Role.TEAM:
+            raise ContestError("本环节由各队答题器作答", "wrong_role")
+        if state.phase is Phase.BUZZ_WON or (state.phase is Phase.ANSWERING and spec.kind is not RoundKind.BUZZER):
+            if command.team != state.team_on_turn:
+                raise ContestError("现在不是本队作答", "not_your_turn")
+            return f"team:{command.team}:{len(state.locked_out)}"
+        raise ContestError("现在不能作答", "wrong_phase")
+
+    def _judge_buzz(self, correct: bool, now: int) -> list[Event]:
+        """Score the buzz winner's answer; a wrong one may reopen buzzing to the teams left."""
+        state = self.state
+        spec = self._round_spec()
+        team = state.team_on_turn or ""
+        if correct:
+            if self.in_tiebreak:
+                state.tiebreak_winners.append(team)
+                state.tiebreak_teams = [t for t in state.tiebreak_teams if t != team]
+            else:
+                self._award([(team, spec.points, "抢答正确")])
+            return self._reveal_now()
+        state.locked_out.append(team)
+        if spec.penalty and not self.in_tiebreak:
+            self._award([(team, -spec.penalty, "抢答错误")])
+        eligible = state.tiebreak_teams if self.in_tiebreak else self.team_ids()
+        remaining = [t for t in eligible if t not in state.locked_out]
+        if spec.reopen and remaining:
+            state.phase = Phase.BUZZ_OPEN
+            state.team_on_turn = None
+            state.deadline_ms = now + spec.buzz_seconds * 1000
+            return [Event("buzzing_reopened", EVERYONE_ROLES, {"wrong": team})]
+        return self._reveal_now()
+
+    def _judge(self, command: Command, now: int) -> list[Event]:
+        """The host judges an oral answer: 抢答 winner, or the team on turn in 必答/风险."""
+        state = self.state
+        correct = bool(command.args.get("correct"))
+        if state.phase is Phase.BUZZ_WON:
+            return self._judge_buzz(correct, now)
+        if state.team_on_turn is None:
+            raise ContestError("现在没有需要评判的队伍", "wrong_phase")
+        state.answers[f"team:{state.team_on_turn}:0"] = {
+            "response": None,
+            "at_ms": now,
+            "verdict": "correct" if correct else "wrong",
+            "credit": 1.0 if correct else 0.0,
+            "team": state.team_on_turn,
+        }
+        return self._reveal(command, now)
+
+    def _lock(self, command: Command, now: int) -> list[Event]:
+        self.state.phase, self.state.deadline_ms = Phase.LOCKED, None
+        return [Event("locked", EVERYONE_ROLES)]
+
+    def _reveal(self, command: Command, now: int) -> list[Event]:
+        """Score what was answered and show the answer, 解析 and 出处 to everyone."""
+        state = self.state
+        spec = self._round_spec()
+        if spec.kind is RoundKind.EVERYONE:
+            self._score_everyone(spec)
+        elif spec.kind in (RoundKind.COMPULSORY, RoundKind.RISK):
+            team = state.team_on_turn or ""
+            answer = next((a for key, a in state.answers.items() if a["team"] == team), None)
+            value = float(state.risk_value or 0) if spec.kind is RoundKind.RISK else spec.points
+            penalty = float(state.risk_value or 0) if spec.kind is RoundKind.RISK else spec.penalty
+            if answer is not None and answer["verdict"] == "correct":
+                self._award([(team, value, f"{ROUND_LABELS[spec.kind]}答对")])
+            elif penalty:
+                self._award(
+                    [
+                        (
+                            team,
+                            -penalty,
+                            f"{ROUND_LABELS[spec.kind]}答错" if answer else f"{ROUND_LABELS[spec.kind]}未作答",
+                        )
+                    ]
+                )
+        return self._reveal_now()
+
+    def _reveal_now(self) -> list[Event]:
+        state = self.state
+        state.phase, state.deadline_ms = Phase.REVEALED, None
+        return [Event("answer_revealed", EVERYONE_ROLES, {"question": state.question})]
+
+    def _score_everyone(self, spec: RoundSpec) -> None:
+        state = self.state
+        per_team: dict[str, list[float]] = {team_id: [] for team_id in self.team_ids()}
+        answer_ms = spec.answer_seconds * 1000
+        for player, info in state.players.items():
+            if player in state.kicked or info["joined_seq"] >= state.question_seq:
+                continue
+            answer = state.answers.get(f"player:{player}")
+            points = 0.0
+            if answer is not None:
+                left = 1 - (answer["at_ms"] - (state.opened_ms or answer["at_ms"])) / answer_ms if answer_ms else 0
+                context = ScoringContext(points=spec.points, bonus=spec.speed_bonus, time_left_share=left)
+                outcome = Outcome(Verdict(answer["verdict"]), answer["credit"])
+                points = POINTS_RULES["speed"].award(outcome, context)
+                answer["points"] = points
+            per_team[info["team"]].append(points)
+        awards = []
+        for team_id, points in per_team.items():
+            if not points:
+                continue
+            total = sum(points) if spec.team_score is TeamScoreRule.SUM else sum(points) / len(points)
+            if total:
+                awards.append((team_id, round_points(total), "全员答题"))
+        if awards:
+            self._award(awards)
+
+    def _award(self, awards: list[tuple[str, float, str]]) -> None:
+        group = self.state.next_group
+        self.state.next_group += 1
+        for team, delta, reason in awards:
+            self.state.awards.append(Award(team, delta, reason, group, self.state.question))
+
+    def _adjust(self, command: Command, now: int) -> list[Event]:
+        team, reason = command.args.get("team"), str(command.args.get("reason", "")).strip()
+        try:
+            delta = float(command.args.get("delta"))
+        except (TypeError, ValueError):
+            raise ContestError("请填写调整的分数", "bad_value") from None
+        if team not in self.team_ids():
+            raise ContestError("没有这支队伍", "bad_team")
+        if not reason:
+            raise ContestError("调整分数必须填写原因", "no_reason")
+        if delta == 0 or abs(delta) > 1000:
+            raise ContestError("调整的分数应在 -1000 到 1000 之间且不为 0", "bad_value")
+        self._award([(team, delta, f"主持人调整：{reason}")])
+        return [Event("scores", EVERYONE_ROLES, {"team": team, "delta": delta, "reason": reason})]
+
+    def _undo(self, command: Command, now: int) -> list[Event]:
+        awards = self.state.awards
+        if not awards:
+            raise ContestError("没有可以撤销的计分", "nothing_to_undo")
+        last = awards[-1].group
+        undone = [a for a in awards if a.group == last]
+        self.state.awards = [a for a in awards if a.group != last]
+        return [Event("scores", EVERYONE_ROLES, {"undone": [asdict(a) for a in undone]})]
+
+    def _pause(self, command: Command, now: int) -> list[Event]:
+        state = self.state
+        state.paused_phase = state.phase
+        state.paused_left_ms = max(0, state.deadline_ms - now) if state.deadline_ms else None
+        state.phase, state.deadline_ms = Phase.PAUSED, None
+        return [Event("paused", EVERYONE_ROLES, {"reason": command.args.get("reason", "")})]
+
+    def _resume(self, command: Command, now: int) -> list[Event]:
+        state = self.state
+        assert state.paused_phase is not None
+        state.phase = state.paused_phase
+        state.deadline_ms = now + state.paused_left_ms if state.paused_left_ms is not None else None
+        state.paused_phase, state.paused_left_ms = None, None
+        return [Event("resumed", EVERYONE_ROLES)]
+
+    def _void(self, command: Command, now: int) -> list[Event]:
+        """The host voids the current question: nobody scores, the answer is shown."""
+        self.state.voided = True
+        return self._reveal_now()
+
+    def _tick(self, command: Command, now: int) -> list[Event]:
+        """The server's timer: act on a passed deadline (read time over, time up, nobody buzzed)."""
+        state = self.state
+        if state.deadline_ms is None or now < state.deadline_ms:
+            return []
+        if state.phase is Phase.READING:
+            return self._open(command, now)
+        if state.phase is Phase.BUZZ_OPEN:  # nobody buzzed (or nobody left): the question is void
+            state.voided = not any(not b["foul"] for b in state.buzzes)
+            return self._reveal_now()
+        if state.phase is Phase.BUZZ_WON:  # time up for the buzz winner: a wrong answer
+            return self._judge_buzz(False, now)
+        if state.phase is Phase.ANSWERING:
+            return self._lock(command, now)
+        return []
+
+    def _join_player(self, command: Command, now: int) -> list[Event]:
+        """A member joins by PIN for 全员答题; a late joiner answers from the next question on."""
+        player, team = command.player, command.args.get("team")
+        if player is None or team not in self.team_ids():
+            raise ContestError("请选择所在队伍", "bad_team")
+        known = self.state.players.get(player)
+        if known is not None:
+            return []  # re-joining (a refresh) changes nothing
+        self.state.players[player] = {
+            "team": team,
+            "name": str(command.args.get("name", "")),
+            "joined_seq": self.state.question_seq,
+        }
+        return [Event("player_joined", STAFF_ROLES, {"player": player, "team": team})]
+
+    def _kick(self, command: Command, now: int) -> list[Event]:
+        who = command.args.get("participant")
+        if who not in self.team_ids() and who not in self.state.players:
+            raise ContestError("没有这个参赛者", "bad_participant")
+        if who in self.state.kicked:
+            raise ContestError("已经移出", "duplicate")
+        self.state.kicked.append(who)
+        return [Event("kicked", EVERYONE_ROLES, {"participant": who})]
+
+    def _readmit(self, command: Command, now: int) -> list[Event]:
+        who = command.args.get("participant")
+        if who not in self.state.kicked:
+            raise ContestError("该参赛者没有被移出", "bad_participant")
+        self.state.kicked.remove(who)
+        return [Event("readmitted", EVERYONE_ROLES, {"participant": who})]
+
+
+@dataclass(frozen=True)
+class _Handler:
+    function: Callable[[LiveContest, Command, int], list[Event]]
+    roles: frozenset[Role]
+    phases: frozenset[Phase]
+    check_version: bool
+
+
+_HOST = frozenset({Role.HOST})
+_QUESTION_ENDED = frozenset(
+    {Phase.READING, Phase.ANSWERING, Phase.BUZZ_ARMED, Phase.BUZZ_OPEN, Phase.BUZZ_WON, Phase.LOCKED}
+)
+_RUNNING = frozenset(set(Phase) - {Phase.LOBBY, Phase.PAUSED, Phase.FINISHED})
+
+_HANDLERS: dict[str, _Handler] = {
+    "start": _Handler(LiveContest._start, _HOST, frozenset({Phase.LOBBY}), True),
+    "next": _Handler(LiveContest._next, _HOST, frozenset({Phase.ROUND_INTRO, Phase.REVEALED, Phase.SCOREBOARD}), True),
+    "open": _Handler(LiveContest._open, _HOST, frozenset({Phase.READING, Phase.BUZZ_ARMED}), True),
+    "lock": _Handler(LiveContest._lock, _HOST, frozenset({Phase.ANSWERING}), True),
+    "reveal": _Handler(LiveContest._reveal, _HOST, frozenset({Phase.LOCKED, Phase.ANSWERING}), True),
+    "judge": _Handler(LiveContest._judge, _HOST, frozenset({Phase.BUZZ_WON, Phase.ANSWERING, Phase.LOCKED}), True),
+    "void": _Handler(LiveContest._void, _HOST, _QUESTION_ENDED, True),
+    "adjust": _Handler(LiveContest._adjust, _HOST, frozenset(set(Phase) - {Phase.LOBBY}), False),
+    "undo": _Handler(LiveContest._undo, _HOST, frozenset(set(Phase) - {Phase.LOBBY}), False),
+    "pause": _Handler(LiveContest._pause, frozenset({Role.HOST, Role.SYSTEM}), _RUNNING, False),
+    "resume": _Handler(LiveContest._resume, _HOST, frozenset({Phase.PAUSED}), False),
+    "kick": _Handler(LiveContest._kick, _HOST, frozenset(), False),
+    "readmit": _Handler(LiveContest._readmit, _HOST, frozenset(), False),
+    "choose_risk": _Handler(
+        LiveContest._choose_risk, frozenset({Role.HOST, Role.TEAM}), frozenset({Phase.RISK_CHOOSING}), False
+    ),
+    "buzz": _Handler(
+        LiveContest._buzz, frozenset({Role.TEAM}), frozenset({Phase.BUZZ_ARMED, Phase.BUZZ_OPEN, Phase.BUZZ_WON}), False
+    ),
+    "answer": _Handler(
+        LiveContest._answer, frozenset({Role.TEAM, Role.PLAYER}), frozenset({Phase.ANSWERING, Phase.BUZZ_WON}), False
+    ),
+    "join_player": _Handler(
+        LiveContest._join_player, frozenset({Role.SYSTEM}), frozenset(set(Phase) - {Phase.FINISHED}), False
+    ),
+    "tick": _Handler(LiveContest._tick, frozenset({Role.SYSTEM}), frozenset(), False),
+}
