@@ -331,6 +331,120 @@ class LiveContest:
         ]
         return rank(entries)
 
+    # ---- views -----------------------------------------------------------------------------------------
+
+    def view_for(self, role: Role, team: str | None = None, player: str | None = None) -> dict[str, Any]:
+        """What one client may see, for the snapshot on (re)connect and for every live update alike.
+
+        The answer, 解析 and 出处 appear for participants and the projector only once the question is
+        revealed; only the host sees them early. Per-answer details go to the answerer in an ack, so the
+        players' view is the same for every player (one broadcast to their room).
+        """
+        state = self.state
+        spec = self._round_spec() if state.round_index >= 0 else None
+        revealed = state.phase in (Phase.REVEALED, Phase.SCOREBOARD, Phase.FINISHED) or (
+            state.phase is Phase.PAUSED and state.paused_phase is Phase.REVEALED
+        )
+        scores = self.scores()
+        view: dict[str, Any] = {
+            "version": state.version,
+            "phase": str(state.phase),
+            "phase_label": PHASE_LABELS[state.phase],
+            "paused_phase": str(state.paused_phase) if state.paused_phase else None,
+            "deadline_ms": state.deadline_ms,
+            "title": self.plan.title,
+            "round": self._round_view(spec),
+            "question": self._question_view(spec, include_key=role is Role.HOST or revealed),
+            "team_on_turn": state.team_on_turn,
+            "risk_value": state.risk_value,
+            "teams": [
+                {**team_info, "score": scores[team_info["id"]], "kicked": team_info["id"] in state.kicked}
+                for team_info in state.teams
+            ],
+            "voided": state.voided,
+        }
+        if role in (Role.HOST, Role.PROJECTOR) or state.phase in (Phase.BUZZ_WON, Phase.REVEALED):
+            view["buzzes"] = [
+                {"team": b["team"], "foul": b["foul"], "gap_ms": b.get("gap_ms", 0)} for b in state.buzzes
+            ]
+        if state.phase is Phase.FINISHED or role in (Role.HOST, Role.PROJECTOR):
+            view["ranking"] = [{"team": r.entry.key, "place": r.place, "score": r.entry.score} for r in self.ranking()]
+        if revealed and spec is not None and spec.kind is RoundKind.EVERYONE and state.question:
+            view["distribution"] = self._distribution()
+        if role is Role.HOST:
+            view["answers"] = {key: {k: v for k, v in a.items()} for key, a in state.answers.items()}
+            view["awards"] = [asdict(a) for a in state.awards[-20:]]
+            view["players"] = {p: {**info, "kicked": p in state.kicked} for p, info in state.players.items()}
+            view["tiebreak_teams"] = state.tiebreak_teams
+        if role is Role.TEAM and team is not None:
+            view["me"] = {
+                "team": team,
+                "can_buzz": state.phase in (Phase.BUZZ_ARMED, Phase.BUZZ_OPEN)
+                and team not in state.locked_out
+                and (not self.in_tiebreak or team in state.tiebreak_teams),
+                "my_turn": state.team_on_turn == team,
+                "answered": any(a["team"] == team for a in state.answers.values()),
+                "kicked": team in state.kicked,
+            }
+        if role is Role.PLAYER and player is not None and player in state.players:
+            info = state.players[player]
+            answer = state.answers.get(f"player:{player}")
+            view["me"] = {
+                "player": player,
+                "team": info["team"],
+                "can_answer": state.phase is Phase.ANSWERING
+                and spec is not None
+                and spec.kind is RoundKind.EVERYONE
+                and info["joined_seq"] < state.question_seq
+                and answer is None,
+                "answered": answer is not None,
+                "result": answer.get("verdict") if answer and revealed else None,
+                "kicked": player in state.kicked,
+            }
+        return view
+
+    def _round_view(self, spec: RoundSpec | None) -> dict[str, Any] | None:
+        if spec is None:
+            return None
+        return {
+            "index": self.state.round_index,
+            "count": len(self.plan.rounds),
+            "kind": str(spec.kind),
+            "label": "加赛" if self.in_tiebreak else ROUND_LABELS[spec.kind],
+            "title": spec.title,
+            "rules": _rules_line(spec),
+            "risk_values": list(spec.risk_values) if spec.kind is RoundKind.RISK else [],
+            "question_number": self.state.question_index + 1,
+        }
+
+    def _question_view(self, spec: RoundSpec | None, include_key: bool) -> dict[str, Any] | None:
+        state = self.state
+        if state.question is None or spec is None:
+            return None
+        question = self.questions[state.question]
+        view: dict[str, Any] = {
+            "id": question.id,
+            "seq": state.question_seq,
+            "type": question.type,
+            "stem": question.stem,
+            "options": [[option.key, option.text] for option in question.options],
+            "points": float(state.risk_value) if spec.kind is RoundKind.RISK and state.risk_value else spec.points,
+        }
+        if include_key:
+            answer = question.answer
+            view["answer"] = list(answer) if isinstance(answer, tuple) else answer
+            view["explanation"] = question.explanation
+            view["reference"] = question.reference
+        return view
+
+    def _distribution(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for answer in self.state.answers.values():
+            response = answer["response"]
+            key = "".join(response) if isinstance(response, list) else str(response)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
     # ---- commands ------------------------------------------------------------------------------------
 
     def handle(self, command: Command, now: datetime) -> list[Event]:
@@ -766,6 +880,22 @@ class LiveContest:
             raise ContestError("该参赛者没有被移出", "bad_participant")
         self.state.kicked.remove(who)
         return [Event("readmitted", EVERYONE_ROLES, {"participant": who})]
+
+
+def _rules_line(spec: RoundSpec) -> str:
+    """The round's rules in one line, for the title card."""
+    if spec.kind is RoundKind.COMPULSORY:
+        deduction = f"，答错扣{spec.penalty:g}分" if spec.penalty else "，答错不扣分"
+        return f"各队依次作答，答对得{spec.points:g}分{deduction}"
+    if spec.kind is RoundKind.BUZZER:
+        foul = f"，抢先犯规扣{spec.foul_penalty:g}分" if spec.foul is FoulRule.PENALIZE and spec.foul_penalty else ""
+        return f"主持人宣布开始后抢答，答对得{spec.points:g}分，答错扣{spec.penalty:g}分{foul}"
+    if spec.kind is RoundKind.RISK:
+        values = "/".join(str(value) for value in spec.risk_values)
+        return f"按比分由低到高选择{values}分，答对加分，答错扣分"
+    bonus = f"，答对且越快加分越多（最多{spec.speed_bonus:g}分）" if spec.speed_bonus else ""
+    rule = "各队平均分计入队伍" if spec.team_score is TeamScoreRule.MEAN else "各队得分合计计入队伍"
+    return f"全体队员用手机作答，答对得{spec.points:g}分{bonus}，{rule}"
 
 
 @dataclass(frozen=True)
