@@ -21,6 +21,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(settings)
+    # Socket handlers register on the extension *before* init_app, so every app instance gets them.
+    from .realtime import contest as _contest_handlers  # noqa: F401
+
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -401,3 +401,96 @@ class VoidedQuestion(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
     mode: Mapped[str] = mapped_column(String(16))  # full_credit | removed
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Contest(Base):
+    """A live contest: its plan, the pinned question revisions and the state machine's latest snapshot.
+
+    Every transition rewrites `state` and appends a ContestEvent in the same transaction, so a server
+    restart resumes exactly where the contest was (timers are re-armed from the stored deadlines).
+    """
+
+    __tablename__ = "contests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    #: Short code members type to join (全员答题) and the projector's secret link token.
+    pin: Mapped[str] = mapped_column(String(12), unique=True)
+    projector_token: Mapped[str] = mapped_column(String(64), unique=True)
+    plan: Mapped[dict[str, Any]]
+    #: question external id -> revision id, fixed when the contest is created.
+    revisions: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    #: The state's current deadline, as a column so the timer loop finds due contests with one query.
+    deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    teams: Mapped[list[ContestTeam]] = relationship(back_populates="contest", order_by="ContestTeam.key")
+
+
+class ContestTeam(Base):
+    """A team of a contest, with the device token minted when its device joins (identity ≠ socket id)."""
+
+    __tablename__ = "contest_teams"
+    __table_args__ = (UniqueConstraint("contest_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"))
+    key: Mapped[str] = mapped_column(String(16))  # t1, t2, … as in the state
+    name: Mapped[str] = mapped_column(String(100))
+    join_code: Mapped[str] = mapped_column(String(12))
+    device_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    last_seen_at: Mapped[datetime | None]
+    contest: Mapped[Contest] = relationship(back_populates="teams")
+
+
+class ContestEvent(Base):
+    """The contest's event log: every accepted command, in order, with what it produced."""
+
+    __tablename__ = "contest_events"
+    __table_args__ = (UniqueConstraint("contest_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    command: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ContestAnswer(Base):
+    """One answer in a contest; the unique key makes a double tap impossible to count twice."""
+
+    __tablename__ = "contest_answers"
+    __table_args__ = (UniqueConstraint("contest_id", "question_seq", "participant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    question_seq: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(String(100))
+    participant: Mapped[str] = mapped_column(String(100))  # "team:t1" or "player:<user id>"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    response: Mapped[Any | None] = mapped_column(JSON)
+    verdict: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+
+
+class ContestResult(Base):
+    """A member's (or team's) final result in a finished contest, for the learning record."""
+
+    __tablename__ = "contest_results"
+    __table_args__ = (UniqueConstraint("contest_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    team_name: Mapped[str] = mapped_column(String(100))
+    team_place: Mapped[int] = mapped_column(Integer)
+    team_score: Mapped[float] = mapped_column()
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    contest: Mapped[Contest] = relationship()

@@ -393,3 +393,10 @@ def test_state_survives_a_round_trip_through_json() -> None:
     restored = LiveContest(d.contest.plan, ContestState.from_dict(snapshot), QUESTIONS)
     assert restored.view_for(Role.HOST) == d.contest.view_for(Role.HOST)
     assert restored.scores() == d.scores()
+
+
+def test_plan_survives_a_round_trip_through_json() -> None:
+    from quizengine.modes.live_contest import plan_from_dict, plan_to_dict
+
+    plan = _plan(BUZZER, RoundSpec(RoundKind.RISK, "风险", QuestionSource(banks=("b",), count=3)), prizes=2)
+    assert plan_from_dict(json.loads(json.dumps(plan_to_dict(plan)))) == plan

@@ -7,6 +7,7 @@ sender's role and the state `version`, so a stale or forged command changes noth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -636,32 +637,47 @@ class LiveContest:
             return [Event("buzz_won", EVERYONE_ROLES, {"team": team})]
         return [Event("buzz_recorded", STAFF_ROLES, {"team": team})]
 
-    def _answer(self, command: Command, now: int) -> list[Event]:
-        """A team device (必答/抢答/风险) or a player (全员) answers the current question once."""
+    def check_answer(self, command: Command, now: int) -> tuple[str, dict[str, Any]]:
+        """Validate an answer without changing the state; return its key and record.
+
+        The service uses this directly for 全员答题, where thousands of players answer at once: their
+        answers are stored in their own rows (a unique key refuses duplicates) and handed back to the
+        machine at the reveal, instead of rewriting the whole state per answer.
+        """
         state = self.state
-        spec = self._round_spec()
+        if command.role is Role.PLAYER and command.player in state.kicked:
+            raise ContestError("已被主持人移出比赛", "kicked")
+        if state.phase not in (Phase.ANSWERING, Phase.BUZZ_WON):
+            raise ContestError(f"当前阶段（{PHASE_LABELS[state.phase]}）不能作答", "wrong_phase")
         if command.args.get("question") != state.question or state.question is None:
             raise ContestError("这道题已经结束，答案未被记录", "late")
-        key = self._answer_key(command, spec)
+        key = self._answer_key(command, self._round_spec())
         if key in state.answers:
             raise ContestError("已经作答，不能重复提交", "duplicate")
         question = self.questions[state.question]
         outcome = grade(question, command.args.get("response"))
         if not outcome.answered:
             raise ContestError("请先选择答案", "blank")
-        state.answers[key] = {
+        return key, {
             "response": get_type(question.type).storable(question, command.args.get("response")),
             "at_ms": now,
             "verdict": str(outcome.verdict),
             "credit": outcome.credit,
             "team": command.team or state.players[command.player or ""]["team"],
         }
+
+    def _answer(self, command: Command, now: int) -> list[Event]:
+        """A team device (必答/抢答/风险) or a player (全员) answers the current question once."""
+        state = self.state
+        spec = self._round_spec()
+        key, record = self.check_answer(command, now)
+        state.answers[key] = record
         if spec.kind is RoundKind.EVERYONE:
             return [Event("answer_received", frozenset({Role.HOST}), {"count": len(state.answers)})]
         team = command.team or ""
         self.state.team_time_ms[team] = self.state.team_time_ms.get(team, 0) + max(0, now - (state.opened_ms or now))
         if state.phase is Phase.BUZZ_WON:
-            return self._judge_buzz(outcome.is_correct, now)
+            return self._judge_buzz(record["verdict"] == Verdict.CORRECT, now)
         state.phase, state.deadline_ms = Phase.LOCKED, None
         return [Event("locked", EVERYONE_ROLES)]
 
@@ -940,3 +956,39 @@ _HANDLERS: dict[str, _Handler] = {
     ),
     "tick": _Handler(LiveContest._tick, frozenset({Role.SYSTEM}), frozenset(), False),
 }
+
+
+def plan_to_dict(plan: ContestPlan) -> dict[str, Any]:
+    """A plan as JSON-ready data (stored with the contest, so a later edit of the YAML changes nothing)."""
+    return json.loads(json.dumps(asdict(plan)))
+
+
+def plan_from_dict(data: dict[str, Any]) -> ContestPlan:
+    """Rebuild a plan stored by `plan_to_dict`."""
+
+    def source(raw: dict[str, Any]) -> QuestionSource:
+        return QuestionSource(**{key: tuple(value) if isinstance(value, list) else value for key, value in raw.items()})
+
+    rounds = tuple(
+        RoundSpec(
+            **{
+                **raw,
+                "kind": RoundKind(raw["kind"]),
+                "source": source(raw["source"]),
+                "foul": FoulRule(raw["foul"]),
+                "team_score": TeamScoreRule(raw["team_score"]),
+                "risk_values": tuple(raw["risk_values"]),
+                "risk_difficulty": tuple((value, tuple(levels)) for value, levels in raw["risk_difficulty"]),
+            }
+        )
+        for raw in data["rounds"]
+    )
+    return ContestPlan(
+        title=data["title"],
+        rounds=rounds,
+        teams=tuple(TeamSpec(**team) for team in data.get("teams", ())),
+        base_score=data.get("base_score", 100),
+        tie_break=TieBreak(data.get("tie_break", "buzzer")),
+        tie_break_source=source(data.get("tie_break_source", {"count": 5})),
+        prizes=data.get("prizes", 3),
+    )

@@ -1,0 +1,36 @@
+"""Every event and room name of the contest protocol is built here, and only here (docs/socket-protocol.md)."""
+
+from __future__ import annotations
+
+NAMESPACE = "/contest"
+
+# client -> server (verbs)
+JOIN = "join"
+COMMAND = "command"
+BUZZ = "buzz"
+SUBMIT_ANSWER = "submit_answer"
+CHOOSE_RISK = "choose_risk"
+
+# server -> client (facts)
+STATE = "state"
+ANSWER_COUNT = "answer_count"
+
+
+def host_room(contest_id: int) -> str:
+    """The host console(s) of a contest."""
+    return f"contest:{contest_id}:host"
+
+
+def projector_room(contest_id: int) -> str:
+    """The projector screen(s) of a contest."""
+    return f"contest:{contest_id}:projector"
+
+
+def team_room(contest_id: int, team: str) -> str:
+    """One team's device(s)."""
+    return f"contest:{contest_id}:team:{team}"
+
+
+def players_room(contest_id: int) -> str:
+    """Every player phone of a contest (全员答题)."""
+    return f"contest:{contest_id}:players"

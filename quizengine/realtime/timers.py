@@ -1,0 +1,67 @@
+"""Server-side timers: deadlines are stored with the state, so after a restart the loop simply finds
+the contests that are due and ticks them. Answer counts are coalesced to a few messages a second."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from quizengine.extensions import db, socketio
+from quizengine.modes.live_contest import Command, Phase, Role, RoundKind
+from quizengine.services import contests
+
+from .publisher import publish, publish_count
+
+TICK_SECONDS = 0.1
+COUNT_SECONDS = 0.25
+
+_last_counts: dict[int, tuple[int, int]] = {}
+log = logging.getLogger("quizengine.contest.timers")
+
+
+def tick_due(now: datetime | None = None) -> int:
+    """Send a tick to every contest whose deadline has passed; return how many changed."""
+    session = db.session()
+    changed = 0
+    for contest_id in contests.due_contests(session, now or datetime.now(UTC)):
+        try:
+            applied = contests.apply_command(session, contest_id, Command("tick", Role.SYSTEM), actor="timer")
+        except contests.ContestError:
+            continue
+        if applied.events:
+            changed += 1
+            publish(contest_id, applied.machine, applied.events)
+    return changed
+
+
+def push_counts() -> None:
+    """Send the current question's answer count to host and projector when it changed."""
+    session = db.session()
+    for contest_id in contests.answering_contests(session):
+        _, machine = contests.load_contest(session, contest_id)
+        state = machine.state
+        spec = machine.round
+        if state.phase is not Phase.ANSWERING or spec is None or spec.kind is not RoundKind.EVERYONE:
+            continue
+        count = contests.count_answers(session, contest_id, state.question_seq)
+        if _last_counts.get(contest_id) != (state.question_seq, count):
+            _last_counts[contest_id] = (state.question_seq, count)
+            publish_count(contest_id, state.question_seq, count)
+
+
+def run_loops(app: Flask) -> None:
+    """The background task started with the server: ticks every 0.1 s, counts every 0.25 s."""
+    elapsed = 0.0
+    while True:
+        socketio.sleep(TICK_SECONDS)
+        elapsed += TICK_SECONDS
+        with app.app_context():
+            try:
+                tick_due()
+                if elapsed >= COUNT_SECONDS:
+                    elapsed = 0.0
+                    push_counts()
+            except Exception:  # a broken contest must not stop the timers of the others
+                log.exception("contest timer loop failed")

@@ -1,0 +1,510 @@
+"""Live contest use-cases: create from a plan, apply commands (persisted in one transaction), answers.
+
+Flow of every command: load the contest row -> the pure state machine decides -> write the new state and
+an event-log row in one transaction (optimistic: a version check, retried on a race) -> commit -> return
+the events for the publisher to send. Nothing here talks to Socket.IO.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quizengine.engine.questions import Question as EngineQuestion
+from quizengine.engine.selection import Blueprint, PoolEntry, Section, select_paper
+from quizengine.engine.timing import Clock, SystemClock
+from quizengine.models import (
+    AuditEntry,
+    Bank,
+    Contest,
+    ContestAnswer,
+    ContestEvent,
+    ContestResult,
+    ContestTeam,
+    Question,
+    QuestionRevision,
+    User,
+)
+from quizengine.modes.live_contest import (
+    Command,
+    ContestError,
+    ContestPlan,
+    ContestState,
+    Event,
+    LiveContest,
+    Phase,
+    QuestionSource,
+    Role,
+    RoundKind,
+    plan_from_dict,
+    plan_to_dict,
+)
+
+from .access import can_manage_branch, is_admin, is_organizer, require
+from .questions import live_questions_query, load_live
+
+DEFAULT_TEAMS = ("第一队", "第二队", "第三队", "第四队")
+TEAM_COLORS = ("#C8161D", "#1E63B5", "#1E8E3E", "#B8860B", "#6A3FA0", "#D35400", "#00838F", "#5D4037")
+RETRIES = 5
+
+
+def _pool(session: Session) -> list[PoolEntry]:
+    slugs = dict(session.execute(select(Bank.id, Bank.slug)).all())
+    return [PoolEntry(live.question, slugs[live.row.bank_id]) for live in load_live(session, live_questions_query())]
+
+
+def _section(source: QuestionSource, count: int | None = None, difficulties: tuple[int, ...] | None = None) -> Section:
+    return Section(
+        count=count if count is not None else source.count,
+        banks=source.banks,
+        categories=source.categories,
+        types=source.types,
+        difficulties=difficulties if difficulties is not None else source.difficulties,
+    )
+
+
+def _draw(
+    pool: list[PoolEntry], taken: set[str], source: QuestionSource, rng: random.Random, **kw: object
+) -> list[str]:
+    """Questions for one source, none asked before in this contest."""
+    available = [entry for entry in pool if entry.question.id not in taken]
+    if source.ids:
+        missing = [qid for qid in source.ids if qid not in {e.question.id for e in available}]
+        if missing:
+            raise ContestError("以下题目不存在、已停用或已被其他环节使用：" + "、".join(missing))
+        chosen = list(source.ids)
+    else:
+        paper = select_paper(available, Blueprint((_section(source, **kw),), shuffle_options=False), rng)  # type: ignore[arg-type]
+        chosen = list(paper.question_ids)
+    taken.update(chosen)
+    return chosen
+
+
+def _current_revisions(session: Session, external_ids: set[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Question.external_id, QuestionRevision.id)
+        .join(QuestionRevision, QuestionRevision.question_id == Question.id)
+        .where(Question.external_id.in_(external_ids), QuestionRevision.number == Question.current_revision)
+    ).all()
+    return dict(rows)
+
+
+def _unique_pin(session: Session) -> str:
+    while True:
+        pin = f"{secrets.randbelow(900_000) + 100_000}"
+        if session.scalar(select(Contest.id).where(Contest.pin == pin)) is None:
+            return pin
+
+
+def create_contest(
+    session: Session, host: User, plan: ContestPlan, *, rng: random.Random | None = None, clock: Clock | None = None
+) -> Contest:
+    """Draw every round's questions now (pinning their revisions) and open the lobby. Audited."""
+    require(is_organizer(host), "只有组织员可以主持知识竞赛")
+    rng, clock = rng or random.Random(), clock or SystemClock()
+    pool = _pool(session)
+    taken: set[str] = set()
+    names = [team.name for team in plan.teams] or list(DEFAULT_TEAMS)
+    colors = [team.color for team in plan.teams] or [""] * len(names)
+    rounds: list[list[str]] = []
+    risk_pools: dict[str, dict[str, list[str]]] = {}
+    for index, spec in enumerate(plan.rounds):
+        if spec.kind is RoundKind.RISK:
+            turns = max(1, spec.source.count // len(names)) if spec.source.count else 1
+            risk_pools[str(index)] = {
+                str(value): _draw(pool, taken, spec.source, rng, count=turns * len(names), difficulties=levels)
+                for value, levels in spec.risk_difficulty
+            }
+            rounds.append([])
+        else:
+            rounds.append(_draw(pool, taken, spec.source, rng))
+    tie_pool = _draw(pool, taken, plan.tie_break_source, rng) if plan.tie_break_source.count else []
+    state = ContestState(
+        teams=[
+            {"id": f"t{n}", "name": name, "color": colors[n - 1] or TEAM_COLORS[(n - 1) % len(TEAM_COLORS)]}
+            for n, name in enumerate(names, start=1)
+        ],
+        rounds=rounds,
+        risk_pools=risk_pools,
+        tie_pool=tie_pool,
+    )
+    contest = Contest(
+        title=plan.title,
+        host_id=host.id,
+        branch_id=host.branch_id,
+        pin=_unique_pin(session),
+        projector_token=secrets.token_urlsafe(24),
+        plan=plan_to_dict(plan),
+        revisions=_current_revisions(session, taken),
+        state=state.to_dict(),
+        version=0,
+        created_at=clock.now(),
+    )
+    contest.teams = [
+        ContestTeam(key=team["id"], name=team["name"], join_code=f"{rng.randrange(100_000, 1_000_000)}")
+        for team in state.teams
+    ]
+    session.add(contest)
+    session.flush()
+    session.add(
+        AuditEntry(actor_id=host.id, action="contests.create", subject=plan.title, detail={"contest_id": contest.id})
+    )
+    session.commit()
+    return contest
+
+
+#: Parsed question revisions are immutable: cache them across commands (and contests) in this process.
+_question_cache: dict[int, EngineQuestion] = {}
+
+
+def _questions(session: Session, revisions: dict[str, int]) -> dict[str, EngineQuestion]:
+    missing = [rid for rid in revisions.values() if rid not in _question_cache]
+    if missing:
+        for revision in session.scalars(select(QuestionRevision).where(QuestionRevision.id.in_(missing))):
+            external = next(qid for qid, rid in revisions.items() if rid == revision.id)
+            _question_cache[revision.id] = EngineQuestion.from_content(external, revision.content)
+    return {qid: _question_cache[rid] for qid, rid in revisions.items()}
+
+
+def load_contest(session: Session, contest_id: int) -> tuple[Contest, LiveContest]:
+    """The contest row and its state machine."""
+    contest = session.get(Contest, contest_id)
+    if contest is None:
+        raise ContestError("没有找到这场竞赛", "not_found")
+    machine = LiveContest(
+        plan_from_dict(contest.plan), ContestState.from_dict(contest.state), _questions(session, contest.revisions)
+    )
+    return contest, machine
+
+
+#: contest id -> (version, machine): answers arrive by the thousand between transitions, and the state
+#: they are checked against only changes with the version, so it is parsed once per version.
+_machine_cache: dict[int, tuple[int, LiveContest]] = {}
+
+
+def _cached_machine(session: Session, contest_id: int) -> LiveContest:
+    """The machine at the stored version, parsed once per version (read-only use)."""
+    version = session.scalar(select(Contest.version).where(Contest.id == contest_id))
+    if version is None:
+        raise ContestError("没有找到这场竞赛", "not_found")
+    cached = _machine_cache.get(contest_id)
+    if cached is None or cached[0] != version:
+        _, machine = load_contest(session, contest_id)
+        cached = (machine.state.version, machine)
+        _machine_cache[contest_id] = cached
+    return cached[1]
+
+
+def can_host(user: User, contest: Contest) -> bool:
+    """The contest's host, an organizer of its branch, or an admin."""
+    return (
+        user.id == contest.host_id
+        or is_admin(user)
+        or (is_organizer(user) and can_manage_branch(user, contest.branch_id))
+    )
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A command that changed the contest: the machine after it and the events to publish."""
+
+    machine: LiveContest
+    events: list[Event]
+
+
+def _deadline(machine: LiveContest) -> datetime | None:
+    deadline_ms = machine.state.deadline_ms
+    return datetime.fromtimestamp(deadline_ms / 1000, UTC) if deadline_ms else None
+
+
+def apply_command(
+    session: Session, contest_id: int, command: Command, *, actor: str = "", clock: Clock | None = None
+) -> Applied:
+    """Check and apply one command, persisting the state and an event-log row in one transaction.
+
+    Concurrency: the write is conditional on the version read; a racing writer makes this retry on the
+    newer state (so two buzzes in the same millisecond are ordered by whoever commits first).
+    """
+    clock = clock or SystemClock()
+    for _ in range(RETRIES):
+        now = clock.now()
+        contest, machine = load_contest(session, contest_id)
+        if command.name == "reveal" or command.name == "judge" or command.name == "lock" or command.name == "tick":
+            _load_player_answers(session, contest, machine)
+        version = machine.state.version
+        try:
+            events = machine.handle(command, now)
+        except ContestError:
+            session.rollback()
+            raise
+        if not events:
+            session.rollback()
+            return Applied(machine, [])
+        written = session.execute(
+            update(Contest)
+            .where(Contest.id == contest_id, Contest.version == version)
+            .values(
+                state=machine.state.to_dict(),
+                version=machine.state.version,
+                deadline_at=_deadline(machine),
+                finished_at=now if machine.state.phase is Phase.FINISHED else None,
+            )
+        )
+        if written.rowcount != 1:
+            session.rollback()
+            continue
+        session.add(
+            ContestEvent(
+                contest_id=contest_id,
+                version=machine.state.version,
+                at=now,
+                command=command.name,
+                actor=actor,
+                detail={"args": command.args, "events": [event.name for event in events]},
+            )
+        )
+        if command.name == "answer" and command.role is Role.TEAM:
+            _store_team_answer(session, contest_id, machine, command, now)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            continue
+        if machine.state.phase is Phase.FINISHED:
+            record_results(session, contest_id, machine)
+        return Applied(machine, events)
+    raise ContestError("操作过于频繁，请重试", "busy")
+
+
+def _store_team_answer(
+    session: Session, contest_id: int, machine: LiveContest, command: Command, now: datetime
+) -> None:
+    record = next(a for a in reversed(list(machine.state.answers.values())) if a["team"] == command.team)
+    session.add(
+        ContestAnswer(
+            contest_id=contest_id,
+            question_seq=machine.state.question_seq,
+            question_id=machine.state.question or "",
+            participant=f"team:{command.team}:{len(machine.state.locked_out)}",
+            response=record["response"],
+            verdict=record["verdict"],
+            at=now,
+        )
+    )
+
+
+def _load_player_answers(session: Session, contest: Contest, machine: LiveContest) -> None:
+    """Hand the stored 全员答题 answers of the current question to the machine (before lock/reveal)."""
+    state = machine.state
+    spec = machine.round
+    if spec is None or spec.kind is not RoundKind.EVERYONE or state.question is None:
+        return
+    rows = session.execute(
+        select(ContestAnswer).where(
+            ContestAnswer.contest_id == contest.id,
+            ContestAnswer.question_seq == state.question_seq,
+            ContestAnswer.participant.like("player:%"),
+        )
+    ).scalars()
+    for row in rows:
+        player = row.participant.removeprefix("player:")
+        state.answers[row.participant] = {
+            "response": row.response,
+            "at_ms": int(row.at.timestamp() * 1000),
+            "verdict": row.verdict,
+            "credit": 1.0 if row.verdict == "correct" else 0.0,
+            "team": state.players.get(player, {}).get("team", ""),
+        }
+
+
+def submit_player_answer(
+    session: Session,
+    contest_id: int,
+    player: str,
+    user_id: int | None,
+    question: str,
+    response: object,
+    *,
+    clock: Clock | None = None,
+) -> dict[str, object]:
+    """A player's 全员答题 answer: validated by the machine, stored in its own row (a unique key refuses a
+    second one) without rewriting the contest state. Returns the ack for the answerer only."""
+    now = (clock or SystemClock()).now()
+    machine = _cached_machine(session, contest_id)
+    command = Command("answer", Role.PLAYER, player=player, args={"question": question, "response": response})
+    key, record = machine.check_answer(command, int(now.timestamp() * 1000))
+    session.add(
+        ContestAnswer(
+            contest_id=contest_id,
+            question_seq=machine.state.question_seq,
+            question_id=question,
+            participant=key,
+            user_id=user_id,
+            response=record["response"],
+            verdict=record["verdict"],
+            at=now,
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ContestError("已经作答，不能重复提交", "duplicate") from None
+    return {"ok": True, "question": question, "response": record["response"]}
+
+
+def count_answers(session: Session, contest_id: int, question_seq: int) -> int:
+    """How many answers the current question has (for the coalesced counts to host and projector)."""
+    return (
+        session.scalar(
+            select(func.count(ContestAnswer.id)).where(
+                ContestAnswer.contest_id == contest_id, ContestAnswer.question_seq == question_seq
+            )
+        )
+        or 0
+    )
+
+
+def due_contests(session: Session, now: datetime) -> list[int]:
+    """Contests whose current deadline has passed (the timer loop sends them a tick)."""
+    return list(session.scalars(select(Contest.id).where(Contest.deadline_at.is_not(None), Contest.deadline_at <= now)))
+
+
+def join_team_device(session: Session, contest_id: int, join_code: str | None, token: str | None) -> ContestTeam:
+    """A team device joins with its join code (a new device token is minted) or re-attaches with its token."""
+    query = select(ContestTeam).where(ContestTeam.contest_id == contest_id)
+    if token:
+        team = session.scalar(query.where(ContestTeam.device_token == token))
+    elif join_code:
+        team = session.scalar(query.where(ContestTeam.join_code == join_code))
+        if team is not None:
+            team.device_token = secrets.token_urlsafe(24)
+    else:
+        team = None
+    if team is None:
+        raise ContestError("队伍口令无效，请向主持人确认", "bad_code")
+    team.last_seen_at = datetime.now(UTC)
+    session.commit()
+    return team
+
+
+def record_results(session: Session, contest_id: int, machine: LiveContest) -> None:
+    """Store each player's final result once the contest is finished (for the learning record)."""
+    if session.scalar(select(func.count(ContestResult.id)).where(ContestResult.contest_id == contest_id)):
+        return
+    places = {entry.entry.key: (entry.place, entry.entry.score) for entry in machine.ranking()}
+    names = {team["id"]: team["name"] for team in machine.state.teams}
+    tallies: dict[int, list[int]] = {}
+    for user_id, verdict in session.execute(
+        select(ContestAnswer.user_id, ContestAnswer.verdict).where(
+            ContestAnswer.contest_id == contest_id, ContestAnswer.user_id.is_not(None)
+        )
+    ):
+        tally = tallies.setdefault(user_id, [0, 0])
+        tally[0] += 1
+        tally[1] += verdict == "correct"
+    for player, info in machine.state.players.items():
+        if not player.isdigit():
+            continue
+        place, score = places[info["team"]]
+        answered, correct = tallies.get(int(player), [0, 0])
+        session.add(
+            ContestResult(
+                contest_id=contest_id,
+                user_id=int(player),
+                team_name=names[info["team"]],
+                team_place=place,
+                team_score=score,
+                answered=answered,
+                correct=correct,
+            )
+        )
+    session.commit()
+
+
+def answering_contests(session: Session) -> list[int]:
+    """Contests with an open deadline that are not finished (candidates for answer counts)."""
+    return list(
+        session.scalars(select(Contest.id).where(Contest.deadline_at.is_not(None), Contest.finished_at.is_(None)))
+    )
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Who a connection turned out to be, the machine to build its snapshot from, and any events."""
+
+    contest_id: int
+    machine: LiveContest
+    identity: dict[str, object]
+    events: list[Event]
+    device_token: str | None = None
+
+    @property
+    def role(self) -> Role:
+        """The connection's role."""
+        return Role(str(self.identity["role"]))
+
+    def snapshot(self) -> dict[str, object]:
+        """The full per-role view for this connection (the same function as every live update)."""
+        return self.machine.view_for(
+            self.role,
+            team=str(self.identity["team"]) if "team" in self.identity else None,
+            player=str(self.identity["player"]) if "player" in self.identity else None,
+        )
+
+
+def _contest_for(session: Session, data: dict[str, object]) -> Contest:
+    contest = None
+    if isinstance(data.get("contest"), int):
+        contest = session.get(Contest, data["contest"])
+    elif isinstance(data.get("pin"), str):
+        contest = session.scalar(select(Contest).where(Contest.pin == data["pin"].strip()))
+    if contest is None:
+        raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
+    return contest
+
+
+def join(session: Session, data: dict[str, object], user: object) -> Joined:
+    """Identify a connection: host (login), projector (secret link), team device (code/token), player (login + PIN)."""
+    contest = _contest_for(session, data)
+    role = data.get("role")
+    logged_in = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
+    if role == Role.HOST:
+        if not logged_in or not can_host(user, contest):  # type: ignore[arg-type]
+            raise ContestError("请以主持人账号登录后再进入主持台", "not_host")
+        _, machine = load_contest(session, contest.id)
+        return Joined(contest.id, machine, {"contest": contest.id, "role": "host", "user": user.id}, [])  # type: ignore[attr-defined]
+    if role == Role.PROJECTOR:
+        if not isinstance(data.get("token"), str) or not secrets.compare_digest(data["token"], contest.projector_token):
+            raise ContestError("大屏链接无效", "bad_token")
+        _, machine = load_contest(session, contest.id)
+        return Joined(contest.id, machine, {"contest": contest.id, "role": "projector"}, [])
+    if role == Role.TEAM:
+        code = data.get("code") if isinstance(data.get("code"), str) else None
+        token = data.get("token") if isinstance(data.get("token"), str) else None
+        team = join_team_device(session, contest.id, code, token)
+        _, machine = load_contest(session, contest.id)
+        identity = {"contest": contest.id, "role": "team", "team": team.key}
+        return Joined(contest.id, machine, identity, [], device_token=team.device_token)
+    if role == Role.PLAYER:
+        if not logged_in:
+            raise ContestError("请先登录后再加入竞赛", "login_required")
+        if data.get("pin") != contest.pin and not isinstance(data.get("contest"), int):
+            raise ContestError("竞赛码不正确", "bad_pin")
+        player = str(user.id)  # type: ignore[attr-defined]
+        identity = {"contest": contest.id, "role": "player", "player": player, "user": user.id}  # type: ignore[attr-defined]
+        _, machine = load_contest(session, contest.id)
+        if player in machine.state.players:
+            return Joined(contest.id, machine, identity, [])
+        args = {"team": data.get("team"), "name": getattr(user, "name", "")}
+        applied = apply_command(
+            session, contest.id, Command("join_player", Role.SYSTEM, player=player, args=args), actor=f"player:{player}"
+        )
+        return Joined(contest.id, applied.machine, identity, applied.events)
+    raise ContestError("未知的身份", "bad_role")
