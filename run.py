@@ -40,6 +40,7 @@ def main() -> None:
     from quizengine import create_app
     from quizengine.cli import print_first_run
     from quizengine.extensions import socketio
+    from quizengine.realtime.timers import run_loops
     from quizengine.services.setup import first_run
 
     app = create_app({"SOCKETIO_ASYNC_MODE": "gevent"})
@@ -47,6 +48,7 @@ def main() -> None:
         with app.app_context():
             print_first_run(first_run(app.config))
     socketio.start_background_task(sweep_expired_attempts, app)
+    socketio.start_background_task(run_loops, app)
     print(f"quizengine 已启动：http://{args.host}:{args.port}/", flush=True)
     socketio.run(app, host=args.host, port=args.port, log_output=False)
 

@@ -42,6 +42,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "DISPLAY_TIMEZONE": "Asia/Shanghai",
         "SOCKETIO_ASYNC_MODE": environ.get("QUIZENGINE_ASYNC_MODE", "threading"),
         "SOCKETIO_MESSAGE_QUEUE": environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_CHANNEL": environ.get("SOCKETIO_CHANNEL", "quizengine"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environ.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},

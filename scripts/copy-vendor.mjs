@@ -7,6 +7,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const vendor = join(root, "static", "vendor");
 const files = {
   "echarts/dist/echarts.min.js": "echarts.min.js",
+  "socket.io-client/dist/socket.io.min.js": "socket.io.min.js",
 };
 
 mkdirSync(vendor, { recursive: true });

@@ -54,36 +54,53 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextmanager
-def live_server(instance: Path, banks: Path) -> Iterator[LiveServer]:
-    """Start `python run.py` on a fresh instance (as a user would) and stop it afterwards."""
-    port = free_port()
+def start_server(
+    instance: Path, banks: Path, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], LiveServer]:
+    """Start `python run.py` (as a user would) and wait until it accepts connections."""
+    port = port or free_port()
     env = {**os.environ, "QUIZENGINE_INSTANCE": str(instance), "QUIZENGINE_BANKS": str(banks), "PYTHONUNBUFFERED": "1"}
     env.pop("DATABASE_URL", None)
+    env.update(extra_env or {})
     command = [sys.executable, str(ROOT / "run.py"), "--port", str(port)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as process:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines = []
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline and process.poll() is None:
+        lines.append(process.stdout.readline())
+        if "quizengine 已启动" in lines[-1]:
+            break
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, LiveServer(f"http://127.0.0.1:{port}", "".join(lines), env)
+        time.sleep(0.05)
+    stop_server(process)
+    raise AssertionError("server did not start:\n" + "".join(lines))
+
+
+def stop_server(process: subprocess.Popen[str], *, kill: bool = False) -> None:
+    """Stop a server process: terminate politely, or kill it outright (a crash)."""
+    if process.poll() is None:
+        process.kill() if kill else process.terminate()
         try:
-            lines = []
-            deadline = time.monotonic() + 60
-            assert process.stdout is not None
-            while time.monotonic() < deadline and process.poll() is None:
-                lines.append(process.stdout.readline())
-                if "quizengine 已启动" in lines[-1]:
-                    break
-            while time.monotonic() < deadline:
-                with socket.socket() as probe:
-                    if probe.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.05)
-            else:
-                raise AssertionError("server did not start:\n" + "".join(lines))
-            yield LiveServer(f"http://127.0.0.1:{port}", "".join(lines), env)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+@contextmanager
+def live_server(instance: Path, banks: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """A running server for the duration of the block."""
+    process, server = start_server(instance, banks, extra_env=extra_env)
+    try:
+        yield server
+    finally:
+        stop_server(process)
 
 
 @contextmanager
