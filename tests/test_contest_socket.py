@@ -226,3 +226,17 @@ def test_host_loss_pauses_and_the_host_reattaches(app: Flask, live: Contest, ses
     assert ack["ok"] and ack["view"]["phase"] == "paused"
     assert _command(back, "resume", ack["view"]["version"])["ok"]
     assert _views(projector)[-1]["view"]["phase"] == "buzz_armed"
+
+
+def test_contest_results_reach_the_members_record(app: Flask, live: Contest, session: Session) -> None:
+    from quizengine.models import User
+    from quizengine.services.records import get_learning_record
+
+    test_everyone_round_players_answer_once_counts_and_results(app, live, session)
+    member = session.scalar(select(User).where(User.username == "player1"))
+    record = get_learning_record(session, member, member)
+    assert [(r.contest.title, r.team_name, r.team_place) for r in record.contests] == [("支部知识竞赛", "第一队", 1)]
+    http = app.test_client()
+    login(http, "player1")
+    page = http.get("/record/").get_data(as_text=True)
+    assert "支部知识竞赛" in page and "第一队" in page

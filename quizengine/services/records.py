@@ -6,7 +6,7 @@ Points and streak are recomputed from stored answers every time (engine.learning
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,17 @@ from sqlalchemy.orm import Session
 from quizengine.engine.learning import PointsPolicy, current_streak, day_points, merge_days, total_points
 from quizengine.engine.questions import Verdict
 from quizengine.engine.timing import Clock, SystemClock
-from quizengine.models import Attempt, AttemptItem, AttemptStatus, Bank, BankCategory, Question, QuestionProgress, User
+from quizengine.models import (
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    Bank,
+    BankCategory,
+    ContestResult,
+    Question,
+    QuestionProgress,
+    User,
+)
 
 from .access import can_view_member, require
 
@@ -67,6 +77,9 @@ class LearningRecord:
     days: list[DayPoint]
     #: The local calendar day the record was computed on (charts end there, whatever the device's clock says).
     today: date
+    #: Submitted exam attempts (newest first) and finished contests the member played in.
+    exams: list[Attempt] = field(default_factory=list)
+    contests: list[ContestResult] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
@@ -133,6 +146,22 @@ def get_learning_record(
         recent=_recent_attempts(session, member),
         days=days,
         today=today,
+        exams=list(
+            session.scalars(
+                select(Attempt)
+                .where(Attempt.user_id == member.id, Attempt.mode == "exam", Attempt.status == AttemptStatus.FINISHED)
+                .order_by(Attempt.finished_at.desc())
+                .limit(12)
+            )
+        ),
+        contests=list(
+            session.scalars(
+                select(ContestResult)
+                .where(ContestResult.user_id == member.id)
+                .order_by(ContestResult.id.desc())
+                .limit(12)
+            )
+        ),
     )
 
 
@@ -181,6 +210,9 @@ def _chapter_mastery(session: Session, per_chapter: dict[tuple[int, str], list[i
 def _recent_attempts(session: Session, member: User) -> list[Attempt]:
     return list(
         session.scalars(
-            select(Attempt).where(Attempt.user_id == member.id).order_by(Attempt.started_at.desc()).limit(10)
+            select(Attempt)
+            .where(Attempt.user_id == member.id, Attempt.mode == "self_test")
+            .order_by(Attempt.started_at.desc())
+            .limit(10)
         )
     )
