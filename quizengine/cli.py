@@ -172,7 +172,9 @@ def print_first_run(report: FirstRunReport) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app (so `flask --app quizengine` sees them too)."""
-    for command in (db_cli, banks_cli, users_cli, exams_cli, setup_command):
+    from quizengine.cli_contests import contests_cli
+
+    for command in (db_cli, banks_cli, users_cli, exams_cli, contests_cli, setup_command):
         app.cli.add_command(command)
 
 

@@ -240,3 +240,21 @@ def test_contest_results_reach_the_members_record(app: Flask, live: Contest, ses
     login(http, "player1")
     page = http.get("/record/").get_data(as_text=True)
     assert "支部知识竞赛" in page and "第一队" in page
+
+
+def test_the_standard_plan_draws_a_full_contest_from_the_shipped_banks(
+    runner: FlaskCliRunner, session: Session, make_user
+) -> None:
+    from quizengine.banks.contest_plan import load_plan
+    from quizengine.config import PROJECT_ROOT
+
+    assert runner.invoke(args=["banks", "load", str(PROJECT_ROOT / "question_banks")]).exit_code == 0
+    plan = load_plan(PROJECT_ROOT / "question_banks" / "contests" / "standard.yaml").plan
+    contest = contests.create_contest(session, make_user(Role.ORGANIZER), plan, rng=random.Random(7))
+    state = contest.state
+    drawn = [qid for round_ids in state["rounds"] for qid in round_ids]
+    drawn += [qid for pools in state["risk_pools"].values() for ids in pools.values() for qid in ids]
+    assert len(drawn) == len(set(drawn)) and set(contest.revisions) >= set(drawn)
+    assert [len(ids) for ids in state["rounds"]] == [
+        spec.source.count if spec.kind is not RoundKind.RISK else 0 for spec in plan.rounds
+    ]

@@ -400,3 +400,14 @@ def test_plan_survives_a_round_trip_through_json() -> None:
 
     plan = _plan(BUZZER, RoundSpec(RoundKind.RISK, "风险", QuestionSource(banks=("b",), count=3)), prizes=2)
     assert plan_from_dict(json.loads(json.dumps(plan_to_dict(plan)))) == plan
+
+
+def test_zero_seconds_means_no_timer_the_host_moves_on() -> None:
+    d = _at_buzzer(replace(BUZZER, buzz_seconds=0, answer_seconds=0))
+    d.host("open")
+    assert d.contest.state.deadline_ms is None
+    d.clock.advance(3600)
+    assert d.system("tick") == [] and d.phase is Phase.BUZZ_OPEN
+    d.team("t1", "buzz")
+    d.clock.advance(3600)
+    assert d.system("tick") == [] and d.phase is Phase.BUZZ_WON

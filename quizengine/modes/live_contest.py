@@ -273,6 +273,11 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _deadline(now_ms: int, seconds: int) -> int | None:
+    """A phase deadline `seconds` from now; 0 seconds means no timer (the host moves on)."""
+    return now_ms + seconds * 1000 if seconds > 0 else None
+
+
 class LiveContest:
     """The state machine: `handle(command, now)` checks and applies one command and returns its events.
 
@@ -574,7 +579,7 @@ class LiveContest:
         state = self.state
         state.question_seq += 1
         state.phase = Phase.BUZZ_ARMED if spec.kind is RoundKind.BUZZER else Phase.READING
-        state.deadline_ms = now + spec.read_seconds * 1000 if spec.kind is not RoundKind.BUZZER else None
+        state.deadline_ms = _deadline(now, spec.read_seconds) if spec.kind is not RoundKind.BUZZER else None
         return [Event("question_shown", EVERYONE_ROLES, {"question": state.question})]
 
     def _choose_risk(self, command: Command, now: int) -> list[Event]:
@@ -602,10 +607,10 @@ class LiveContest:
         state.opened_ms = now
         if state.phase is Phase.BUZZ_ARMED:
             state.phase = Phase.BUZZ_OPEN
-            state.deadline_ms = now + spec.buzz_seconds * 1000
+            state.deadline_ms = _deadline(now, spec.buzz_seconds)
             return [Event("buzzing_opened", EVERYONE_ROLES)]
         state.phase = Phase.ANSWERING
-        state.deadline_ms = now + spec.answer_seconds * 1000
+        state.deadline_ms = _deadline(now, spec.answer_seconds)
         return [Event("answering_opened", EVERYONE_ROLES)]
 
     def _buzz(self, command: Command, now: int) -> list[Event]:
@@ -632,7 +637,7 @@ class LiveContest:
         if state.phase is Phase.BUZZ_OPEN:
             state.phase = Phase.BUZZ_WON
             state.team_on_turn = team
-            state.deadline_ms = now + spec.answer_seconds * 1000
+            state.deadline_ms = _deadline(now, spec.answer_seconds)
             state.opened_ms = now
             return [Event("buzz_won", EVERYONE_ROLES, {"team": team})]
         return [Event("buzz_recorded", STAFF_ROLES, {"team": team})]
@@ -719,7 +724,7 @@ class LiveContest:
         if spec.reopen and remaining:
             state.phase = Phase.BUZZ_OPEN
             state.team_on_turn = None
-            state.deadline_ms = now + spec.buzz_seconds * 1000
+            state.deadline_ms = _deadline(now, spec.buzz_seconds)
             return [Event("buzzing_reopened", EVERYONE_ROLES, {"wrong": team})]
         return self._reveal_now()
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quizengine.banks.contest_plan import plan_fixed_ids
 from quizengine.engine.questions import Question as EngineQuestion
 from quizengine.engine.selection import Blueprint, PoolEntry, Section, select_paper
 from quizengine.engine.timing import Clock, SystemClock
@@ -70,10 +71,16 @@ def _section(source: QuestionSource, count: int | None = None, difficulties: tup
 
 
 def _draw(
-    pool: list[PoolEntry], taken: set[str], source: QuestionSource, rng: random.Random, **kw: object
+    pool: list[PoolEntry],
+    taken: set[str],
+    source: QuestionSource,
+    rng: random.Random,
+    reserved: frozenset[str] = frozenset(),
+    **kw: object,
 ) -> list[str]:
-    """Questions for one source, none asked before in this contest."""
-    available = [entry for entry in pool if entry.question.id not in taken]
+    """Questions for one source, none asked before in this contest; ids another round names are not drawn."""
+    blocked = taken if source.ids else taken | reserved
+    available = [entry for entry in pool if entry.question.id not in blocked]
     if source.ids:
         missing = [qid for qid in source.ids if qid not in {e.question.id for e in available}]
         if missing:
@@ -110,6 +117,7 @@ def create_contest(
     rng, clock = rng or random.Random(), clock or SystemClock()
     pool = _pool(session)
     taken: set[str] = set()
+    reserved = plan_fixed_ids(plan)
     names = [team.name for team in plan.teams] or list(DEFAULT_TEAMS)
     colors = [team.color for team in plan.teams] or [""] * len(names)
     rounds: list[list[str]] = []
@@ -118,13 +126,15 @@ def create_contest(
         if spec.kind is RoundKind.RISK:
             turns = max(1, spec.source.count // len(names)) if spec.source.count else 1
             risk_pools[str(index)] = {
-                str(value): _draw(pool, taken, spec.source, rng, count=turns * len(names), difficulties=levels)
+                str(value): _draw(
+                    pool, taken, spec.source, rng, reserved, count=turns * len(names), difficulties=levels
+                )
                 for value, levels in spec.risk_difficulty
             }
             rounds.append([])
         else:
-            rounds.append(_draw(pool, taken, spec.source, rng))
-    tie_pool = _draw(pool, taken, plan.tie_break_source, rng) if plan.tie_break_source.count else []
+            rounds.append(_draw(pool, taken, spec.source, rng, reserved))
+    tie_pool = _draw(pool, taken, plan.tie_break_source, rng, reserved) if plan.tie_break_source.count else []
     state = ContestState(
         teams=[
             {"id": f"t{n}", "name": name, "color": colors[n - 1] or TEAM_COLORS[(n - 1) % len(TEAM_COLORS)]}
