@@ -59,8 +59,8 @@ class ExamOverview:
     pending_grading: int
 
     def count(self, status: MemberStatus) -> int:
-        """How many members are in `status`."""
-        return sum(1 for row in self.members if row.status is status)
+        """How many members are in `status` (a MemberStatus or its value, as the template passes it)."""
+        return sum(1 for row in self.members if row.status == status)
 
     @property
     def average(self) -> float | None:

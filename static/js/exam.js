@@ -37,10 +37,23 @@
     window.localStorage.setItem(storeKey + "-flags", JSON.stringify(flags));
   }
 
+  var OFFLINE_TEXT = "网络中断，答案已保存在本机，恢复后将自动提交";
+  var retryTimer = null;
+
+  function retryLater() { // one retry loop at a time, however many answers wait
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(flush, 3000);
+  }
+
   function flush() {
     var positions = Object.keys(pending);
     if (sending || closed || positions.length === 0) {
       if (!positions.length && !closed) { showSaveState("已保存", "saved"); }
+      return;
+    }
+    if (navigator.onLine === false) { // no request can succeed: say so at once, send when the network is back
+      showSaveState(OFFLINE_TEXT, "offline");
+      retryLater();
       return;
     }
     sending = true;
@@ -72,8 +85,8 @@
       }
     }).catch(function () {
       sending = false;
-      showSaveState("网络中断，答案已保存在本机，恢复后将自动提交", "offline");
-      window.setTimeout(flush, 3000);
+      showSaveState(OFFLINE_TEXT, "offline");
+      retryLater();
     });
   }
 
@@ -82,6 +95,9 @@
     pending[position] = value;
     persist();
     renderNavigator();
+    if (!closed) { // never claim "已保存" while an answer is only in this browser
+      if (navigator.onLine === false) { showSaveState(OFFLINE_TEXT, "offline"); } else { showSaveState("未保存", "saving"); }
+    }
     window.clearTimeout(timers[position]);
     timers[position] = window.setTimeout(flush, wait || 0);
   }
@@ -175,7 +191,12 @@
     var missing = state.questions.filter(function (q) { return !isAnswered(answers[q.position]); })
       .map(function (q) { return q.position + 1; });
     document.getElementById("confirm-text").textContent = missing.length ?
-      "还有 " + missing.length + " 题未作答（第 " + missing.join("、") + " 题）。确定交卷吗？" : "所有题目均已作答。确定交卷吗？";
+      "还有 " + missing.length + " 题未作答（第 " + missing.join("、") + " 题）。" : "所有题目均已作答。";
+    var flagged = state.questions.filter(function (q) { return flags[q.position]; })
+      .map(function (q) { return q.position + 1; });
+    var flaggedLine = document.getElementById("confirm-flagged");
+    flaggedLine.textContent = flagged.length ? "标记待查：第 " + flagged.join("、") + " 题。" : "";
+    flaggedLine.hidden = !flagged.length;
     dialog.showModal();
   });
   document.getElementById("confirm-cancel").addEventListener("click", function () { dialog.close(); });
@@ -208,12 +229,18 @@
     window.setTimeout(tick, 500);
   })();
 
+  var leaving = false; // a reload, a link or handing in hides the page too: that is not a tab switch
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden" && !closed) {
+    if (document.visibilityState === "hidden" && !closed && !leaving && form.dataset.confirmed !== "1") {
       fetch(state.tabUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, keepalive: true });
     }
   });
   window.addEventListener("online", flush);
+  window.addEventListener("offline", function () {
+    if (!closed) { showSaveState(Object.keys(pending).length ? OFFLINE_TEXT : "网络中断，作答将先保存在本机", "offline"); }
+  });
   window.addEventListener("beforeunload", function (event) {
     if (Object.keys(pending).length && form.dataset.confirmed !== "1") { event.preventDefault(); event.returnValue = ""; }
   });

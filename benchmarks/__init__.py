@@ -1,0 +1,1 @@
+"""Runnable benchmarks that print figures and ratios against a same-run baseline."""

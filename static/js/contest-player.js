@@ -1,0 +1,228 @@
+// A member's phone for 全员答题: join with the PIN and a team (the login is the identity, so a reload or a
+// second phone re-attaches to the same player), answer while answering is open, see the result after the
+// reveal. Pushes to the players' room are the same for every player; what concerns this player alone (its
+// answer, its result) comes in acks and in the snapshot a (re)join returns.
+(function () {
+  "use strict";
+  var C = window.QuizContest;
+  var boot = C.boot();
+  var store = C.viewStore();
+  var teamKey = "quizengine-contest-" + boot.pin + "-team";
+  var notice = C.$("notice");
+  var me = null; // from the last snapshot: {player, team, can_answer, answered, result, kicked}
+  var meSeq = null; // the question seq that snapshot described
+  var answered = {}; // question seq -> response acknowledged by the server
+  var late = {}; // question seqs this player may not answer (joined after they opened)
+  var results = {}; // question seq -> "correct" | "wrong" (from a snapshot after the reveal)
+  var selected = [];
+  var selectedFor = null;
+  var sending = false;
+  var chosenTeam = window.localStorage.getItem(teamKey);
+  var probing = true;
+  var lastPhase = null;
+  var timeUp = false;
+  var lastDeadline = null;
+  var countdown = C.countdown(C.$("dev-countdown"), { idle: "" });
+
+  var conn = C.connect({
+    dot: C.$("conn"),
+    join: function () {
+      var payload = { pin: boot.pin, role: "player" };
+      if (chosenTeam) { payload.team = chosenTeam; }
+      return payload;
+    },
+    onJoined: function (ack) {
+      probing = false;
+      C.$("join").hidden = true;
+      var view = ack.view;
+      if (view.me) {
+        me = view.me;
+        meSeq = view.question ? view.question.seq : null;
+        window.localStorage.setItem(teamKey, me.team);
+        if (meSeq !== null) {
+          if (me.answered && !(meSeq in answered)) { answered[meSeq] = null; }
+          if (view.phase === "answering" && !me.can_answer && !me.answered) { late[meSeq] = true; }
+          if (me.result) { results[meSeq] = me.result; }
+        }
+      }
+      store.offer(view);
+      render();
+    },
+    onRefused: function (ack) {
+      if (ack.code === "bad_team") {
+        chosenTeam = null;
+        window.localStorage.removeItem(teamKey);
+        C.$("join").hidden = false;
+        C.$("state-line").textContent = "请选择队伍";
+        if (!probing) { C.notice(notice, ack.message, "error"); }
+        probing = false;
+        return;
+      }
+      C.$("state-line").textContent = "未能加入";
+      C.notice(notice, ack.message + (ack.code === "login_required" ? "（请重新登录后再打开本页）" : ""), "error-sticky");
+    },
+    onState: function (message) {
+      var events = message.events || [];
+      if (!store.offer(message.view)) { return; }
+      render();
+      if (events.indexOf("kicked") >= 0 || events.indexOf("readmitted") >= 0) {
+        window.setTimeout(conn.rejoin, Math.random() * 1500); // was it this player? the snapshot says
+      } else if (events.indexOf("answer_revealed") >= 0 && isEveryone(message.view) && message.view.question) {
+        // the result is per player: fetch this player's snapshot (spread out so a room does not re-join at once)
+        window.setTimeout(conn.rejoin, Math.random() * 1500);
+      }
+    }
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-team]"), function (button) {
+    button.addEventListener("click", function () {
+      chosenTeam = button.dataset.team;
+      window.localStorage.setItem(teamKey, chosenTeam);
+      conn.rejoin();
+    });
+  });
+
+  function isEveryone(view) { return (view.round || {}).kind === "everyone"; }
+
+  function submit(response) {
+    var view = store.get();
+    if (!view || !view.question || sending) { return; }
+    var q = view.question;
+    sending = true;
+    render();
+    conn.emit("submit_answer", { question: q.id, response: response }).then(function (ack) {
+      sending = false;
+      if (ack.ok) {
+        answered[q.seq] = response;
+      } else if (ack.code === "duplicate") {
+        answered[q.seq] = q.seq in answered ? answered[q.seq] : null;
+        C.notice(notice, ack.message, "info");
+      } else {
+        if (ack.code === "late_joiner") { late[q.seq] = true; }
+        C.notice(notice, ack.message, "error");
+      }
+      render();
+    });
+  }
+
+  function choiceButtons(q) {
+    var multiple = q.type === "multiple";
+    var nodes = C.choices(q).map(function (pair) {
+      var chosen = selected.indexOf(pair[0]) >= 0;
+      var b = C.el("button", { type: "button", "class": "option answer-btn" + (chosen ? " is-chosen" : ""), "data-key": pair[0], "aria-pressed": chosen ? "true" : "false", disabled: sending }, [
+        C.el("span", { "class": "key" }, q.type === "judge" ? (pair[0] === "true" ? "✓" : "✗") : pair[0]), pair[1]
+      ]);
+      b.addEventListener("click", function () {
+        if (!multiple) { selected = [pair[0]]; submit(C.response(q, selected)); return; }
+        var at = selected.indexOf(pair[0]);
+        if (at >= 0) { selected.splice(at, 1); } else { selected.push(pair[0]); }
+        render();
+      });
+      return b;
+    });
+    if (multiple) {
+      var send = C.el("button", { type: "button", "class": "btn btn-primary btn-block submit-btn", id: "submit", disabled: !selected.length || sending },
+        selected.length ? "提交答案（" + selected.slice().sort().join("、") + "）" : "请选择（可多选）后提交");
+      send.addEventListener("click", function () { submit(C.response(q, selected)); });
+      nodes.push(send);
+    }
+    return C.el("div", { "class": "answer-form", id: "answers" }, nodes);
+  }
+
+  function questionCard(view, phase) {
+    var q = view.question;
+    var revealed = C.isRevealed(view);
+    var right = revealed ? C.answerKeys(q) : [];
+    var mineResponse = answered[q.seq];
+    var hasAnswered = q.seq in answered;
+    var canAnswer = phase === "answering" && !hasAnswered && !late[q.seq] && !(me && me.kicked) && C.canTap(q);
+    if (selectedFor !== q.seq) { selected = []; selectedFor = q.seq; }
+    var parts = [];
+    if (revealed) {
+      var result = results[q.seq];
+      var verdict = result === "correct" ? ["verdict verdict-right", "回答正确"] : result ? ["verdict verdict-wrong", "回答错误"] :
+        hasAnswered ? ["verdict verdict-pending", "正在获取结果…"] : ["verdict verdict-pending", late[q.seq] ? "本题开始后加入，从下一题起作答" : "本题未作答"];
+      parts.push(C.el("p", { "class": verdict[0] + " dev-verdict", id: "result" }, verdict[1]));
+    }
+    parts.push(C.el("p", { "class": "question-type" }, (C.TYPE_LABELS[q.type] || "") + " · " + C.points(q.points) + " 分"));
+    parts.push(C.el("h1", { "class": "stem dev-stem" }, q.stem));
+    if (canAnswer) {
+      parts.push(choiceButtons(q));
+    } else {
+      var sentKeys = mineResponse === undefined || mineResponse === null ? [] : C.responseKeys(q, mineResponse);
+      parts.push(C.el("ul", { "class": "option-list dev-options" }, C.choices(q).map(function (pair) {
+        var cls = revealed && right.indexOf(pair[0]) >= 0 ? "is-right" : revealed && sentKeys.indexOf(pair[0]) >= 0 ? "is-wrong" : sentKeys.indexOf(pair[0]) >= 0 ? "is-sent" : "";
+        return C.el("li", { "class": cls }, [C.el("span", { "class": "key" }, q.type === "judge" ? (pair[0] === "true" ? "✓" : "✗") : pair[0]), pair[1]]);
+      })));
+    }
+    if (hasAnswered && !revealed) {
+      parts.push(C.el("p", { "class": "dev-sent", id: "sent" }, "已提交" + (mineResponse !== null ? "：" + C.responseText(q, mineResponse) : "") + "。公布答案后显示结果。"));
+    }
+    if (revealed) {
+      parts.push(C.el("dl", { "class": "answer-facts" }, [
+        C.el("dt", {}, "正确答案"), C.el("dd", { "class": "right-answer" }, C.answerText(q)),
+        q.explanation ? [C.el("dt", {}, "解析"), C.el("dd", {}, q.explanation)] : null,
+        q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null
+      ]));
+    }
+    return C.el("article", { "class": "question-card dev-card" }, parts);
+  }
+
+  function stateLine(view, phase) {
+    var q = view.question;
+    if (me && me.kicked) { return ["已被移出", "你已被主持人移出比赛，如有疑问请联系主持人"]; }
+    if (phase === "finished") { return ["比赛结束", "感谢参与"]; }
+    if (!isEveryone(view) || !q) {
+      return ["等待主持人", view.round ? "当前：" + view.round.title + "。全员答题环节开始后在这里作答" : "比赛开始后请保持本页打开"];
+    }
+    switch (phase) {
+      case "reading": return ["等待主持人", "请读题，稍后开始作答"];
+      case "answering":
+        if (q.seq in answered) { return ["已提交", "等待公布答案"]; }
+        if (late[q.seq]) { return ["等待主持人", "你是在本题开始后加入的，请从下一题开始作答"]; }
+        return ["请作答", ""];
+      case "locked": return q.seq in answered ? ["已提交", "作答已锁定，等待公布答案"] : [timeUp ? "答题时间已到" : "已锁定", "本题未提交答案"];
+      case "revealed": return ["已公布答案", ""];
+      default: return ["等待主持人", view.phase_label];
+    }
+  }
+
+  function render() {
+    var view = store.get();
+    if (!view) { return; }
+    var phase = C.shownPhase(view);
+    if (phase !== lastPhase && lastPhase !== null) { window.scrollTo(0, 0); }
+    if (phase !== lastPhase) {
+      timeUp = phase === "locked" && lastPhase === "answering" && lastDeadline !== null && C.now() >= lastDeadline - 500;
+    }
+    lastPhase = phase;
+    lastDeadline = view.deadline_ms || lastDeadline;
+    var line = view.phase === "paused" ? ["比赛暂停", "请等待主持人继续"] : stateLine(view, phase);
+    C.$("state-line").textContent = line[0];
+    C.$("state-line").className = "state-line is-" + phase + (line[0] === "请作答" ? " is-action" : "");
+    C.$("sub-line").textContent = line[1];
+    C.$("dev").dataset.phase = view.phase;
+    C.$("paused").hidden = view.phase !== "paused";
+    countdown.set(isEveryone(view) ? view.deadline_ms : null);
+    var team = me ? C.team(view, me.team) : null;
+    if (team) {
+      C.fill(C.$("team-line"), [
+        C.teamColor(C.el("span", { "class": "team-chip", id: "my-team" }, team.name), team.color),
+        C.el("span", { "class": "dev-score" }, ["本队得分 ", C.el("strong", { "class": "num score" }, C.points(team.score))])
+      ]);
+    }
+    var parts = [];
+    if (view.question && isEveryone(view)) {
+      parts.push(questionCard(view, phase));
+    } else if (phase === "finished") {
+      var row = team ? (view.ranking || []).filter(function (r) { return r.team === team.id; })[0] : null;
+      parts.push(C.el("section", { "class": "card dev-final" }, [
+        C.el("p", { "class": "dev-place" }, row ? team.name + " 第 " + row.place + " 名" : "比赛结束"),
+        C.el("p", { "class": "muted" }, "本场成绩已记入学习档案")
+      ]));
+    } else {
+      parts.push(C.el("p", { "class": "dev-wait" }, "已加入。请关注大屏，全员答题环节开始后在这里作答。"));
+    }
+    C.fill(C.$("main"), parts);
+  }
+})();
