@@ -41,6 +41,7 @@ def main() -> None:
     from quizengine.cli import print_first_run
     from quizengine.extensions import socketio
     from quizengine.realtime.timers import run_loops
+    from quizengine.server import serve
     from quizengine.services.setup import first_run
 
     app = create_app({"SOCKETIO_ASYNC_MODE": "gevent"})
@@ -50,7 +51,7 @@ def main() -> None:
     socketio.start_background_task(sweep_expired_attempts, app)
     socketio.start_background_task(run_loops, app)
     print(f"quizengine 已启动：http://{args.host}:{args.port}/", flush=True)
-    socketio.run(app, host=args.host, port=args.port, log_output=False)
+    serve(app, socketio, args.host, args.port)
 
 
 if __name__ == "__main__":
