@@ -3,19 +3,17 @@
 N members start one exam within a few seconds (POST start + GET paper), then save answers: at a fixed
 rate (open loop, latency measured from the scheduled send time) and as fast as C clients can
 (closed loop, saves/s). The same client then drives a *baseline*: a bare Flask + SQLAlchemy endpoint
-doing the same one-row UPDATE, served the same way (gevent monkey-patched, ``socketio.run``, the app's
-``make_engine`` with its SQLite pragmas). Every figure is printed with the ratio app/baseline, and the
+doing the same one-row UPDATE, served the same way (gevent monkey-patched, ``quizengine.server.serve``,
+the app's ``make_engine`` with its SQLite pragmas). Every figure is printed with the ratio app/baseline, and the
 database is checked afterwards: the last acknowledged answer of every (attempt, position) must be stored.
 
-    .venv/bin/python benchmarks/exam_autosave.py              # 1,000 members on SQLite (about 4 minutes*)
-    .venv/bin/python benchmarks/exam_autosave.py --quick      # 200 members, short phases (about 1 minute)
+    .venv/bin/python benchmarks/exam_autosave.py              # 1,000 members on SQLite (about 1.5 minutes)
+    .venv/bin/python benchmarks/exam_autosave.py --quick      # 200 members, short phases (about 30 s)
     .venv/bin/python benchmarks/exam_autosave.py --postgres   # on a throw-away PostgreSQL database
 
 Only the standard library and the app's own dependencies are used; the HTTP client is a small asyncio
 HTTP/1.1 keep-alive client (one core is the client's, the other the server's). Everything runs on
 127.0.0.1 and every loop is bounded in count and time. Figures are recorded in docs/performance.md.
-
-* 2.5 of those minutes are the start spike: the app needs ~150 ms of server CPU per member who starts.
 """
 
 from __future__ import annotations
@@ -520,6 +518,7 @@ def serve_baseline(url: str, port: int) -> None:
     from sqlalchemy import MetaData, update
 
     from quizengine.extensions import make_engine
+    from quizengine.server import serve
 
     engine = make_engine(url)
     answers = baseline_table(MetaData())
@@ -545,7 +544,7 @@ def serve_baseline(url: str, port: int) -> None:
 
     socketio = SocketIO(app, async_mode="gevent")
     print("baseline serving", flush=True)
-    socketio.run(app, host=HOST, port=port, log_output=False)
+    serve(app, socketio, HOST, port)  # the server run.py uses (gevent WSGIServer, TCP_NODELAY)
 
 
 # ---- setup through the app's own services ----------------------------------------------------------------

@@ -38,6 +38,10 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "INSTANCE_PATH": instance_path,
         "DATABASE_URL": environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'quizengine.sqlite3'}",
         "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        # PostgreSQL connection pool of one (gevent) process; see docs/deployment.md.
+        "DB_POOL_SIZE": int(environ.get("QUIZENGINE_DB_POOL_SIZE", "10")),
+        "DB_MAX_OVERFLOW": int(environ.get("QUIZENGINE_DB_MAX_OVERFLOW", "10")),
+        "DB_POOL_TIMEOUT": float(environ.get("QUIZENGINE_DB_POOL_TIMEOUT", "60")),
         "BANKS_PATH": Path(environ.get("QUIZENGINE_BANKS") or PROJECT_ROOT / "question_banks"),
         "DISPLAY_TIMEZONE": "Asia/Shanghai",
         "SOCKETIO_ASYNC_MODE": environ.get("QUIZENGINE_ASYNC_MODE", "threading"),

@@ -46,8 +46,18 @@ class Database:
         self.session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
 
     def init_app(self, app: Flask) -> None:
-        """Bind to the app's DATABASE_URL."""
-        self.engine = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        """Bind to the app's DATABASE_URL (a server database gets the configured connection pool)."""
+        url = app.config["DATABASE_URL"]
+        pool = (
+            {}
+            if url.startswith("sqlite")
+            else {
+                "pool_size": app.config["DB_POOL_SIZE"],
+                "max_overflow": app.config["DB_MAX_OVERFLOW"],
+                "pool_timeout": app.config["DB_POOL_TIMEOUT"],
+            }
+        )
+        self.engine = make_engine(url, app.config["SQLITE_BUSY_TIMEOUT_MS"], **pool)
         self.session.configure(bind=self.engine)
         app.extensions["quizengine_db"] = self
         app.teardown_appcontext(self._remove_session)

@@ -143,17 +143,17 @@ def test_deadline_edges_exact_grace_and_after(session: Session, setting, fake_cl
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(2))
     first, second, third = attempt.items[0], attempt.items[1], attempt.items[2]
     fake_clock.set(attempt.deadline_at)  # exactly at the deadline: on time
-    exams.save_answer(session, member, attempt.id, 0, _right(first), clock=fake_clock)
+    exams.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
     fake_clock.advance(30)  # the last moment of the 30 s grace
-    exams.save_answer(session, member, attempt.id, 1, _right(second), clock=fake_clock)
+    exams.save_answer(session, member.id, attempt.id, 1, _right(second), clock=fake_clock)
     fake_clock.advance(0.5)
     with pytest.raises(DeadlinePassed, match="答题时间已到"):
-        exams.save_answer(session, member, attempt.id, 2, _right(third), clock=fake_clock)
+        exams.save_answer(session, member.id, attempt.id, 2, _right(third), clock=fake_clock)
     session.refresh(attempt)
     assert attempt.status == "finished" and attempt.finished_at == attempt.deadline_at
     assert attempt.items[2].response is None and attempt.items[0].response is not None
     with pytest.raises(exams.ExamError, match="试卷已提交"):
-        exams.save_answer(session, member, attempt.id, 0, _right(first), clock=fake_clock)
+        exams.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
 
 
 def test_answers_change_until_submit_and_submit_twice_scores_once(
@@ -164,8 +164,8 @@ def test_answers_change_until_submit_and_submit_twice_scores_once(
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
     for item in attempt.items:
         wrong = "D" if item.revision.content["type"] == "single" else None
-        exams.save_answer(session, member, attempt.id, item.position, wrong or _right(item), clock=fake_clock)
-        exams.save_answer(session, member, attempt.id, item.position, _right(item), clock=fake_clock)  # changed mind
+        exams.save_answer(session, member.id, attempt.id, item.position, wrong or _right(item), clock=fake_clock)
+        exams.save_answer(session, member.id, attempt.id, item.position, _right(item), clock=fake_clock)  # changed mind
     done = exams.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert (done.score, done.pending_count, done.correct_count) == (36, 1, 10)  # the short answer waits
     fake_clock.advance(5)
@@ -247,7 +247,7 @@ def test_concurrent_saves_of_the_same_answer(app, setting) -> None:  # type: ign
         with app.app_context():
             try:
                 for _ in range(10):
-                    exams.save_answer(db.session(), db.session.get(User, member_id), attempt_id, position, key)
+                    exams.save_answer(db.session(), member_id, attempt_id, position, key)
             except BaseException as error:
                 errors.append(error)
 
@@ -270,7 +270,7 @@ def test_sweeper_finalizes_attempts_nobody_came_back_to(
     organizer, (first, second, _) = setting
     exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
     one = exams.start_exam(session, first, exam.id, clock=fake_clock)
-    exams.save_answer(session, first, one.id, 0, _right(one.items[0]), clock=fake_clock)
+    exams.save_answer(session, first.id, one.id, 0, _right(one.items[0]), clock=fake_clock)
     fake_clock.advance(minutes=10)
     two = exams.start_exam(session, second, exam.id, clock=fake_clock)
     fake_clock.advance(minutes=20, seconds=31)  # first is past deadline + grace, second is not
@@ -322,7 +322,7 @@ def test_short_answers_graded_then_final_and_audited(session: Session, setting, 
     exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
     short = next(item for item in attempt.items if item.revision.content["type"] == "short")
-    exams.save_answer(session, member, attempt.id, short.position, "党员要认真学习党章", clock=fake_clock)
+    exams.save_answer(session, member.id, attempt.id, short.position, "党员要认真学习党章", clock=fake_clock)
     exams.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert attempt.pending_count == 1
     with pytest.raises(exams.ExamError, match="得分应在 0 到 10 之间"):
@@ -344,7 +344,7 @@ def test_regrade_after_a_key_fix_with_dry_run(session: Session, setting, fake_cl
         attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
         for item in attempt.items:
             exams.save_answer(
-                session, member, attempt.id, item.position, paper_item(item).shown_key("B"), clock=fake_clock
+                session, member.id, attempt.id, item.position, paper_item(item).shown_key("B"), clock=fake_clock
             )
         exams.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert {a.score for a in session.scalars(select(Attempt))} == {0}
@@ -374,7 +374,7 @@ def test_void_question_full_credit_or_removed(session: Session, setting, fake_cl
     for who in (member, other):  # e-s0 answered right, e-s1 left blank
         attempt = exams.start_exam(session, who, exam.id, clock=fake_clock)
         item = next(item for item in attempt.items if item.question.external_id == "e-s0")
-        exams.save_answer(session, who, attempt.id, item.position, paper_item(item).shown_key("A"), clock=fake_clock)
+        exams.save_answer(session, who.id, attempt.id, item.position, paper_item(item).shown_key("A"), clock=fake_clock)
         exams.submit_exam(session, who, attempt.id, clock=fake_clock)
     first, second = (session.scalar(select(Question.id).where(Question.external_id == qid)) for qid in ("e-s0", "e-s1"))
     changes = exams.void_question(session, organizer, exam.id, second, "full_credit", "题干有歧义")
@@ -404,7 +404,7 @@ def test_overview_shows_everyone_statistics_and_exports(session: Session, settin
             answer = (
                 _right(item) if right or item.revision.content["type"] == "judge" else paper_item(item).shown_key("C")
             )
-            exams.save_answer(session, who, attempt.id, item.position, answer, clock=fake_clock)
+            exams.save_answer(session, who.id, attempt.id, item.position, answer, clock=fake_clock)
         exams.submit_exam(session, who, attempt.id, clock=fake_clock)
     exams.start_exam(session, third, exam.id, clock=fake_clock)
     overview = exam_overview(session, organizer, exam.id, clock=fake_clock)

@@ -7,18 +7,23 @@ by the sweeper, or lazily the next time anyone touches it.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
+import time
+import weakref
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
-from quizengine.engine.questions import MultiplePolicy, Verdict, get_type, grade
+from quizengine.engine.questions import MultiplePolicy, QuestionType, Verdict, get_type, grade
 from quizengine.engine.questions import Question as EngineQuestion
 from quizengine.engine.scoring import POINTS_RULES, ScoringContext, round_points
 from quizengine.engine.selection import Blueprint, PaperItem, PoolEntry, Section, select_paper
@@ -31,6 +36,7 @@ from quizengine.models import (
     Bank,
     Branch,
     Exam,
+    ExamBranch,
     ExamOverride,
     Question,
     QuestionRevision,
@@ -41,7 +47,7 @@ from quizengine.models import (
 from quizengine.modes.timed_exam import ReviewPolicy, Window, member_window, review_visible
 
 from .access import can_manage_branch, require
-from .questions import live_questions_query, load_live
+from .questions import LiveRevision, RevisionRef, engine_questions, load_live_revisions
 
 
 class ExamError(QuizError):
@@ -98,24 +104,117 @@ def _exam_blueprint(exam: Exam) -> Blueprint:
     return blueprint_from_json(exam.blueprint, exam.shuffle_questions, exam.shuffle_options)
 
 
-def _pool(session: Session, blueprint: Blueprint) -> list[PoolEntry]:
-    """Live questions the blueprint can draw from, with how often each was used in exams (least used first)."""
-    slugs = {slug for section in blueprint.sections for slug in section.banks}
-    bank_ids = list(session.scalars(select(Bank.id).where(Bank.slug.in_(slugs)))) if slugs else []
+class _UsageCounts:
+    """How often each question was asked in exams, kept per process and brought up to date incrementally.
+
+    Counting over every attempt item on each start grew with every start; instead the new rows (by id) are
+    added to the counts, and everything is recounted now and then, so rows another process committed out
+    of id order (PostgreSQL) are picked up too. Least-used-first is a preference, never a rule.
+    """
+
+    RECOUNT_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self.counts: Counter[int] = Counter()
+        self.seen = 0  # the highest attempt item id counted
+        self.recounted_at = -self.RECOUNT_SECONDS
+        self.lock = threading.Lock()  # gevent's lock under monkey-patching: one refresh at a time
+
+    def current(self, session: Session) -> Counter[int]:
+        """The counts, brought up to date with the items written since the last call."""
+        with self.lock:
+            if time.monotonic() - self.recounted_at >= self.RECOUNT_SECONDS:
+                self.counts, self.seen, self.recounted_at = Counter(), 0, time.monotonic()
+            rows = session.execute(
+                select(AttemptItem.question_id, Attempt.mode, func.count(AttemptItem.id), func.max(AttemptItem.id))
+                .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+                .where(AttemptItem.id > self.seen)
+                .group_by(AttemptItem.question_id, Attempt.mode)
+            ).all()
+            for question_id, mode, count, highest in rows:
+                if mode == "exam":
+                    self.counts[question_id] += count
+                self.seen = max(self.seen, highest)
+            return self.counts
+
+
+@dataclass(frozen=True)
+class _PaperItemMeta:
+    """What never changes about one question of a started paper: enough to validate and map an answer."""
+
+    item_id: int
+    question: EngineQuestion
+    kind: QuestionType
+    paper: PaperItem
+
+
+@dataclass(frozen=True)
+class _PaperMeta:
+    """A started paper's immutable part, by position, and its exam's grace period (no service edits it)."""
+
+    grace: timedelta
+    items: dict[int, _PaperItemMeta]
+
+
+@dataclass
+class _PoolEntries:
+    """Selection entries made from one cached live pool, each kept while its question's usage is the same."""
+
+    live: list[LiveRevision]
+    rows: dict[str, tuple[int, int]]  # by question id (external): question row id, current revision id
+    entries: dict[int, PoolEntry] = field(default_factory=dict)  # by question row id
+
+
+@dataclass
+class _ProcessCaches:
+    """Per-process, per-database caches of immutable data (never status, deadline or answers)."""
+
+    usage: _UsageCounts = field(default_factory=_UsageCounts)
+    papers: OrderedDict[int, _PaperMeta] = field(default_factory=OrderedDict)
+    pools: dict[int, _PoolEntries] = field(default_factory=dict)  # by id() of the live pool list
+
+
+#: A bounded LRU of papers: 4,096 attempts is a whole monthly exam of a large committee per process.
+_PAPERS_MAX = 4096
+_CACHES: weakref.WeakKeyDictionary[Engine, _ProcessCaches] = weakref.WeakKeyDictionary()
+
+
+def _caches(session: Session) -> _ProcessCaches:
+    """The caches of the session's database (a new app or engine starts empty, as tests need)."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    caches = _CACHES.get(engine)
+    if caches is None:
+        caches = _CACHES[engine] = _ProcessCaches()
+    return caches
+
+
+def _pool(session: Session, blueprint: Blueprint) -> tuple[list[PoolEntry], dict[str, tuple[int, int]]]:
+    """Live questions the blueprint can draw from, with how often each was used in exams (least used first).
+
+    Also returns, by question id (external), the question row id and current revision id to store.
+    Only entries whose usage changed since the last start are made anew (a start changes a paper's worth).
+    """
     slug_of = dict(session.execute(select(Bank.id, Bank.slug)).all())
-    query = live_questions_query(bank_ids)
-    if blueprint.fixed_ids:
-        query = query.where(Question.external_id.in_(blueprint.fixed_ids))
-    live = load_live(session, query)
-    usage = dict(
-        session.execute(
-            select(AttemptItem.question_id, func.count(AttemptItem.id))
-            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-            .where(Attempt.mode == "exam", AttemptItem.question_id.in_([q.row.id for q in live]))
-            .group_by(AttemptItem.question_id)
-        ).all()
-    )
-    return [PoolEntry(q.question, slug_of[q.row.bank_id], usage.get(q.row.id, 0)) for q in live]
+    slugs = {slug for section in blueprint.sections for slug in section.banks}
+    bank_ids = [bank_id for bank_id, slug in slug_of.items() if slug in slugs]
+    live = load_live_revisions(session, bank_ids, blueprint.fixed_ids or None)
+    caches = _caches(session)
+    usage = caches.usage.current(session)
+    made = caches.pools.get(id(live))
+    if made is None or made.live is not live:
+        if len(caches.pools) >= 16:  # pools replaced after a bank load are dropped here
+            caches.pools.clear()
+        rows = {q.question.id: (q.question_id, q.revision_id) for q in live}
+        made = caches.pools[id(live)] = _PoolEntries(live, rows)
+    pool = []
+    for q in live:
+        used, bank = usage.get(q.question_id, 0), slug_of[q.bank_id]
+        entry = made.entries.get(q.question_id)
+        if entry is None or entry.usage != used or entry.bank != bank:
+            entry = made.entries[q.question_id] = PoolEntry(q.question, bank, used)
+        pool.append(entry)
+    return pool, made.rows
 
 
 def _check_spec(session: Session, actor: User, spec: ExamSpec) -> None:
@@ -140,7 +239,7 @@ def _check_spec(session: Session, actor: User, spec: ExamSpec) -> None:
         raise ExamError("请至少设置一个组卷规则")
     if any(section.count < 1 or section.points <= 0 for section in blueprint.sections):
         raise ExamError("每个组卷规则的题数和分值都必须大于 0")
-    paper = select_paper(_pool(session, blueprint), blueprint, random.Random(0))  # raises InsufficientQuestions
+    paper = select_paper(_pool(session, blueprint)[0], blueprint, random.Random(0))  # raises InsufficientQuestions
     if not 0 <= spec.pass_mark <= paper.total_points:
         raise ExamError(f"及格分应在 0 到总分 {paper.total_points:g} 之间")
 
@@ -184,11 +283,6 @@ def can_manage_exam(user: User, exam: Exam) -> bool:
     return user.role == Role.ADMIN or any(can_manage_branch(user, branch.id) for branch in exam.branches)
 
 
-def in_audience(member: User, exam: Exam) -> bool:
-    """True when the member's branch is in the exam's audience."""
-    return member.branch_id is not None and member.branch_id in {branch.id for branch in exam.branches}
-
-
 def window_for(session: Session, exam: Exam, member: User) -> Window:
     """The member's effective window, with a 补考 override applied."""
     override = session.scalar(
@@ -219,8 +313,15 @@ def start_exam(
 ) -> Attempt:
     """Return the member's open attempt, or create their paper once: questions, revisions, option order, deadline."""
     clock, rng = clock or SystemClock(), rng or random.Random()
-    exam = get_exam(session, exam_id)
-    require(in_audience(member, exam), "您不在这场考试的参考范围内")
+    found = session.execute(  # the exam and whether the member's branch is in its audience, in one query
+        select(Exam, ExamBranch.branch_id)
+        .outerjoin(ExamBranch, and_(ExamBranch.exam_id == Exam.id, ExamBranch.branch_id == member.branch_id))
+        .where(Exam.id == exam_id)
+    ).first()
+    if found is None:
+        raise ExamError("没有找到这场考试")
+    exam = found.Exam
+    require(member.branch_id is not None and found.branch_id is not None, "您不在这场考试的参考范围内")
     now = clock.now()
     attempts = _member_attempts(session, exam, member)
     for attempt in attempts:
@@ -236,15 +337,8 @@ def start_exam(
     if len(attempts) >= window.attempts:
         raise ExamError("您已完成这场考试，没有剩余作答次数")
     blueprint = _exam_blueprint(exam)
-    pool = _pool(session, blueprint)
+    pool, rows = _pool(session, blueprint)
     paper = select_paper(pool, blueprint, rng)
-    rows = dict(
-        session.execute(
-            select(Question.external_id, QuestionRevision)
-            .join(QuestionRevision, QuestionRevision.question_id == Question.id)
-            .where(Question.external_id.in_(paper.question_ids), QuestionRevision.number == Question.current_revision)
-        ).all()
-    )
     attempt = Attempt(
         user_id=member.id,
         mode="exam",
@@ -257,19 +351,25 @@ def start_exam(
         question_count=len(paper.items),
         max_score=paper.total_points,
     )
-    for position, item in enumerate(paper.items):
-        revision = rows[item.question_id]
-        attempt.items.append(
-            AttemptItem(
-                position=position,
-                question_id=revision.question_id,
-                revision_id=revision.id,
-                option_order=list(item.option_order),
-                points=item.points,
-            )
-        )
     session.add(attempt)
     try:
+        session.flush()
+        # The items as one executemany of a short INSERT: the ORM's multi-row INSERT … RETURNING is a
+        # statement too long for psycopg to cache, re-parsed for every member who starts.
+        session.execute(
+            insert(AttemptItem.__table__),
+            [
+                {
+                    "attempt_id": attempt.id,
+                    "position": position,
+                    "question_id": rows[item.question_id][0],
+                    "revision_id": rows[item.question_id][1],
+                    "option_order": list(item.option_order),
+                    "points": item.points,
+                }
+                for position, item in enumerate(paper.items)
+            ],
+        )
         session.commit()
     except IntegrityError:  # the same member started twice at once (two devices): keep the first paper
         session.rollback()
@@ -279,7 +379,7 @@ def start_exam(
 
 def get_exam_attempt(session: Session, member: User, attempt_id: int, *, clock: Clock | None = None) -> Attempt:
     """The member's own exam attempt (finalized first if its time is up)."""
-    attempt = session.get(Attempt, attempt_id)
+    attempt = session.get(Attempt, attempt_id, options=[joinedload(Attempt.exam)])
     require(attempt is not None and attempt.user_id == member.id and attempt.mode == "exam", "没有找到这份试卷")
     assert attempt is not None and attempt.exam is not None
     _finalize_if_expired(session, attempt, attempt.exam, (clock or SystemClock()).now())
@@ -299,15 +399,182 @@ class SavedAnswer:
     saved_at: datetime
 
 
+class NotSignedIn(QuizError):
+    """The session's account is gone or deactivated: the member must sign in again."""
+
+    code = "not_signed_in"
+
+
+class PasswordChangeRequired(QuizError):
+    """The account must change its one-time password before doing anything else."""
+
+    code = "password_change_required"
+
+
+_ACCOUNT = select(User.active, User.must_change_password).where(User.id == bindparam("user_id"))
+
+
+def check_account(session: Session, user_id: int) -> None:
+    """Refuse a session whose account is gone, inactive, or must change its password first.
+
+    The autosave endpoint checks this itself instead of loading the user on every save.
+    """
+    row = session.execute(_ACCOUNT, {"user_id": user_id}).first()
+    if row is None or not row.active:
+        raise NotSignedIn("请先登录")
+    if row.must_change_password:
+        raise PasswordChangeRequired("请先修改密码")
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    """One question of a started paper as the exam page shows it (with the saved answer, from the database)."""
+
+    position: int
+    points: float
+    option_order: tuple[str, ...]
+    response: Any
+    question: EngineQuestion
+
+
+_PAPER = (
+    select(
+        AttemptItem.id,
+        AttemptItem.position,
+        AttemptItem.points,
+        AttemptItem.option_order,
+        AttemptItem.response,
+        AttemptItem.revision_id,
+        Question.external_id,
+        QuestionRevision.content_hash,
+        Exam.grace_seconds,
+    )
+    .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+    .join(Exam, Exam.id == Attempt.exam_id)
+    .join(Question, Question.id == AttemptItem.question_id)
+    .join(QuestionRevision, QuestionRevision.id == AttemptItem.revision_id)
+    .where(AttemptItem.attempt_id == bindparam("attempt_id"))
+    .order_by(AttemptItem.position)
+)
+
+
+def paper_entries(session: Session, attempt_id: int) -> list[PaperEntry]:
+    """An exam attempt's questions in order, in two queries at most, and its immutable part cached for saves."""
+    return _load_paper(session, attempt_id)[0]
+
+
+def _load_paper(session: Session, attempt_id: int) -> tuple[list[PaperEntry], _PaperMeta | None]:
+    """Read a paper's items with their questions (one query; parsed questions from the process cache)."""
+    rows = session.execute(_PAPER, {"attempt_id": attempt_id}).all()
+    if not rows:
+        return [], None
+    questions = engine_questions(
+        session, [RevisionRef(row.revision_id, row.external_id, row.content_hash) for row in rows]
+    )
+    meta = _PaperMeta(
+        timedelta(seconds=rows[0].grace_seconds),
+        {
+            row.position: _PaperItemMeta(
+                row.id,
+                questions[row.revision_id],
+                get_type(questions[row.revision_id].type),
+                PaperItem(row.external_id, row.points, option_order=tuple(row.option_order)),
+            )
+            for row in rows
+        },
+    )
+    papers = _caches(session).papers
+    papers[attempt_id] = meta
+    with contextlib.suppress(KeyError):  # another thread may have evicted it meanwhile (tests use threads)
+        papers.move_to_end(attempt_id)
+        while len(papers) > _PAPERS_MAX:
+            papers.popitem(last=False)
+    entries = [
+        PaperEntry(row.position, row.points, tuple(row.option_order), row.response, questions[row.revision_id])
+        for row in rows
+    ]
+    return entries, meta
+
+
+def _paper_meta(session: Session, attempt_id: int) -> _PaperMeta | None:
+    """The cached immutable part of a paper (loaded on a miss); None when there is no such exam attempt."""
+    papers = _caches(session).papers
+    meta = papers.get(attempt_id)
+    if meta is None:
+        return _load_paper(session, attempt_id)[1]
+    with contextlib.suppress(KeyError):
+        papers.move_to_end(attempt_id)
+    return meta
+
+
+#: The common save: one conditional UPDATE. Everything that may change (owner's account, status, deadline)
+#: is checked here, in the database, so several worker processes stay correct. The attempt row is read
+#: FOR SHARE (PostgreSQL; SQLite has one writer anyway): a submit's status change waits for a save that
+#: saw the attempt open, so the grading that follows it always sees that answer.
+_SAVE = (
+    update(AttemptItem)
+    .where(
+        AttemptItem.id == bindparam("b_item"),
+        AttemptItem.attempt_id == bindparam("b_attempt"),
+        select(Attempt.id)
+        .join(User, User.id == Attempt.user_id)
+        .where(
+            Attempt.id == bindparam("b_attempt"),
+            Attempt.user_id == bindparam("b_user"),
+            Attempt.status == AttemptStatus.OPEN,
+            Attempt.deadline_at >= bindparam("b_cutoff"),
+            User.active.is_(True),
+            User.must_change_password.is_(False),
+        )
+        .with_for_update(read=True, of=Attempt)
+        .exists(),
+    )
+    .values(response=bindparam("b_response"), answered_at=bindparam("b_answered_at"))
+)
+
+
 def save_answer(
-    session: Session, member: User, attempt_id: int, position: int, shown_response: Any, *, clock: Clock | None = None
+    session: Session, member_id: int, attempt_id: int, position: int, shown_response: Any, *, clock: Clock | None = None
 ) -> SavedAnswer:
     """Store one answer as it is given (it may change until submission); refused after deadline + grace.
 
-    This is the hot path of a monthly exam: one read (item, revision, attempt, exam) and one update.
-    A blank response clears the answer.
+    This is the hot path of a monthly exam. The answer is validated and mapped with the paper's cached
+    immutable part, then stored by one conditional UPDATE; only when that changes nothing does the slow
+    path find out why and refuse with the same clear message as always. A blank response clears the answer.
     """
     now = (clock or SystemClock()).now()
+    meta = _paper_meta(session, attempt_id)
+    item = meta.items.get(position) if meta is not None else None
+    if item is not None:
+        try:
+            stored = item.kind.storable(item.question, item.paper.to_original(shown_response))
+        except QuizError:
+            pass  # a badly shaped answer: the slow path reports it after the checks that come first
+        else:
+            params = {
+                "b_item": item.item_id,
+                "b_attempt": attempt_id,
+                "b_user": member_id,
+                "b_cutoff": now - meta.grace,  # type: ignore[union-attr]
+                "b_response": stored,
+                "b_answered_at": now if stored is not None else None,
+            }
+            if session.in_transaction():  # the caller has work in progress: write within it
+                updated = session.connection().execute(_SAVE, params).rowcount
+                session.commit()
+            else:  # the common case: no ORM bookkeeping, just the statement and its commit
+                with session.get_bind().begin() as connection:
+                    updated = connection.execute(_SAVE, params).rowcount
+            if updated:
+                return SavedAnswer(position, now)
+    return _save_checked(session, member_id, attempt_id, position, shown_response, now)
+
+
+def _save_checked(
+    session: Session, member_id: int, attempt_id: int, position: int, shown_response: Any, now: datetime
+) -> SavedAnswer:
+    """The slow path: every check in order, each with its own message (and the lazy finalization)."""
+    check_account(session, member_id)
     row = session.execute(
         select(AttemptItem.id, AttemptItem.option_order, QuestionRevision.content, Attempt, Exam.grace_seconds)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
@@ -315,7 +582,7 @@ def save_answer(
         .join(QuestionRevision, QuestionRevision.id == AttemptItem.revision_id)
         .where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == position)
     ).first()
-    require(row is not None and row.Attempt.user_id == member.id, "没有找到这道题")
+    require(row is not None and row.Attempt.user_id == member_id, "没有找到这道题")
     assert row is not None
     attempt = row.Attempt
     if attempt.status != AttemptStatus.OPEN:
@@ -324,9 +591,8 @@ def save_answer(
         _finalize(session, attempt, attempt.deadline_at)
         raise DeadlinePassed("答题时间已到，试卷已自动提交，这个答案未能保存")
     question = EngineQuestion.from_content("q", row.content)
-    kind = get_type(question.type)
     original = PaperItem("q", 0, option_order=tuple(row.option_order)).to_original(shown_response)
-    stored = kind.storable(question, original)
+    stored = get_type(question.type).storable(question, original)
     session.execute(
         update(AttemptItem)
         .where(AttemptItem.id == row.id)

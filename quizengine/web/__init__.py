@@ -21,6 +21,9 @@ CONTENT_SECURITY_POLICY = (
 
 #: Endpoints a user who must change the password may still reach.
 _PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static"}
+#: Endpoints that check the account themselves without loading the user (the exam autosave hot path
+#: refuses a forced password change with the same redirect, see web.exams.save).
+_CHECK_ACCOUNT_THEMSELVES = {"exams.save"}
 
 
 def init_app(app: Flask) -> None:
@@ -59,7 +62,8 @@ def _load_user(user_id: str) -> User | None:
 
 def _force_password_change() -> Response | None:
     if (
-        current_user.is_authenticated
+        request.endpoint not in _CHECK_ACCOUNT_THEMSELVES
+        and current_user.is_authenticated
         and current_user.must_change_password
         and request.endpoint not in _PASSWORD_CHANGE_ALLOWED
     ):

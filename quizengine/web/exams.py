@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
-from quizengine.engine.questions import MultiplePolicy
-from quizengine.extensions import db
+from quizengine.engine.questions import OPTION_KEYS, MultiplePolicy
+from quizengine.extensions import csrf, db, login_manager
 from quizengine.models import AttemptStatus, Bank, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.services import exams as service
 from quizengine.services.access import NotAllowed, is_organizer
 from quizengine.services.exam_results import exam_overview, export_workbook
-from quizengine.services.practice import engine_question, shown_answer, shown_options, shown_response
+from quizengine.services.practice import engine_question, shown_answer, shown_response
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
@@ -65,23 +70,25 @@ def start(exam_id: int) -> Response:
     return redirect(url_for("exams.take", attempt_id=attempt.id))
 
 
-def _paper(attempt: Any) -> list[dict[str, Any]]:
+def _paper(entries: list[service.PaperEntry]) -> list[dict[str, Any]]:
     """The paper as the page needs it: shown options, blanks and the saved answer in shown keys."""
     questions = []
-    for item in attempt.items:
-        question = engine_question(item)
-        saved = None
-        if item.response is not None:
-            saved = shown_response(item) if item.option_order else item.response
+    for entry in entries:
+        question, order = entry.question, entry.option_order
+        saved = entry.response
+        if saved is not None and order:
+            keys = saved if isinstance(saved, list) else [saved]
+            saved = "".join(sorted(OPTION_KEYS[order.index(key)] for key in keys))
             if question.type == "multiple":
                 saved = list(saved)
+        texts = {option.key: option.text for option in question.options}
         questions.append(
             {
-                "position": item.position,
+                "position": entry.position,
                 "type": question.type,
                 "stem": question.stem,
-                "points": item.points,
-                "options": shown_options(item),
+                "points": entry.points,
+                "options": [(OPTION_KEYS[index], texts[key]) for index, key in enumerate(order)],
                 "blanks": question.blank_count,
                 "saved": saved,
             }
@@ -103,7 +110,7 @@ def take(attempt_id: int) -> str | Response:
         "saveUrl": url_for("exams.save", attempt_id=attempt.id),
         "tabUrl": url_for("exams.tab_switch", attempt_id=attempt.id),
         "submitUrl": url_for("exams.submit", attempt_id=attempt.id),
-        "questions": _paper(attempt),
+        "questions": _paper(service.paper_entries(db.session(), attempt.id)),
     }
     return render_template("exams/take.html", attempt=attempt, state=state)
 
@@ -114,31 +121,66 @@ def _json_error(error: QuizError, status: int) -> tuple[Response, int]:
     ), status
 
 
-@bp.post("/attempts/<int:attempt_id>/answers")
-@login_required
-def save(attempt_id: int) -> Response | tuple[Response, int]:
-    """Autosave one answer: JSON {position, response} -> {ok, savedAt, serverNow}."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
-        return _json_error(QuizError("请求格式不正确"), 400)
+def _check_csrf_header() -> None:
+    """Flask-WTF's CSRF check of the token header, without its look into form fields a JSON body never has.
+
+    The same `validate_csrf`, the same HTTPS referrer rule and the same CSRFError (HTTP 400) as
+    CSRFProtect, which skips the autosave endpoint only so that this cheaper lookup does it instead.
+    """
+    config = current_app.config
+    if not config["WTF_CSRF_ENABLED"] or not config["WTF_CSRF_CHECK_DEFAULT"]:
+        return
+    token = next((request.headers[name] for name in config["WTF_CSRF_HEADERS"] if request.headers.get(name)), None)
     try:
-        saved = service.save_answer(
-            db.session(), current_user, attempt_id, payload["position"], payload.get("response")
-        )
+        validate_csrf(token)
+    except ValidationError as error:
+        raise CSRFError(error.args[0]) from None
+    if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+        if not request.referrer:
+            raise CSRFError("The referrer header is missing.")
+        referrer = urlsplit(request.referrer)
+        if (referrer.scheme, referrer.netloc) != ("https", request.host):
+            raise CSRFError("The referrer does not match the host.")
+
+
+def _saved_json(position: int, moment: str) -> Response:
+    """The acknowledgement, compact as jsonify writes it, without its provider's overhead."""
+    return Response(
+        json.dumps({"ok": True, "position": position, "savedAt": moment, "serverNow": moment}, separators=(",", ":")),
+        mimetype="application/json",
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/answers")
+@csrf.exempt  # checked by _check_csrf_header, first, as CSRFProtect would
+def save(attempt_id: int) -> Response | tuple[Response, int]:
+    """Autosave one answer: JSON {position, response} -> {ok, savedAt, serverNow}.
+
+    The hot path of an exam: the account is checked by the save's own conditional update instead of
+    loading the user (see services.exams.save_answer); refusals are the same as on every other page.
+    """
+    _check_csrf_header()
+    user_id = cookie_session.get("_user_id")  # what Flask-Login's login_user stored
+    if not isinstance(user_id, str) or not user_id.isdigit():
+        return login_manager.unauthorized()
+    payload = request.get_json(silent=True)
+    try:
+        position = payload.get("position") if isinstance(payload, dict) else None
+        if not isinstance(position, int) or isinstance(position, bool):  # JSON true is not position 1
+            service.check_account(db.session(), int(user_id))
+            return _json_error(QuizError("请求格式不正确"), 400)
+        saved = service.save_answer(db.session(), int(user_id), attempt_id, position, payload.get("response"))
+    except service.NotSignedIn:
+        return login_manager.unauthorized()
+    except service.PasswordChangeRequired:
+        return redirect(url_for("auth.change_password"))
     except NotAllowed as error:
         return _json_error(error, 404)
     except DeadlinePassed as error:
         return _json_error(error, 409)
     except QuizError as error:
         return _json_error(error, 422 if error.code == "invalid_response" else 409)
-    return jsonify(
-        {
-            "ok": True,
-            "position": saved.position,
-            "savedAt": saved.saved_at.isoformat(),
-            "serverNow": datetime.now(UTC).isoformat(),
-        }
-    )
+    return _saved_json(saved.position, saved.saved_at.isoformat())
 
 
 @bp.post("/attempts/<int:attempt_id>/tab-switch")
