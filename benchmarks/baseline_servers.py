@@ -7,8 +7,9 @@ Both speak the same tiny contest protocol on the ``/contest`` namespace, so one 
     answer  participant -> server, with ack: ack {"ok": true, "round": <payload round>} to the sender only
 
 **S** is what a Flask-SocketIO app costs before it does any work of its own: Flask + Flask-SocketIO in
-gevent mode, monkey-patched first, served by ``socketio.run`` exactly as run.py serves quizengine (same
-``cors_allowed_origins=[]``, no message queue, ``log_output=False``); one room broadcast per ``show``.
+gevent mode, monkey-patched first, served by ``quizengine.server.serve`` exactly as run.py serves quizengine
+(gevent's WSGI server with ``TCP_NODELAY``, and gevent-websocket's handler when it is installed; same
+``cors_allowed_origins=[]``, no message queue, no request log); one room broadcast per ``show``.
 
 **R** is the floor: one asyncio ``websockets`` server writing the Engine.IO/Socket.IO text frames by hand
 and fanning out with ``websockets.broadcast`` (the frame is built once and written to every socket). It
@@ -57,8 +58,10 @@ def serve_socketio(port: int) -> None:
     def answer(data: object = None) -> dict[str, object]:
         return {"ok": True, "round": data.get("round") if isinstance(data, dict) else None}
 
+    from quizengine.server import serve
+
     print(f"socketio {READY_MARKER} {port}", flush=True)
-    socketio.run(app, host=HOST, port=port, log_output=False)
+    serve(app, socketio, HOST, port)
 
 
 def serve_raw(port: int) -> None:

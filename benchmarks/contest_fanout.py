@@ -6,7 +6,7 @@ participant records when each question reaches it; at the end every participant 
 *burst*) and waits for its ack. Each server is driven by the same lean client (benchmarks/lean_sio.py:
 raw Engine.IO 4 / Socket.IO 5 frames over ``websockets``, a few µs per message) and compared with:
 
-* **S** — a bare Flask-SocketIO server, gevent, monkey-patched, ``socketio.run`` as run.py does; one room
+* **S** — a bare Flask-SocketIO server, gevent, monkey-patched, ``quizengine.server.serve`` as run.py; one room
   broadcast per host command, an ack per answer (benchmarks/baseline_servers.py);
 * **R** — the floor: an asyncio ``websockets`` server fanning out with ``websockets.broadcast``;
 
@@ -313,7 +313,7 @@ class Target:
 
 class SocketIOBaseline(Target):
     name = "S"
-    label = "bare Flask-SocketIO, gevent, socketio.run (as run.py)"
+    label = "bare Flask-SocketIO, gevent, quizengine.server.serve (as run.py)"
 
     def start(self, work: Path, port: int, cpu: int | None) -> Server:
         argv = [sys.executable, str(ROOT / "benchmarks" / "baseline_servers.py"), "socketio", "--port", str(port)]

@@ -447,6 +447,24 @@ class ContestTeam(Base):
     contest: Mapped[Contest] = relationship(back_populates="teams")
 
 
+class ContestPlayer(Base):
+    """A member who joined a contest by PIN for 全员答题: one row per join, so a join never rewrites the
+    contest's state (the connect storm of a whole branch costs O(1) per member)."""
+
+    __tablename__ = "contest_players"
+    __table_args__ = (UniqueConstraint("contest_id", "player"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    player: Mapped[str] = mapped_column(String(32))  # the member's user id, as in "player:<id>" answers
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    team: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    #: The question seq shown when the player joined: they answer from the next question on.
+    joined_seq: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ContestEvent(Base):
     """The contest's event log: every accepted command, in order, with what it produced."""
 

@@ -155,6 +155,25 @@ class Frames:
                     found.append(item["view"])
         return found
 
+    def keys_outside_views(self) -> set[str]:
+        """Every dict key in the frames that carry no view (acks, counts, rosters, device status)."""
+        keys: set[str] = set()
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                keys.update(value)
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        for frame in self.raw:
+            start = frame.find("[")
+            if frame.startswith("4") and start >= 0 and '"view"' not in frame:
+                walk(json.loads(frame[start:]))
+        return keys
+
 
 def _assert_no_answer_before_reveal(name: str, frames: Frames) -> None:
     views = frames.views()
@@ -168,6 +187,8 @@ def _assert_no_answer_before_reveal(name: str, frames: Frames) -> None:
         assert not leaked, f"{name} received {leaked} in phase {view['phase']}"
         assert "answers" not in view, f"{name} received the host's answer table"
     assert all("answer" in v["question"] for v in revealed)
+    leaked = {"answer", "explanation", "reference", "verdict"} & frames.keys_outside_views()
+    assert not leaked, f"{name} received {leaked} outside a view"
 
 
 def _login(page, url: str, username: str, password: str):  # type: ignore[no-untyped-def]
@@ -311,6 +332,9 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
         teams[name] = page
     one, two = teams["第一组"], teams["第二组"]
     shot(one, "contest-02-team-lobby")
+    host.wait_for_selector("#teams [data-team=t2] [data-device=online]")  # pushed to the host as devices join
+    assert host.locator("#teams [data-team=t1] [data-device]").inner_text().startswith("在线")
+    assert host.locator("#teams [data-team=t3] [data-device]").inner_text() == "尚未连接"
 
     # 李红 joins from the members' contest page with the PIN; 王强 opens the QR link directly.
     members_created.result()
@@ -331,6 +355,8 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     wangqiang.locator("[data-team=t3]").click()
     wangqiang.wait_for_selector("#my-team")
     projector.wait_for_selector("#lobby-players:text('已有 2 名队员加入')")
+    assert _squash(projector.locator(".lobby-team[data-team=t1]").inner_text()) == "第一组 1 人 李红"
+    assert _squash(projector.locator(".lobby-team[data-team=t3]").inner_text()) == "第三组 1 人 王强"
     shot(projector, "contest-05-projector-lobby")
     _fits(projector)
     host.wait_for_selector("#players-count:text('2')")
@@ -483,6 +509,9 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     _fits(projector)
     lihong.wait_for_selector("#result.verdict-right")
     wangqiang.wait_for_selector("#result.verdict-wrong")
+    # worked out on the phone from its ack and the revealed key and rules: 10 points plus the speed bonus
+    assert re.fullmatch(r"回答正确，得 1[01](\.\d+)? 分", lihong.locator("#result").inner_text())
+    assert wangqiang.locator("#result").inner_text() == "回答错误，得 0 分"
     shot(lihong, "contest-25-player-result")
     _press(host, "Space", "scoreboard")
 
@@ -535,6 +564,8 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     _phase(two, "finished", "#dev")
     assert two.locator(".dev-place").inner_text() == "第 1 名"
     shot(two, "contest-31-team-finished")
+    two.close()  # the device drops: the host sees it offline at once
+    host.wait_for_selector("#teams [data-team=t2] [data-device=offline]")
     shot(host, "contest-32-host-finished")
 
     # ---- no answer reached a participant or the projector before its reveal -----------------------

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizengine.extensions import socketio
-from quizengine.models import Contest, ContestAnswer, ContestEvent, ContestResult, Role
+from quizengine.models import Contest, ContestAnswer, ContestEvent, ContestPlayer, ContestResult, Role
 from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec, TieBreak
-from quizengine.realtime import protocol
+from quizengine.realtime import protocol, timers
 from quizengine.services import contests
 
 from .conftest import login
@@ -44,6 +44,15 @@ PLAN = ContestPlan(
     base_score=100,
     tie_break=TieBreak.TIME,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Every test has a fresh database whose contest ids start at 1 again: forget the process caches."""
+    contests._machine_cache.clear()
+    contests._player_cache.clear()
+    timers._last_rosters.clear()
+    timers._last_counts.clear()
 
 
 @pytest.fixture
@@ -258,3 +267,185 @@ def test_the_standard_plan_draws_a_full_contest_from_the_shipped_banks(
     assert [len(ids) for ids in state["rounds"]] == [
         spec.source.count if spec.kind is not RoundKind.RISK else 0 for spec in plan.rounds
     ]
+
+
+def _player_client(app: Flask, live: Contest, name: str, team: str):  # type: ignore[no-untyped-def]
+    http = app.test_client()
+    login(http, name)
+    sio = _client(app, http)
+    return sio, _join(sio, pin=live.pin, role="player", team=team)
+
+
+def _messages(sio) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [{"name": m["name"], "args": m["args"]} for m in sio.get_received(NS)]
+
+
+def test_a_join_writes_its_own_row_and_rosters_go_coalesced_to_host_and_projector(
+    app: Flask, live: Contest, session: Session
+) -> None:
+    host, projector, teams = _seat(app, live, session)
+    host.get_received(NS)  # the devices' status
+    first, ack = _player_client(app, live, "player1", "t1")
+    assert ack["ok"] and ack["view"]["me"]["team"] == "t1" and "roster" not in ack
+    second, ack = _player_client(app, live, "player2", "t3")
+    assert ack["ok"]
+    _, ack = _player_client(app, live, "player1", "t2")  # a refresh keeps the team first chosen
+    assert ack["view"]["me"]["team"] == "t1"
+    assert session.scalar(select(Contest.version).where(Contest.id == live.id)) == 0  # the state is untouched
+    rows = session.scalars(select(ContestPlayer).where(ContestPlayer.contest_id == live.id)).all()
+    assert sorted((r.team, r.joined_seq) for r in rows) == [("t1", 0), ("t3", 0)]
+    assert _messages(host) == [] and _messages(projector) == []  # nothing per join
+    with app.app_context():
+        timers.push_rosters()
+        timers.push_rosters()  # unchanged: nothing more
+    (to_host,) = _messages(host)
+    assert to_host["name"] == protocol.PLAYERS
+    roster = to_host["args"][0]["roster"]
+    assert roster["count"] == 2 and roster["by_team"] == {"t1": 1, "t2": 0, "t3": 1, "t4": 0}
+    assert sorted(p["team"] for p in roster["players"]) == ["t1", "t3"]
+    (to_projector,) = _messages(projector)
+    shown = to_projector["args"][0]["roster"]
+    assert shown["count"] == 2 and "players" not in shown and shown["names"]["t3"] == [rows[1].name or ""]
+    for sio in (first, second, *(device for device, _ in teams.values())):
+        assert protocol.PLAYERS not in [m["name"] for m in _messages(sio)]
+    # a new host console gets the roster in its snapshot
+    http = app.test_client()
+    login(http, "host")
+    console = _client(app, http)
+    assert _join(console, contest=live.id, role="host")["roster"]["count"] == 2
+    # refusals store nothing
+    outsider = app.test_client()
+    from quizengine.services.accounts import create_user
+
+    create_user(session, username="player3", name="队员三", password="Player3-pass-2026", branch_name="第一党支部")
+    login(outsider, "player3", "Player3-pass-2026")
+    refused = _join(_client(app, outsider), pin=live.pin, role="player", team="t9")
+    assert refused["ok"] is False and refused["code"] == "bad_team"
+    assert session.scalar(select(func.count(ContestPlayer.id)).where(ContestPlayer.contest_id == live.id)) == 2
+
+
+def test_team_device_status_goes_to_the_host_only(app: Flask, live: Contest, session: Session) -> None:
+    http = app.test_client()
+    login(http, "host")
+    host = _client(app, http)
+    ack = _join(host, contest=live.id, role="host")
+    assert ack["devices"] == {"t1": False, "t2": False, "t3": False, "t4": False}
+    projector = _client(app)
+    _join(projector, contest=live.id, role="projector", token=live.projector_token)
+    codes = {team.key: team.join_code for team in session.get(Contest, live.id).teams}
+    red, blue = _client(app), _client(app)
+    assert _join(red, contest=live.id, role="team", code=codes["t1"])["ok"]
+    assert _join(blue, contest=live.id, role="team", code=codes["t2"])["ok"]
+    online = [m["args"][0] for m in _messages(host) if m["name"] == protocol.DEVICE]
+    assert [(d["team"], d["online"]) for d in online] == [("t1", True), ("t2", True)]
+    red.disconnect(namespace=NS)
+    offline = [m["args"][0] for m in _messages(host) if m["name"] == protocol.DEVICE]
+    assert [(d["team"], d["online"]) for d in offline] == [("t1", False)]
+    assert _join(host, contest=live.id, role="host")["devices"] == {"t1": False, "t2": True, "t3": False, "t4": False}
+    for other in (projector, blue):
+        assert protocol.DEVICE not in [m["name"] for m in _messages(other)]
+
+
+def test_no_message_to_a_projector_team_or_player_carries_the_key_before_the_reveal(
+    app: Flask, live: Contest, session: Session
+) -> None:
+    """Every event any non-host client receives, counts and rosters included, until the reveal."""
+    host, projector, teams = _seat(app, live, session)
+    players = {name: _player_client(app, live, name, team)[0] for name, team in (("player1", "t1"), ("player2", "t2"))}
+    with app.app_context():
+        timers.push_rosters()
+    version = _command(host, "start", 0)["version"]
+    for _ in range(2):  # the buzzer round, voided
+        version = _command(host, "next", version)["version"]
+        version = _command(host, "open", version)["version"]
+        version = _command(host, "void", version)["version"]
+    for name in ("next", "next", "next", "open"):
+        version = _command(host, name, version)["version"]
+    question = _views(host)[-1]["view"]["question"]
+    assert question["answer"] == "A"  # the host sees it all along
+    acks = {}
+    for name, response in (("player1", "A"), ("player2", "C")):
+        acks[name] = players[name].emit(
+            protocol.SUBMIT_ANSWER, {"question": question["id"], "response": response}, namespace=NS, callback=True
+        )
+        assert acks[name]["ok"] and isinstance(acks[name]["at_ms"], int) and "verdict" not in acks[name]
+    with app.app_context():
+        timers.push_counts()
+    count = [m for m in _messages(projector) if m["name"] == protocol.ANSWER_COUNT][-1]["args"][0]
+    assert (count["count"], count["eligible"]) == (2, 2)
+    explanation = question["explanation"]
+    clients = [projector, *(device for device, _ in teams.values()), *players.values()]
+    before = [_messages(sio) for sio in clients]
+    for received in before:
+        for message in received:
+            text = json.dumps(message, ensure_ascii=False)
+            body = message["args"][0] if message["args"] else {}
+            shown = (body.get("view") or {}).get("question") or {}
+            if (body.get("view") or {}).get("phase") in ("revealed", "scoreboard"):
+                continue  # the buzzer round's voided questions were revealed
+            assert "answer" not in shown and explanation not in text, message
+    _command(host, "reveal", version)
+    for name, sio in players.items():
+        (revealed,) = [m["args"][0]["view"] for m in _messages(sio) if m["name"] == protocol.STATE]
+        assert revealed["question"]["answer"] == "A" and revealed["question"]["explanation"] == explanation
+        scoring = revealed["scoring"]
+        assert scoring["points"] == 10 and scoring["speed_bonus"] == 0 and not scoring["voided"]
+        assert scoring["opened_ms"] <= acks[name]["at_ms"]
+        assert "me" not in revealed  # the same broadcast for every player
+    # a phone that reloads gets its own result in the snapshot
+    _, ack = _player_client(app, live, "player1", "t1")
+    assert ack["view"]["me"]["result"] == "correct" and ack["view"]["me"]["points"] == 10
+    _, ack = _player_client(app, live, "player2", "t2")
+    assert ack["view"]["me"]["result"] == "wrong" and ack["view"]["me"]["points"] == 0
+
+
+def _open_everyone_question(app: Flask, live: Contest, session: Session):  # type: ignore[no-untyped-def]
+    """Seat everyone, join two players, and open the 全员答题 question; return (host, players, question id)."""
+    host, _, _ = _seat(app, live, session)
+    players = [_player_client(app, live, name, team)[0] for name, team in (("player1", "t1"), ("player2", "t2"))]
+    version = _command(host, "start", 0)["version"]
+    for _ in range(2):
+        for name in ("next", "open", "void"):
+            version = _command(host, name, version)["version"]
+    for name in ("next", "next", "next", "open"):
+        version = _command(host, name, version)["version"]
+    return host, players, _views(host)[-1]["view"]["question"]["id"]
+
+
+def test_answers_stored_together_refuse_only_the_duplicate(app: Flask, live: Contest, session: Session) -> None:
+    from datetime import UTC, datetime
+
+    _, _, question = _open_everyone_question(app, live, session)
+    players = session.scalars(select(ContestPlayer.player).where(ContestPlayer.contest_id == live.id)).all()
+    now = datetime.now(UTC)
+    batch = [contests._PendingAnswer(live.id, p, int(p), question, "A", now) for p in players]
+    batch.append(contests._PendingAnswer(live.id, players[0], int(players[0]), question, "B", now))  # a double tap
+    with app.app_context():
+        from quizengine.extensions import db
+
+        contests._write_answers(db.session, batch)
+    assert [p.error.code if p.error else None for p in batch] == [None, None, "duplicate"]
+    assert all(p.done.is_set() for p in batch)
+    stored = session.scalars(select(ContestAnswer.response).where(ContestAnswer.contest_id == live.id)).all()
+    assert stored == ["A", "A"]
+
+
+def test_a_batch_the_database_fails_is_refused_and_the_next_one_stored(
+    app: Flask, live: Contest, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, (first, second), question = _open_everyone_question(app, live, session)
+    real = contests._answer_row
+
+    def broken(*args: object) -> dict:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(contests, "_answer_row", broken)
+    refused = first.emit(protocol.SUBMIT_ANSWER, {"question": question, "response": "A"}, namespace=NS, callback=True)
+    assert refused["ok"] is False and refused["code"] == "busy" and refused["message"] == "答案未能保存，请重试"
+    assert session.scalar(select(func.count(ContestAnswer.id)).where(ContestAnswer.contest_id == live.id)) == 0
+    monkeypatch.setattr(contests, "_answer_row", real)
+    for sio in (first, second):  # sent again: stored
+        assert sio.emit(protocol.SUBMIT_ANSWER, {"question": question, "response": "A"}, namespace=NS, callback=True)[
+            "ok"
+        ]
+    assert session.scalar(select(func.count(ContestAnswer.id)).where(ContestAnswer.contest_id == live.id)) == 2

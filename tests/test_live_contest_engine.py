@@ -60,6 +60,8 @@ class Driver:
     def __init__(self, contest: LiveContest) -> None:
         self.contest = contest
         self.clock = FakeClock()
+        self.players: dict[str, dict] = {}
+        contest.players = self.players  # the service's rows, kept here
 
     def host(self, name: str, **args):  # type: ignore[no-untyped-def]
         return self.contest.handle(Command(name, Role.HOST, self.contest.state.version, args=args), self.clock.now())
@@ -73,8 +75,10 @@ class Driver:
         return self.contest.handle(Command(name, Role.PLAYER, player=player, args=args), self.clock.now())
 
     def join(self, player: str, team: str):  # type: ignore[no-untyped-def]
-        command = Command("join_player", Role.SYSTEM, player=player, args={"team": team, "name": player})
-        return self.contest.handle(command, self.clock.now())
+        version = self.contest.state.version
+        record = self.players[player] = self.contest.new_player(player, team, player)
+        assert self.contest.state.version == version  # a join never touches the state
+        return record
 
     def system(self, name: str, **args):  # type: ignore[no-untyped-def]
         return self.contest.handle(Command(name, Role.SYSTEM, args=args), self.clock.now())
@@ -236,7 +240,8 @@ def test_everyone_round_players_speed_bonus_team_mean_and_late_joiner() -> None:
     d = Driver(_contest(_plan(spec), teams=2))
     for player, team in (("p1", "t1"), ("p2", "t1"), ("p3", "t2")):
         d.join(player, team)
-    assert d.join("p1", "t1") == []  # joining again (a refresh) changes nothing
+    with pytest.raises(ContestError, match="请选择所在队伍"):
+        d.contest.new_player("p9", "t7", "无此队")
     d.host("start")
     d.host("next")
     d.host("open")
@@ -258,9 +263,35 @@ def test_everyone_round_players_speed_bonus_team_mean_and_late_joiner() -> None:
     # p1: 10 + 5 × 0.75 = 13.75, p2: 0 -> t1 mean 6.88; p3: 10 + 5 × 0.5 = 12.5 -> t2 (late joiner not counted)
     assert d.scores() == {"t1": 106.88, "t2": 112.5}
     assert d.contest.view_for(Role.PROJECTOR)["distribution"] == {"A": 2, "B": 1}
+    assert not any(key.startswith("player:") for key in d.contest.state.to_dict()["answers"])  # rows, not state
+    # what a phone needs to work out its own result: the key and the rules, the same for every player
+    shown = d.contest.view_for(Role.PLAYER)
+    assert shown["question"]["answer"] == "A"
+    assert shown["scoring"] == {"points": 10, "speed_bonus": 5, "answer_ms": 20000, "opened_ms": 1767254400000,
+                                "voided": False}  # fmt: skip
+    p1 = {"response": "A", "verdict": "correct", "credit": 1.0, "at_ms": 1767254405000}  # its row, 5 s in
+    mine = d.contest.with_players({"p1": {**d.players["p1"], "answer": p1}}).view_for(Role.PLAYER, player="p1")
+    assert mine["me"]["result"] == "correct" and mine["me"]["points"] == 13.75
     d.host("next")
     d.host("open")
     d.player("late", "answer", response="A")  # joined before this question: may answer
+
+
+def test_the_roster_counts_every_player_and_names_a_bounded_few() -> None:
+    d = Driver(_contest(_plan(RoundSpec(RoundKind.EVERYONE, "全员", SOURCE)), teams=2))
+    for n in range(30):
+        d.join(f"p{n}", "t1" if n < 25 else "t2")
+    d.host("kick", participant="p24")
+    host = d.contest.roster(Role.HOST)
+    assert host["count"] == 30 and host["by_team"] == {"t1": 25, "t2": 5}
+    assert len(host["players"]) == 30 and [p for p in host["players"] if p["kicked"]] == [
+        {"id": "p24", "team": "t1", "name": "p24", "joined_seq": 0, "kicked": True}
+    ]
+    projector = d.contest.roster(Role.PROJECTOR)
+    assert projector["count"] == 30 and "players" not in projector
+    assert projector["names"]["t1"] == [f"p{n}" for n in range(23, 11, -1)]  # the latest 12, the kicked one left out
+    assert projector["names"]["t2"] == ["p29", "p28", "p27", "p26", "p25"]
+    assert "players" not in d.contest.view_for(Role.HOST)  # never inside a per-transition view
 
 
 def test_undo_removes_the_last_scoring_and_adjust_needs_a_reason() -> None:

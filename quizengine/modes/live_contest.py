@@ -246,11 +246,12 @@ class ContestState:
     awards: list[Award] = field(default_factory=list)
     next_group: int = 1
     team_time_ms: dict[str, int] = field(default_factory=dict)
-    players: dict[str, dict[str, Any]] = field(default_factory=dict)
     kicked: list[str] = field(default_factory=list)
     tiebreak_teams: list[str] = field(default_factory=list)
     tiebreak_winners: list[str] = field(default_factory=list)
     voided: bool = False
+    #: 全员答题 after the reveal: how many players chose each response (their answers stay in their rows).
+    distribution: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot."""
@@ -278,17 +279,34 @@ def _deadline(now_ms: int, seconds: int) -> int | None:
     return now_ms + seconds * 1000 if seconds > 0 else None
 
 
+#: How many names per team the projector's lobby lists (the count covers everyone).
+LOBBY_NAMES = 12
+
+
 class LiveContest:
     """The state machine: `handle(command, now)` checks and applies one command and returns its events.
 
     It never reads the clock or the database: `now` is the server's receive time, `questions` the pinned
-    revisions of every question the contest can ask.
+    revisions of every question the contest can ask, `players` the joined players (player id -> team,
+    name, joined_seq) the caller loaded for this command. Players are not part of the state snapshot: each
+    join is a row of its own, so a join costs the same with 10 players as with 2,000.
     """
 
-    def __init__(self, plan: ContestPlan, state: ContestState, questions: Mapping[str, Question]) -> None:
+    def __init__(
+        self,
+        plan: ContestPlan,
+        state: ContestState,
+        questions: Mapping[str, Question],
+        players: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.plan = plan
         self.state = state
         self.questions = questions
+        self.players: Mapping[str, Mapping[str, Any]] = players or {}
+
+    def with_players(self, players: Mapping[str, Mapping[str, Any]]) -> LiveContest:
+        """The same machine (sharing its state) seeing these players: for one player's view or answer."""
+        return LiveContest(self.plan, self.state, self.questions, players)
 
     # ---- reading the state ----------------------------------------------------------------------------
 
@@ -376,11 +394,19 @@ class LiveContest:
         if state.phase is Phase.FINISHED or role in (Role.HOST, Role.PROJECTOR):
             view["ranking"] = [{"team": r.entry.key, "place": r.place, "score": r.entry.score} for r in self.ranking()]
         if revealed and spec is not None and spec.kind is RoundKind.EVERYONE and state.question:
-            view["distribution"] = self._distribution()
-        if role is Role.HOST:
-            view["answers"] = {key: {k: v for k, v in a.items()} for key, a in state.answers.items()}
+            view["distribution"] = state.distribution
+            if role is Role.PLAYER:  # each phone works out its own result from its ack (docs/socket-protocol.md)
+                view["scoring"] = {
+                    "points": spec.points,
+                    "speed_bonus": spec.speed_bonus,
+                    "answer_ms": spec.answer_seconds * 1000,
+                    "opened_ms": state.opened_ms,
+                    "voided": state.voided,
+                }
+        if role is Role.HOST:  # team answers only: players' answers stay in their rows (counts come coalesced)
+            view["answers"] = {key: dict(a) for key, a in state.answers.items() if key.startswith("team:")}
             view["awards"] = [asdict(a) for a in state.awards[-20:]]
-            view["players"] = {p: {**info, "kicked": p in state.kicked} for p, info in state.players.items()}
+            view["kicked"] = list(state.kicked)
             view["tiebreak_teams"] = state.tiebreak_teams
         if role is Role.TEAM and team is not None:
             view["me"] = {
@@ -392,9 +418,9 @@ class LiveContest:
                 "answered": any(a["team"] == team for a in state.answers.values()),
                 "kicked": team in state.kicked,
             }
-        if role is Role.PLAYER and player is not None and player in state.players:
-            info = state.players[player]
-            answer = state.answers.get(f"player:{player}")
+        if role is Role.PLAYER and player is not None and player in self.players:
+            info = self.players[player]
+            answer = info.get("answer")  # the caller hands in this player's own answer row
             view["me"] = {
                 "player": player,
                 "team": info["team"],
@@ -405,9 +431,50 @@ class LiveContest:
                 and answer is None,
                 "answered": answer is not None,
                 "result": answer.get("verdict") if answer and revealed else None,
+                "points": self._player_points(answer, spec) if answer and revealed and spec else None,
                 "kicked": player in state.kicked,
             }
         return view
+
+    def roster(self, role: Role) -> dict[str, Any]:
+        """Who has joined, for the host (every player, to kick) or the projector's lobby (counts, a few names).
+
+        Sent in the host's and projector's snapshot and, coalesced, whenever it changes; never inside the
+        per-transition views, so no update grows with the number of players.
+        """
+        by_team = {team_id: 0 for team_id in self.team_ids()}
+        for info in self.players.values():
+            by_team[info["team"]] = by_team.get(info["team"], 0) + 1
+        roster: dict[str, Any] = {"count": len(self.players), "by_team": by_team}
+        if role is Role.HOST:
+            roster["players"] = [
+                {
+                    "id": p,
+                    "team": i["team"],
+                    "name": i["name"],
+                    "joined_seq": i["joined_seq"],
+                    "kicked": p in self.state.kicked,
+                }
+                for p, i in self.players.items()
+            ]
+        else:  # the latest names of each team, bounded: the lobby shows who is here, not a register
+            names: dict[str, list[str]] = {team_id: [] for team_id in self.team_ids()}
+            for p, info in reversed(list(self.players.items())):
+                listed = names.setdefault(info["team"], [])
+                if p not in self.state.kicked and len(listed) < LOBBY_NAMES:
+                    listed.append(info["name"])
+            roster["names"] = names
+        return roster
+
+    def new_player(self, player: str, team: object, name: str) -> dict[str, Any]:
+        """A member joining by PIN for 全员答题: the record to store. A late joiner answers from the next question."""
+        if self.state.phase is Phase.FINISHED:
+            raise ContestError(f"当前阶段（{PHASE_LABELS[self.state.phase]}）不能加入", "wrong_phase")
+        if team not in self.team_ids():
+            raise ContestError("请选择所在队伍", "bad_team")
+        if player in self.state.kicked:
+            raise ContestError("已被主持人移出比赛", "kicked")
+        return {"team": team, "name": name, "joined_seq": self.state.question_seq}
 
     def _round_view(self, spec: RoundSpec | None) -> dict[str, Any] | None:
         if spec is None:
@@ -450,6 +517,17 @@ class LiveContest:
             key = "".join(response) if isinstance(response, list) else str(response)
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+    def _player_points(self, answer: Mapping[str, Any], spec: RoundSpec) -> float:
+        """A 全员答题 answer's points: the round's points (and speed bonus) for a right answer, else 0."""
+        if self.state.voided:
+            return 0.0
+        answer_ms = spec.answer_seconds * 1000
+        opened = self.state.opened_ms or answer["at_ms"]
+        left = 1 - (answer["at_ms"] - opened) / answer_ms if answer_ms else 0
+        context = ScoringContext(points=spec.points, bonus=spec.speed_bonus, time_left_share=left)
+        outcome = Outcome(Verdict(answer["verdict"]), answer["credit"])
+        return POINTS_RULES["speed"].award(outcome, context)
 
     # ---- commands ------------------------------------------------------------------------------------
 
@@ -572,7 +650,7 @@ class LiveContest:
     def _reset_question(self) -> None:
         state = self.state
         state.question, state.team_on_turn, state.risk_value = None, None, None
-        state.buzzes, state.locked_out, state.answers = [], [], {}
+        state.buzzes, state.locked_out, state.answers, state.distribution = [], [], {}, {}
         state.opened_ms, state.deadline_ms, state.voided = None, None, False
 
     def _show_question(self, spec: RoundSpec, now: int) -> list[Event]:
@@ -668,7 +746,7 @@ class LiveContest:
             "at_ms": now,
             "verdict": str(outcome.verdict),
             "credit": outcome.credit,
-            "team": command.team or state.players[command.player or ""]["team"],
+            "team": command.team or self.players[command.player or ""]["team"],
         }
 
     def _answer(self, command: Command, now: int) -> list[Event]:
@@ -689,9 +767,9 @@ class LiveContest:
     def _answer_key(self, command: Command, spec: RoundSpec) -> str:
         state = self.state
         if spec.kind is RoundKind.EVERYONE:
-            if command.role is not Role.PLAYER or command.player not in state.players:
+            if command.role is not Role.PLAYER or command.player not in self.players:
                 raise ContestError("全员答题请用个人手机作答", "wrong_role")
-            if state.players[command.player]["joined_seq"] >= state.question_seq:
+            if self.players[command.player]["joined_seq"] >= state.question_seq:
                 raise ContestError("您是在本题开始后加入的，请从下一题开始作答", "late_joiner")
             if state.phase is not Phase.ANSWERING:
                 raise ContestError("现在不能作答", "wrong_phase")
@@ -780,21 +858,17 @@ class LiveContest:
         return [Event("answer_revealed", EVERYONE_ROLES, {"question": state.question})]
 
     def _score_everyone(self, spec: RoundSpec) -> None:
+        """Score the players' answers (handed in by the caller), then keep only the distribution: the
+        answers themselves stay in their rows, so the snapshot does not grow with the number of players."""
         state = self.state
         per_team: dict[str, list[float]] = {team_id: [] for team_id in self.team_ids()}
-        answer_ms = spec.answer_seconds * 1000
-        for player, info in state.players.items():
+        for player, info in self.players.items():
             if player in state.kicked or info["joined_seq"] >= state.question_seq:
                 continue
             answer = state.answers.get(f"player:{player}")
-            points = 0.0
-            if answer is not None:
-                left = 1 - (answer["at_ms"] - (state.opened_ms or answer["at_ms"])) / answer_ms if answer_ms else 0
-                context = ScoringContext(points=spec.points, bonus=spec.speed_bonus, time_left_share=left)
-                outcome = Outcome(Verdict(answer["verdict"]), answer["credit"])
-                points = POINTS_RULES["speed"].award(outcome, context)
-                answer["points"] = points
-            per_team[info["team"]].append(points)
+            per_team[info["team"]].append(self._player_points(answer, spec) if answer is not None else 0.0)
+        state.distribution = self._distribution()
+        state.answers = {key: a for key, a in state.answers.items() if not key.startswith("player:")}
         awards = []
         for team_id, points in per_team.items():
             if not points:
@@ -871,24 +945,9 @@ class LiveContest:
             return self._lock(command, now)
         return []
 
-    def _join_player(self, command: Command, now: int) -> list[Event]:
-        """A member joins by PIN for 全员答题; a late joiner answers from the next question on."""
-        player, team = command.player, command.args.get("team")
-        if player is None or team not in self.team_ids():
-            raise ContestError("请选择所在队伍", "bad_team")
-        known = self.state.players.get(player)
-        if known is not None:
-            return []  # re-joining (a refresh) changes nothing
-        self.state.players[player] = {
-            "team": team,
-            "name": str(command.args.get("name", "")),
-            "joined_seq": self.state.question_seq,
-        }
-        return [Event("player_joined", STAFF_ROLES, {"player": player, "team": team})]
-
     def _kick(self, command: Command, now: int) -> list[Event]:
         who = command.args.get("participant")
-        if who not in self.team_ids() and who not in self.state.players:
+        if who not in self.team_ids() and who not in self.players:
             raise ContestError("没有这个参赛者", "bad_participant")
         if who in self.state.kicked:
             raise ContestError("已经移出", "duplicate")
@@ -955,9 +1014,6 @@ _HANDLERS: dict[str, _Handler] = {
     ),
     "answer": _Handler(
         LiveContest._answer, frozenset({Role.TEAM, Role.PLAYER}), frozenset({Phase.ANSWERING, Phase.BUZZ_WON}), False
-    ),
-    "join_player": _Handler(
-        LiveContest._join_player, frozenset({Role.SYSTEM}), frozenset(set(Phase) - {Phase.FINISHED}), False
     ),
     "tick": _Handler(LiveContest._tick, frozenset({Role.SYSTEM}), frozenset(), False),
 }

@@ -17,7 +17,7 @@ from quizengine.modes.live_contest import Command, ContestError, Role
 from quizengine.services import contests
 
 from . import protocol
-from .publisher import publish, server_now_ms
+from .publisher import publish, publish_device, server_now_ms
 
 NS = protocol.NAMESPACE
 IDENTITY = "contest_identity"
@@ -50,9 +50,30 @@ def on_join(data: Any) -> dict[str, Any]:
         return _refuse(error)
     session[IDENTITY] = joined.identity
     join_room(_room(joined))
-    publish(joined.contest_id, joined.machine, joined.events)
-    ack = {"ok": True, "role": str(joined.role), "view": joined.snapshot(), "server_now": server_now_ms()}
+    # From here on the connection's own Socket.IO session carries who it is. Flask would still decode and
+    # verify the handshake's cookie on every later event (each event pushes a request context, ~45 µs),
+    # only for Flask-SocketIO to swap in that session: drop the cookie from the connection's environ.
+    request.environ.pop("HTTP_COOKIE", None)
+    ack: dict[str, Any] = {
+        "ok": True,
+        "role": str(joined.role),
+        "view": joined.snapshot(),
+        "server_now": server_now_ms(),
+    }
+    roster = joined.roster()
+    if roster is not None:
+        ack["roster"] = roster
+    if joined.role is Role.HOST:
+        ack["devices"] = {team: bool(_devices(joined.contest_id, team)) for team in joined.machine.team_ids()}
+    if joined.role is Role.TEAM:
+        publish_device(joined.contest_id, str(joined.identity["team"]), True)
     return {**ack, "device_token": joined.device_token} if joined.device_token else ack
+
+
+def _devices(contest_id: int, team: str, leaving: str | None = None) -> list[str]:
+    """The connections in a team's room on this server (but the one `leaving`)."""
+    room = protocol.team_room(contest_id, team)
+    return [sid for sid, _ in socketio.server.manager.get_participants(NS, room) if sid != leaving]
 
 
 def _room(joined: contests.Joined) -> str:
@@ -103,8 +124,8 @@ def on_submit_answer(data: Any) -> dict[str, Any]:
         return _refuse(ContestError("无权作答", "wrong_role"))
     if who["role"] == Role.PLAYER:
         try:
-            ack = contests.submit_player_answer(
-                db.session(), who["contest"], who["player"], who.get("user"), data.get("question"), data.get("response")
+            ack = contests.submit_player_answer(  # the registry: only the batch's writer opens a session
+                db.session, who["contest"], who["player"], who.get("user"), data.get("question"), data.get("response")
             )
         except ContestError as error:
             return _refuse(error)
@@ -117,8 +138,11 @@ def on_submit_answer(data: Any) -> dict[str, Any]:
 
 @socketio.on("disconnect", namespace=NS)
 def on_disconnect(*_args: Any) -> None:
-    """Losing the last host connection pauses the contest; the host re-attaches by logging in again."""
+    """A team's last device leaving shows it offline on the host console; losing the last host connection
+    pauses the contest (the host re-attaches by logging in again)."""
     who = _identity()
+    if who.get("role") == Role.TEAM and not _devices(who["contest"], who["team"], leaving=request.sid):
+        publish_device(who["contest"], who["team"], False)
     if who.get("role") != Role.HOST:
         return
     room = protocol.host_room(who["contest"])

@@ -14,6 +14,8 @@ CHOOSE_RISK = "choose_risk"
 # server -> client (facts)
 STATE = "state"
 ANSWER_COUNT = "answer_count"
+PLAYERS = "players"  # who has joined (host, projector), coalesced
+DEVICE = "device"  # a team device came online or went offline (host only)
 
 
 def host_room(contest_id: int) -> str:

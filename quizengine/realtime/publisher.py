@@ -62,8 +62,24 @@ def publish(contest_id: int, machine: LiveContest, events: list[Event]) -> None:
         )
 
 
-def publish_count(contest_id: int, question_seq: int, count: int) -> None:
-    """The coalesced answer count, to host and projector only."""
-    body = {"question_seq": question_seq, "count": count, "server_now": server_now_ms()}
+def publish_count(contest_id: int, question_seq: int, count: int, eligible: int) -> None:
+    """The coalesced answer count (of `eligible` players who may answer), to host and projector only."""
+    body = {"question_seq": question_seq, "count": count, "eligible": eligible, "server_now": server_now_ms()}
     for room in (protocol.host_room(contest_id), protocol.projector_room(contest_id)):
         socketio.emit(protocol.ANSWER_COUNT, body, to=room, namespace=protocol.NAMESPACE)
+
+
+def publish_roster(contest_id: int, machine: LiveContest) -> None:
+    """Who has joined, coalesced: every player to the host (to kick), counts and a few names to the projector."""
+    for role, room in (
+        (Role.HOST, protocol.host_room(contest_id)),
+        (Role.PROJECTOR, protocol.projector_room(contest_id)),
+    ):
+        body = {"roster": machine.roster(role), "server_now": server_now_ms()}
+        socketio.emit(protocol.PLAYERS, body, to=room, namespace=protocol.NAMESPACE)
+
+
+def publish_device(contest_id: int, team: str, online: bool) -> None:
+    """A team's device status, to the host only."""
+    body = {"team": team, "online": online, "server_now": server_now_ms()}
+    socketio.emit(protocol.DEVICE, body, to=protocol.host_room(contest_id), namespace=protocol.NAMESPACE)

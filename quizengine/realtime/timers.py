@@ -1,5 +1,5 @@
 """Server-side timers: deadlines are stored with the state, so after a restart the loop simply finds
-the contests that are due and ticks them. Answer counts are coalesced to a few messages a second."""
+the contests that are due and ticks them. Answer counts and rosters are coalesced to a few messages a second."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from quizengine.extensions import db, socketio
 from quizengine.modes.live_contest import Command, Phase, Role, RoundKind
 from quizengine.services import contests
 
-from .publisher import publish, publish_count
+from .publisher import publish, publish_count, publish_roster
 
 TICK_SECONDS = 0.1
-COUNT_SECONDS = 0.25
+COUNT_SECONDS = 0.3
+ROSTER_SECONDS = 0.5
 
 _last_counts: dict[int, tuple[int, int]] = {}
+_last_rosters: dict[int, tuple[int, tuple[str, ...]]] = {}
 log = logging.getLogger("quizengine.contest.timers")
 
 
@@ -40,7 +42,7 @@ def push_counts() -> None:
     """Send the current question's answer count to host and projector when it changed."""
     session = db.session()
     for contest_id in contests.answering_contests(session):
-        _, machine = contests.load_contest(session, contest_id)
+        machine = contests.cached_machine(session, contest_id)
         state = machine.state
         spec = machine.round
         if state.phase is not Phase.ANSWERING or spec is None or spec.kind is not RoundKind.EVERYONE:
@@ -48,20 +50,34 @@ def push_counts() -> None:
         count = contests.count_answers(session, contest_id, state.question_seq)
         if _last_counts.get(contest_id) != (state.question_seq, count):
             _last_counts[contest_id] = (state.question_seq, count)
-            publish_count(contest_id, state.question_seq, count)
+            eligible = contests.eligible_players(session, contest_id, state.question_seq, state.kicked)
+            publish_count(contest_id, state.question_seq, count, eligible)
+
+
+def push_rosters() -> None:
+    """Send a contest's roster to host and projector when players joined or were kicked/readmitted since."""
+    session = db.session()
+    for contest_id, size in contests.roster_sizes(session).items():
+        machine = contests.cached_machine(session, contest_id)
+        key = (size, tuple(machine.state.kicked))
+        if _last_rosters.get(contest_id) != key:
+            _last_rosters[contest_id] = key
+            _, machine = contests.load_contest(session, contest_id, with_players=True)
+            publish_roster(contest_id, machine)
 
 
 def run_loops(app: Flask) -> None:
-    """The background task started with the server: ticks every 0.1 s, counts every 0.25 s."""
-    elapsed = 0.0
+    """The background task started with the server: ticks every 0.1 s, counts every 0.3 s, rosters every 0.5 s."""
+    ticks = 0
     while True:
         socketio.sleep(TICK_SECONDS)
-        elapsed += TICK_SECONDS
+        ticks += 1
         with app.app_context():
             try:
                 tick_due()
-                if elapsed >= COUNT_SECONDS:
-                    elapsed = 0.0
+                if ticks % round(COUNT_SECONDS / TICK_SECONDS) == 0:
                     push_counts()
+                if ticks % round(ROSTER_SECONDS / TICK_SECONDS) == 0:
+                    push_rosters()
             except Exception:  # a broken contest must not stop the timers of the others
                 log.exception("contest timer loop failed")

@@ -7,14 +7,17 @@ the events for the publisher to send. Nothing here talks to Socket.IO.
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from quizengine.banks.contest_plan import plan_fixed_ids
 from quizengine.engine.questions import Question as EngineQuestion
@@ -26,6 +29,7 @@ from quizengine.models import (
     Contest,
     ContestAnswer,
     ContestEvent,
+    ContestPlayer,
     ContestResult,
     ContestTeam,
     Question,
@@ -53,6 +57,7 @@ from .questions import live_questions_query, load_live
 DEFAULT_TEAMS = ("第一队", "第二队", "第三队", "第四队")
 TEAM_COLORS = ("#C8161D", "#1E63B5", "#1E8E3E", "#B8860B", "#6A3FA0", "#D35400", "#00838F", "#5D4037")
 RETRIES = 5
+log = logging.getLogger("quizengine.contests")
 
 
 def _pool(session: Session) -> list[PoolEntry]:
@@ -182,15 +187,47 @@ def _questions(session: Session, revisions: dict[str, int]) -> dict[str, EngineQ
     return {qid: _question_cache[rid] for qid, rid in revisions.items()}
 
 
-def load_contest(session: Session, contest_id: int) -> tuple[Contest, LiveContest]:
-    """The contest row and its state machine."""
+def load_contest(session: Session, contest_id: int, *, with_players: bool = False) -> tuple[Contest, LiveContest]:
+    """The contest row and its state machine (seeing every joined player when `with_players`)."""
     contest = session.get(Contest, contest_id)
     if contest is None:
         raise ContestError("没有找到这场竞赛", "not_found")
     machine = LiveContest(
-        plan_from_dict(contest.plan), ContestState.from_dict(contest.state), _questions(session, contest.revisions)
+        plan_from_dict(contest.plan),
+        ContestState.from_dict(contest.state),
+        _questions(session, contest.revisions),
+        load_players(session, contest_id) if with_players else None,
     )
     return contest, machine
+
+
+def load_players(session: Session, contest_id: int) -> dict[str, dict[str, object]]:
+    """Every joined player of a contest, in joining order: player id -> team, name, joined_seq."""
+    rows = session.execute(
+        select(ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq)
+        .where(ContestPlayer.contest_id == contest_id)
+        .order_by(ContestPlayer.id)
+    )
+    return {player: {"team": team, "name": name, "joined_seq": seq} for player, team, name, seq in rows}
+
+
+#: (contest id, player) -> the player's row: a player never changes team or join time (kicks live in the
+#: state), so answers are checked without a query; another worker's joins are read on the first miss.
+_player_cache: dict[tuple[int, str], dict[str, object]] = {}
+
+
+def _player(session: Session, contest_id: int, player: str) -> dict[str, object] | None:
+    info = _player_cache.get((contest_id, player))
+    if info is None:
+        row = session.execute(
+            select(ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq).where(
+                ContestPlayer.contest_id == contest_id, ContestPlayer.player == player
+            )
+        ).first()
+        if row is None:
+            return None
+        info = _player_cache[(contest_id, player)] = {"team": row.team, "name": row.name, "joined_seq": row.joined_seq}
+    return info
 
 
 #: contest id -> (version, machine): answers arrive by the thousand between transitions, and the state
@@ -198,8 +235,8 @@ def load_contest(session: Session, contest_id: int) -> tuple[Contest, LiveContes
 _machine_cache: dict[int, tuple[int, LiveContest]] = {}
 
 
-def _cached_machine(session: Session, contest_id: int) -> LiveContest:
-    """The machine at the stored version, parsed once per version (read-only use)."""
+def cached_machine(session: Session, contest_id: int) -> LiveContest:
+    """The machine at the stored version, parsed once per version (read-only use: answers, joins, timers)."""
     version = session.scalar(select(Contest.version).where(Contest.id == contest_id))
     if version is None:
         raise ContestError("没有找到这场竞赛", "not_found")
@@ -244,8 +281,8 @@ def apply_command(
     clock = clock or SystemClock()
     for _ in range(RETRIES):
         now = clock.now()
-        contest, machine = load_contest(session, contest_id)
-        if command.name == "reveal" or command.name == "judge" or command.name == "lock" or command.name == "tick":
+        contest, machine = load_contest(session, contest_id, with_players=command.name in _NEEDS_PLAYERS)
+        if command.name == "reveal":
             _load_player_answers(session, contest, machine)
         version = machine.state.version
         try:
@@ -292,6 +329,10 @@ def apply_command(
     raise ContestError("操作过于频繁，请重试", "busy")
 
 
+#: Commands that look at the players (scoring 全员答题, kicking one): the others never load them.
+_NEEDS_PLAYERS = frozenset({"reveal", "kick", "readmit"})
+
+
 def _store_team_answer(
     session: Session, contest_id: int, machine: LiveContest, command: Command, now: datetime
 ) -> None:
@@ -310,7 +351,7 @@ def _store_team_answer(
 
 
 def _load_player_answers(session: Session, contest: Contest, machine: LiveContest) -> None:
-    """Hand the stored 全员答题 answers of the current question to the machine (before lock/reveal)."""
+    """Hand the stored 全员答题 answers of the current question to the machine (before the reveal scores them)."""
     state = machine.state
     spec = machine.round
     if spec is None or spec.kind is not RoundKind.EVERYONE or state.question is None:
@@ -329,12 +370,12 @@ def _load_player_answers(session: Session, contest: Contest, machine: LiveContes
             "at_ms": int(row.at.timestamp() * 1000),
             "verdict": row.verdict,
             "credit": 1.0 if row.verdict == "correct" else 0.0,
-            "team": state.players.get(player, {}).get("team", ""),
+            "team": machine.players.get(player, {}).get("team", ""),
         }
 
 
 def submit_player_answer(
-    session: Session,
+    session: Session | scoped_session[Session],
     contest_id: int,
     player: str,
     user_id: int | None,
@@ -344,29 +385,166 @@ def submit_player_answer(
     clock: Clock | None = None,
 ) -> dict[str, object]:
     """A player's 全员答题 answer: validated by the machine, stored in its own row (a unique key refuses a
-    second one) without rewriting the contest state. Returns the ack for the answerer only."""
+    second one) without rewriting the contest state. Returns the ack for the answerer only, once stored.
+
+    Answers arriving together are checked and stored together (group commit, :class:`_AnswerBatcher`):
+    a whole room answering at once costs one version read and one transaction per batch, not per answer.
+    """
     now = (clock or SystemClock()).now()
-    machine = _cached_machine(session, contest_id)
-    command = Command("answer", Role.PLAYER, player=player, args={"question": question, "response": response})
-    key, record = machine.check_answer(command, int(now.timestamp() * 1000))
-    session.add(
-        ContestAnswer(
-            contest_id=contest_id,
-            question_seq=machine.state.question_seq,
-            question_id=question,
-            participant=key,
-            user_id=user_id,
-            response=record["response"],
-            verdict=record["verdict"],
-            at=now,
+    pending = _PendingAnswer(contest_id, player, user_id, question, response, now)
+    _answers.submit(session, pending)
+    if pending.error is not None:
+        raise pending.error
+    # `at_ms` is the receive time the reveal scores it at: with the key and rules the reveal broadcasts, the
+    # phone shows its own result and points without a message of its own.
+    return {"ok": True, "question": question, "response": pending.response, "at_ms": pending.at_ms}
+
+
+@dataclass
+class _PendingAnswer:
+    """One answer waiting for its batch; `error` (a refusal) or `at_ms` is set once the batch is written."""
+
+    contest_id: int
+    player: str
+    user_id: int | None
+    question: str
+    response: object
+    at: datetime
+    at_ms: int = 0
+    error: ContestError | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class _AnswerBatcher:
+    """Group commit: the first answer in becomes the writer, yields once so the answers that arrived with
+    it join, then checks them all against one read of the contest and inserts them in one transaction.
+    The others wait for their batch; an ack is sent only after its answer is committed (or refused).
+    Works the same under gevent (patched threading) and plain threads."""
+
+    def __init__(self) -> None:
+        self._queue: list[_PendingAnswer] = []
+        self._queue_lock = threading.Lock()
+        self._writer = threading.Lock()
+
+    def submit(self, session: Session | scoped_session[Session], pending: _PendingAnswer) -> None:
+        with self._queue_lock:
+            self._queue.append(pending)
+        while True:
+            if self._writer.acquire(blocking=False):
+                try:
+                    time.sleep(0)  # let the answers that arrived with this one reach the queue
+                    while batch := self._take():
+                        _write_answers(session, batch)
+                finally:
+                    self._writer.release()
+                if self._queue:  # queued while the writer was being released: nobody else may look
+                    continue
+            if pending.done.is_set():
+                return
+            # Whoever holds the writer looks at the queue again after releasing it, so this wakes up.
+            pending.done.wait()
+
+    def _take(self) -> list[_PendingAnswer]:
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        return batch
+
+
+_answers = _AnswerBatcher()
+
+
+def _write_answers(session: Session | scoped_session[Session], batch: list[_PendingAnswer]) -> None:
+    """Check a batch against the stored state and insert the valid answers in one transaction."""
+    try:
+        rows: list[tuple[_PendingAnswer, dict[str, object]]] = []
+        machines: dict[int, LiveContest] = {}  # one read of each contest per batch
+        for pending in batch:
+            try:
+                if pending.contest_id not in machines:
+                    machines[pending.contest_id] = cached_machine(session, pending.contest_id)
+                rows.append((pending, _answer_row(session, machines[pending.contest_id], pending)))
+            except ContestError as error:
+                pending.error = error
+        if rows:
+            try:
+                session.execute(insert(ContestAnswer.__table__), [row for _, row in rows])
+                session.commit()
+            except IntegrityError:  # a duplicate in the batch: one at a time, so only the duplicates fail
+                session.rollback()
+                for pending, row in rows:
+                    try:
+                        session.execute(insert(ContestAnswer.__table__), [row])
+                        session.commit()
+                    except IntegrityError:
+                        session.rollback()
+                        pending.error = ContestError("已经作答，不能重复提交", "duplicate")
+    except Exception:  # the database failed: this batch is refused (the phones may send again), the next is written
+        log.exception("storing a batch of %d contest answers failed", len(batch))
+        session.rollback()
+        for pending in batch:
+            pending.error = pending.error or ContestError("答案未能保存，请重试", "busy")
+    finally:
+        for pending in batch:
+            pending.done.set()
+
+
+def _answer_row(session: Session, machine: LiveContest, pending: _PendingAnswer) -> dict[str, object]:
+    info = _player(session, pending.contest_id, pending.player)
+    args = {"question": pending.question, "response": pending.response}
+    command = Command("answer", Role.PLAYER, player=pending.player, args=args)
+    at_ms = int(pending.at.timestamp() * 1000)
+    key, record = machine.with_players({pending.player: info} if info else {}).check_answer(command, at_ms)
+    pending.response, pending.at_ms = record["response"], at_ms
+    return {
+        "contest_id": pending.contest_id,
+        "question_seq": machine.state.question_seq,
+        "question_id": pending.question,
+        "participant": key,
+        "user_id": pending.user_id,
+        "response": record["response"],
+        "verdict": record["verdict"],
+        "at": pending.at,
+    }
+
+
+def own_answer(session: Session, contest_id: int, question_seq: int, player: str) -> dict[str, object] | None:
+    """A player's answer to the current question, as the machine scores it (for that player's snapshot)."""
+    row = session.scalar(
+        select(ContestAnswer).where(
+            ContestAnswer.contest_id == contest_id,
+            ContestAnswer.question_seq == question_seq,
+            ContestAnswer.participant == f"player:{player}",
         )
     )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ContestError("已经作答，不能重复提交", "duplicate") from None
-    return {"ok": True, "question": question, "response": record["response"]}
+    if row is None:
+        return None
+    return {
+        "response": row.response,
+        "verdict": row.verdict,
+        "credit": 1.0 if row.verdict == "correct" else 0.0,
+        "at_ms": int(row.at.timestamp() * 1000),
+    }
+
+
+def eligible_players(session: Session, contest_id: int, question_seq: int, kicked: list[str]) -> int:
+    """Players who may answer question `question_seq` (joined before it, not kicked): the counts' total."""
+    query = select(func.count(ContestPlayer.id)).where(
+        ContestPlayer.contest_id == contest_id, ContestPlayer.joined_seq < question_seq
+    )
+    if kicked:
+        query = query.where(ContestPlayer.player.not_in(kicked))
+    return session.scalar(query) or 0
+
+
+def roster_sizes(session: Session) -> dict[int, int]:
+    """Players per unfinished contest (the timer loop pushes a contest's roster when it changes)."""
+    rows = session.execute(
+        select(ContestPlayer.contest_id, func.count(ContestPlayer.id))
+        .join(Contest, Contest.id == ContestPlayer.contest_id)
+        .where(Contest.finished_at.is_(None))
+        .group_by(ContestPlayer.contest_id)
+    )
+    return {contest_id: size for contest_id, size in rows}
 
 
 def count_answers(session: Session, contest_id: int, question_seq: int) -> int:
@@ -419,7 +597,7 @@ def record_results(session: Session, contest_id: int, machine: LiveContest) -> N
         tally = tallies.setdefault(user_id, [0, 0])
         tally[0] += 1
         tally[1] += verdict == "correct"
-    for player, info in machine.state.players.items():
+    for player, info in load_players(session, contest_id).items():
         if not player.isdigit():
             continue
         place, score = places[info["team"]]
@@ -436,6 +614,8 @@ def record_results(session: Session, contest_id: int, machine: LiveContest) -> N
             )
         )
     session.commit()
+    for key in [key for key in _player_cache if key[0] == contest_id]:  # finished: nobody answers any more
+        del _player_cache[key]
 
 
 def answering_contests(session: Session) -> list[int]:
@@ -447,12 +627,11 @@ def answering_contests(session: Session) -> list[int]:
 
 @dataclass(frozen=True)
 class Joined:
-    """Who a connection turned out to be, the machine to build its snapshot from, and any events."""
+    """Who a connection turned out to be, and the machine to build its snapshot from."""
 
     contest_id: int
     machine: LiveContest
     identity: dict[str, object]
-    events: list[Event]
     device_token: str | None = None
 
     @property
@@ -467,6 +646,10 @@ class Joined:
             team=str(self.identity["team"]) if "team" in self.identity else None,
             player=str(self.identity["player"]) if "player" in self.identity else None,
         )
+
+    def roster(self) -> dict[str, object] | None:
+        """Who has joined, for the host's and projector's snapshot (later changes come coalesced)."""
+        return self.machine.roster(self.role) if self.role in (Role.HOST, Role.PROJECTOR) else None
 
 
 def _contest_for(session: Session, data: dict[str, object]) -> Contest:
@@ -488,20 +671,20 @@ def join(session: Session, data: dict[str, object], user: object) -> Joined:
     if role == Role.HOST:
         if not logged_in or not can_host(user, contest):  # type: ignore[arg-type]
             raise ContestError("请以主持人账号登录后再进入主持台", "not_host")
-        _, machine = load_contest(session, contest.id)
-        return Joined(contest.id, machine, {"contest": contest.id, "role": "host", "user": user.id}, [])  # type: ignore[attr-defined]
+        _, machine = load_contest(session, contest.id, with_players=True)
+        return Joined(contest.id, machine, {"contest": contest.id, "role": "host", "user": user.id})  # type: ignore[attr-defined]
     if role == Role.PROJECTOR:
         if not isinstance(data.get("token"), str) or not secrets.compare_digest(data["token"], contest.projector_token):
             raise ContestError("大屏链接无效", "bad_token")
-        _, machine = load_contest(session, contest.id)
-        return Joined(contest.id, machine, {"contest": contest.id, "role": "projector"}, [])
+        _, machine = load_contest(session, contest.id, with_players=True)
+        return Joined(contest.id, machine, {"contest": contest.id, "role": "projector"})
     if role == Role.TEAM:
         code = data.get("code") if isinstance(data.get("code"), str) else None
         token = data.get("token") if isinstance(data.get("token"), str) else None
         team = join_team_device(session, contest.id, code, token)
         _, machine = load_contest(session, contest.id)
         identity = {"contest": contest.id, "role": "team", "team": team.key}
-        return Joined(contest.id, machine, identity, [], device_token=team.device_token)
+        return Joined(contest.id, machine, identity, device_token=team.device_token)
     if role == Role.PLAYER:
         if not logged_in:
             raise ContestError("请先登录后再加入竞赛", "login_required")
@@ -509,12 +692,35 @@ def join(session: Session, data: dict[str, object], user: object) -> Joined:
             raise ContestError("竞赛码不正确", "bad_pin")
         player = str(user.id)  # type: ignore[attr-defined]
         identity = {"contest": contest.id, "role": "player", "player": player, "user": user.id}  # type: ignore[attr-defined]
-        _, machine = load_contest(session, contest.id)
-        if player in machine.state.players:
-            return Joined(contest.id, machine, identity, [])
-        args = {"team": data.get("team"), "name": getattr(user, "name", "")}
-        applied = apply_command(
-            session, contest.id, Command("join_player", Role.SYSTEM, player=player, args=args), actor=f"player:{player}"
+        machine = cached_machine(session, contest.id)
+        info = _player(session, contest.id, player) or _add_player(
+            session,
+            machine,
+            contest.id,
+            player,
+            user.id,
+            data.get("team"),
+            getattr(user, "name", ""),  # type: ignore[attr-defined]
         )
-        return Joined(contest.id, applied.machine, identity, applied.events)
+        state = machine.state
+        answer = own_answer(session, contest.id, state.question_seq, player) if state.question else None
+        return Joined(contest.id, machine.with_players({player: {**info, "answer": answer}}), identity)
     raise ContestError("未知的身份", "bad_role")
+
+
+def _add_player(
+    session: Session, machine: LiveContest, contest_id: int, player: str, user_id: int, team: object, name: str
+) -> dict[str, object]:
+    """Store a new player's own row (the contest's state is not touched: a join is O(1) in the players)."""
+    record = machine.new_player(player, team, name)
+    session.add(ContestPlayer(contest_id=contest_id, player=player, user_id=user_id, **record))
+    try:
+        session.commit()
+    except IntegrityError:  # the same member joined from a second phone at the same moment
+        session.rollback()
+        known = _player(session, contest_id, player)
+        if known is None:
+            raise
+        return known
+    _player_cache[(contest_id, player)] = record
+    return record

@@ -13,7 +13,7 @@
     round_started: "进入新环节", question_shown: "出题", answering_opened: "开始作答", buzzing_opened: "开始抢答",
     foul: "抢答犯规", buzz_won: "抢答成功", buzz_recorded: "记录抢答", buzzing_reopened: "重新开放抢答",
     locked: "锁定作答", answer_revealed: "公布答案", scores: "比分更新", risk_choosing: "选择分值",
-    risk_chosen: "已选分值", paused: "暂停", resumed: "继续", player_joined: "队员加入", kicked: "移出",
+    risk_chosen: "已选分值", paused: "暂停", resumed: "继续", kicked: "移出",
     readmitted: "恢复参赛", tiebreak_started: "加赛", finished: "比赛结束", answer_received: "收到答案"
   };
 
@@ -214,7 +214,8 @@
   };
 
   // ---- connection -----------------------------------------------------------------------------------
-  // opts: dot (element), join() -> payload or null, onJoined(ack), onRefused(ack), onState(msg), onCount(msg)
+  // opts: dot (element), join() -> payload or null, onJoined(ack), onRefused(ack), onState(msg), onCount(msg),
+  // onPlayers(msg) (host, projector: who has joined, coalesced), onDevice(msg) (host: a team device on/offline)
   C.connect = function (opts) {
     var socket = window.io("/contest", { transports: ["websocket"] });
     var lostTimer = null;
@@ -277,6 +278,12 @@
     socket.on("answer_count", function (message) {
       C.sync(message.server_now);
       if (opts.onCount) { opts.onCount(message); }
+    });
+    socket.on("players", function (message) {
+      if (opts.onPlayers) { opts.onPlayers(message); }
+    });
+    socket.on("device", function (message) {
+      if (opts.onDevice) { opts.onDevice(message); }
     });
     window.addEventListener("offline", function () { setDot("red", "网络中断"); });
     window.addEventListener("online", function () { if (!socket.connected) { lost(); } });

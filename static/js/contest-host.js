@@ -1,5 +1,5 @@
 // The host console: the current question with its answer (host only), the next step as one big button,
-// keyboard shortcuts, judging, scores, devices and the log. Every command carries the version of the view
+// keyboard shortcuts, judging, scores, devices (online/offline, pushed by the server) and the log. Every command carries the version of the view
 // the host is looking at, so a double press or a second console never advances the contest twice.
 (function () {
   "use strict";
@@ -16,6 +16,8 @@
   var activity = {}; // team -> [time, what] of the last sign of its device
   var seen = {};
   var choseForTeam = false; // the host's own choose_risk is not a sign of the team's device
+  var devices = {}; // team -> [online, time]: from the join snapshot, then every `device` push
+  var roster = { count: 0, players: [] }; // who has joined 全员答题 (the join snapshot, then coalesced pushes)
   var RUNNING = ["round_intro", "risk_choosing", "reading", "answering", "buzz_armed", "buzz_open", "buzz_won",
     "locked", "revealed", "scoreboard"];
   var QUESTION_OPEN = ["reading", "answering", "buzz_armed", "buzz_open", "buzz_won", "locked"];
@@ -25,6 +27,8 @@
     join: function () { return { contest: boot.contest, role: "host" }; },
     onJoined: function (ack) {
       store.offer(ack.view);
+      Object.keys(ack.devices || {}).forEach(function (team) { devices[team] = [ack.devices[team], null]; });
+      if (ack.roster) { roster = ack.roster; }
       logLine("主持台已连接，已载入当前状态");
       render();
     },
@@ -37,7 +41,20 @@
       logLine((message.events || []).map(function (name) { return C.EVENT_LABELS[name] || name; }).join("、"));
       render();
     },
-    onCount: function (message) { count = message; renderCount(); }
+    onCount: function (message) { count = message; renderCount(); },
+    onPlayers: function (message) {
+      roster = message.roster;
+      var view = store.get();
+      if (view) { renderTeams(view); renderCount(); }
+    },
+    onDevice: function (message) {
+      devices[message.team] = [message.online, C.clockText()];
+      var view = store.get();
+      if (view) {
+        logLine(C.teamName(view, message.team) + (message.online ? "答题器已连接" : "答题器已断开"));
+        renderTeams(view);
+      }
+    }
   });
 
   // ---- commands -------------------------------------------------------------------------------------
@@ -277,11 +294,10 @@
   }
 
   function eligiblePlayers(view) {
+    if (count && view.question && count.question_seq === view.question.seq) { return count.eligible; }
     var seq = view.question ? view.question.seq : 0;
-    return Object.keys(view.players || {}).filter(function (id) {
-      var p = view.players[id];
-      return !p.kicked && p.joined_seq < seq;
-    }).length;
+    var kicked = view.kicked || [];
+    return (roster.players || []).filter(function (p) { return kicked.indexOf(p.id) < 0 && p.joined_seq < seq; }).length;
   }
 
   function renderCount() {
@@ -319,9 +335,8 @@
     }
   }
 
-  // Device status from what the host can see: the last connection stored when the page was opened, and
-  // every later sign of life of a device (a buzz, an answer, a value it chose). The server sends the host
-  // no message when a team device connects or drops, so this is "last seen", not a live presence.
+  // Device status: online/offline as the server pushes it (a team device joined, or its last connection
+  // dropped), plus its last sign of life (a buzz, an answer, a value it chose).
   function noteActivity(view, events) {
     var now = C.clockText();
     (view.buzzes || []).forEach(function (b) { if (!seen[b.team + ":buzz:" + (view.question || {}).seq]) { seen[b.team + ":buzz:" + (view.question || {}).seq] = true; activity[b.team] = [now, "抢答"]; } });
@@ -339,8 +354,15 @@
     C.fill(C.$("teams"), view.teams.map(function (team) {
       var info = (boot.teams || []).filter(function (t) { return t.key === team.id; })[0] || {};
       var act = activity[team.id];
-      var status = act ? C.el("span", { "class": "dev-online" }, "在用 · " + act[0] + " " + act[1]) :
-        info.lastSeen ? C.el("span", { "class": "muted" }, "最近连接 " + info.lastSeen) : C.el("span", { "class": "muted" }, "尚未见到");
+      var device = devices[team.id];
+      var status;
+      if (device && device[0]) {
+        status = C.el("span", { "class": "dev-online", "data-device": "online" }, "在线" + (act ? " · " + act[0] + " " + act[1] : ""));
+      } else if (device && (device[1] || info.lastSeen)) {
+        status = C.el("span", { "class": "dev-offline", "data-device": "offline" }, "离线 · " + (device[1] ? device[1] + " 断开" : "最近连接 " + info.lastSeen));
+      } else {
+        status = C.el("span", { "class": "muted", "data-device": "offline" }, "尚未连接");
+      }
       var link = boot.teamUrl + "?code=" + encodeURIComponent(info.code || "");
       return C.el("tr", { "class": team.kicked ? "is-inactive" : "", "data-team": team.id }, [
         C.el("td", {}, [C.teamColor(C.el("span", { "class": "swatch" }), team.color), team.name, team.kicked ? C.el("span", { "class": "badge" }, "已移出") : ""]),
@@ -354,13 +376,12 @@
     if (!select.options.length) {
       view.teams.forEach(function (team) { select.appendChild(C.el("option", { value: team.id }, team.name)); });
     }
-    var players = view.players || {};
-    var ids = Object.keys(players);
-    C.$("players-count").textContent = String(ids.length);
-    C.fill(C.$("players"), ids.map(function (id) {
-      var p = players[id];
-      return C.el("li", { "class": p.kicked ? "is-kicked" : "" }, [
-        teamChip(view, p.team), " ", p.name || "队员 " + id, " ", kickButton(view, id, p.name || "该队员", p.kicked)
+    var kicked = view.kicked || [];
+    C.$("players-count").textContent = String(roster.count || 0);
+    C.fill(C.$("players"), (roster.players || []).map(function (p) {
+      var out = kicked.indexOf(p.id) >= 0;
+      return C.el("li", { "class": out ? "is-kicked" : "" }, [
+        teamChip(view, p.team), " ", p.name || "队员 " + p.id, " ", kickButton(view, p.id, p.name || "该队员", out)
       ]);
     }));
   }

@@ -1,7 +1,9 @@
 // A member's phone for 全员答题: join with the PIN and a team (the login is the identity, so a reload or a
 // second phone re-attaches to the same player), answer while answering is open, see the result after the
 // reveal. Pushes to the players' room are the same for every player; what concerns this player alone (its
-// answer, its result) comes in acks and in the snapshot a (re)join returns.
+// answer, its result) comes in acks and in the snapshot a (re)join returns. The result after a reveal is
+// worked out here: the revealed view carries the key and the scoring rules, the ack carried the server's
+// receive time of this phone's answer, so no per-player message and no re-join is needed.
 (function () {
   "use strict";
   var C = window.QuizContest;
@@ -13,7 +15,9 @@
   var meSeq = null; // the question seq that snapshot described
   var answered = {}; // question seq -> response acknowledged by the server
   var late = {}; // question seqs this player may not answer (joined after they opened)
-  var results = {}; // question seq -> "correct" | "wrong" (from a snapshot after the reveal)
+  var results = {}; // question seq -> {verdict, points} (from a snapshot after the reveal)
+  var sentAt = {}; // question seq -> the server's receive time of this phone's answer (from its ack)
+  var asked = {}; // question seqs whose result this phone asked for with a re-join (answered on another phone)
   var selected = [];
   var selectedFor = null;
   var sending = false;
@@ -42,7 +46,7 @@
         if (meSeq !== null) {
           if (me.answered && !(meSeq in answered)) { answered[meSeq] = null; }
           if (view.phase === "answering" && !me.can_answer && !me.answered) { late[meSeq] = true; }
-          if (me.result) { results[meSeq] = me.result; }
+          if (me.result) { results[meSeq] = { verdict: me.result, points: me.points }; }
         }
       }
       store.offer(view);
@@ -65,10 +69,11 @@
       var events = message.events || [];
       if (!store.offer(message.view)) { return; }
       render();
+      var q = message.view.question;
       if (events.indexOf("kicked") >= 0 || events.indexOf("readmitted") >= 0) {
         window.setTimeout(conn.rejoin, Math.random() * 1500); // was it this player? the snapshot says
-      } else if (events.indexOf("answer_revealed") >= 0 && isEveryone(message.view) && message.view.question) {
-        // the result is per player: fetch this player's snapshot (spread out so a room does not re-join at once)
+      } else if (C.isRevealed(message.view) && q && answered[q.seq] === null && !results[q.seq] && !asked[q.seq]) {
+        asked[q.seq] = true; // answered on another phone: only the snapshot knows this player's result
         window.setTimeout(conn.rejoin, Math.random() * 1500);
       }
     }
@@ -84,6 +89,23 @@
 
   function isEveryone(view) { return (view.round || {}).kind === "everyone"; }
 
+  // This phone's result once revealed: its acknowledged answer against the revealed key, scored by the
+  // revealed rules exactly as the server scores it (points, plus the speed bonus share of the time left).
+  function ownResult(view) {
+    var q = view.question;
+    if (results[q.seq]) { return results[q.seq]; }
+    var sc = view.scoring;
+    var mine = answered[q.seq];
+    if (!sc || mine === undefined || mine === null || sentAt[q.seq] === undefined) { return null; }
+    var right = C.answerKeys(q).slice().sort().join(",") === C.responseKeys(q, mine).slice().sort().join(",");
+    var points = 0;
+    if (right && !sc.voided) {
+      var left = sc.answer_ms ? 1 - (sentAt[q.seq] - (sc.opened_ms || sentAt[q.seq])) / sc.answer_ms : 0;
+      points = Math.round((sc.points + sc.speed_bonus * Math.min(Math.max(left, 0), 1)) * 100) / 100;
+    }
+    return { verdict: right ? "correct" : "wrong", points: points };
+  }
+
   function submit(response) {
     var view = store.get();
     if (!view || !view.question || sending) { return; }
@@ -94,6 +116,7 @@
       sending = false;
       if (ack.ok) {
         answered[q.seq] = response;
+        sentAt[q.seq] = ack.at_ms;
       } else if (ack.code === "duplicate") {
         answered[q.seq] = q.seq in answered ? answered[q.seq] : null;
         C.notice(notice, ack.message, "info");
@@ -139,9 +162,12 @@
     if (selectedFor !== q.seq) { selected = []; selectedFor = q.seq; }
     var parts = [];
     if (revealed) {
-      var result = results[q.seq];
-      var verdict = result === "correct" ? ["verdict verdict-right", "回答正确"] : result ? ["verdict verdict-wrong", "回答错误"] :
-        hasAnswered ? ["verdict verdict-pending", "正在获取结果…"] : ["verdict verdict-pending", late[q.seq] ? "本题开始后加入，从下一题起作答" : "本题未作答"];
+      var result = ownResult(view);
+      var gained = result && !view.voided ? "，得 " + C.points(result.points || 0) + " 分" : "";
+      var verdict = view.voided ? ["verdict verdict-pending", "本题作废，不计分"] :
+        result && result.verdict === "correct" ? ["verdict verdict-right", "回答正确" + gained] :
+          result ? ["verdict verdict-wrong", "回答错误" + gained] :
+            hasAnswered ? ["verdict verdict-pending", "正在获取结果…"] : ["verdict verdict-pending", late[q.seq] ? "本题开始后加入，从下一题起作答" : "本题未作答"];
       parts.push(C.el("p", { "class": verdict[0] + " dev-verdict", id: "result" }, verdict[1]));
     }
     parts.push(C.el("p", { "class": "question-type" }, (C.TYPE_LABELS[q.type] || "") + " · " + C.points(q.points) + " 分"));

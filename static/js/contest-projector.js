@@ -8,20 +8,25 @@
   var proj = C.$("proj");
   var stage = C.$("stage");
   var countdown = C.countdown(C.$("countdown"), { ring: true, idle: "" });
-  var joinedSeen = 0; // players who joined while this screen was open (the projector view has no player list)
+  var roster = null; // who has joined 全员答题: counts and the latest few names per team (coalesced pushes)
   var count = null;
+  var LOBBY_NAMES = 6; // names shown per team; the count covers everyone
   var QUESTION_PHASES = ["reading", "answering", "buzz_armed", "buzz_open", "buzz_won", "locked", "revealed"];
 
   C.connect({
     dot: C.$("conn"),
     join: function () { return { contest: boot.contest, role: "projector", token: boot.token }; },
-    onJoined: function (ack) { store.offer(ack.view); render(); },
+    onJoined: function (ack) { roster = ack.roster || roster; store.offer(ack.view); render(); },
     onRefused: function (ack) { C.fill(stage, C.el("p", { "class": "proj-error" }, ack.message)); },
     onState: function (message) {
-      if ((message.events || []).indexOf("player_joined") >= 0) { joinedSeen += 1; }
       if (store.offer(message.view)) { render(); }
     },
-    onCount: function (message) { count = message; renderSide(store.get()); }
+    onCount: function (message) { count = message; renderSide(store.get()); },
+    onPlayers: function (message) {
+      roster = message.roster;
+      var view = store.get();
+      if (view && C.shownPhase(view) === "lobby") { render(); }
+    }
   });
 
   function teamChip(view, id, suffix, extra) {
@@ -30,8 +35,21 @@
   }
 
   // ---- screens --------------------------------------------------------------------------------------
+  function lobbyTeams(view) {
+    return C.el("div", { "class": "lobby-teams", id: "lobby-teams" }, view.teams.map(function (t) {
+      var n = roster ? roster.by_team[t.id] || 0 : 0;
+      var names = roster ? (roster.names[t.id] || []).slice(0, LOBBY_NAMES) : [];
+      var more = n - names.length;
+      return C.teamColor(C.el("div", { "class": "lobby-team", "data-team": t.id }, [
+        C.el("p", { "class": "lobby-team-head" }, [C.el("span", { "class": "swatch" }), C.el("span", { "class": "lobby-team-name" }, t.name),
+          C.el("span", { "class": "lobby-team-n num" }, n + " 人")]),
+        C.el("p", { "class": "lobby-names" }, names.length ? names.join("、") + (more > 0 ? " 等" : "") : "等待队员加入")
+      ]), t.color);
+    }));
+  }
+
   function lobby(view) {
-    var players = view.players ? Object.keys(view.players).length : joinedSeen;
+    var players = roster ? roster.count : 0;
     return C.el("div", { "class": "proj-lobby" }, [
       C.el("div", { "class": "lobby-qr" }, [
         C.el("img", { src: boot.qr, alt: "扫码加入全员答题", width: "440", height: "440" }),
@@ -42,7 +60,7 @@
         C.el("p", { "class": "lobby-pin num", id: "lobby-pin" }, boot.pin),
         C.el("p", { "class": "lobby-url" }, "或打开 " + boot.playUrl + " 输入竞赛码"),
         C.el("p", { "class": "lobby-label" }, "参赛队伍"),
-        C.el("div", { "class": "lobby-teams" }, view.teams.map(function (t) { return teamChip(view, t.id, "", "is-large"); })),
+        lobbyTeams(view),
         C.el("p", { "class": "lobby-players", id: "lobby-players" }, players ? "已有 " + players + " 名队员加入全员答题" : "等待队员加入…")
       ])
     ]);
