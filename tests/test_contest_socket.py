@@ -449,3 +449,19 @@ def test_a_batch_the_database_fails_is_refused_and_the_next_one_stored(
             "ok"
         ]
     assert session.scalar(select(func.count(ContestAnswer.id)).where(ContestAnswer.contest_id == live.id)) == 2
+
+
+def test_later_events_use_the_connections_session_without_decoding_the_cookie(
+    app: Flask, live: Contest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serializer = app.session_interface.get_signing_serializer(app)
+    decoded: list[object] = []
+    loads = serializer.loads
+    monkeypatch.setattr(serializer, "loads", lambda *args, **kwargs: decoded.append(args) or loads(*args, **kwargs))
+    sio, joined = _player_client(app, live, "player1", "t1")
+    assert joined["ok"] and decoded  # the login and the connection's first event read the cookie
+    before = len(decoded)
+    for _ in range(3):
+        refused = sio.emit(protocol.SUBMIT_ANSWER, {"question": "q", "response": "A"}, namespace=NS, callback=True)
+        assert refused["code"] == "wrong_phase"  # still known as a player: the connection's own session
+    assert len(decoded) == before

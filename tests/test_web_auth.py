@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -132,3 +133,22 @@ def test_cli_users_create_prints_one_time_password(runner: FlaskCliRunner, sessi
     assert again.exit_code == 1 and "用户名“secretary”已存在" in again.output
     memberless = runner.invoke(args=["users", "create", "lonely", "--name", "无支部"])
     assert memberless.exit_code == 1 and "必须属于一个支部" in memberless.output
+
+
+def test_session_serializer_is_built_once_per_key_and_a_new_key_ends_old_sessions(
+    app: Flask, client: FlaskClient, make_user
+) -> None:
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert first is not None and interface.get_signing_serializer(app) is first
+    make_user(username="alice")
+    login(client, "alice")
+    assert client.get("/record/").status_code == 200  # the cached serializer reads the cookie it signed
+    old_key = app.secret_key
+    try:
+        app.secret_key = "rotated-" + str(old_key)
+        assert interface.get_signing_serializer(app) is not first
+        assert client.get("/record/").status_code == 302  # signed with the old key: no longer a session
+    finally:
+        app.secret_key = old_key
+    assert interface.get_signing_serializer(app) is first

@@ -50,10 +50,6 @@ def on_join(data: Any) -> dict[str, Any]:
         return _refuse(error)
     session[IDENTITY] = joined.identity
     join_room(_room(joined))
-    # From here on the connection's own Socket.IO session carries who it is. Flask would still decode and
-    # verify the handshake's cookie on every later event (each event pushes a request context, ~45 µs),
-    # only for Flask-SocketIO to swap in that session: drop the cookie from the connection's environ.
-    request.environ.pop("HTTP_COOKIE", None)
     ack: dict[str, Any] = {
         "ok": True,
         "role": str(joined.role),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Request, Response, redirect, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
+from itsdangerous import URLSafeTimedSerializer
 
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
@@ -26,8 +28,43 @@ _PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static"}
 _CHECK_ACCOUNT_THEMSELVES = {"exams.save"}
 
 
+class FastSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without two costs paid on every request context.
+
+    Flask builds a new signing serializer per request context, and Flask-SocketIO pushes a context per
+    Socket.IO event: ~35 µs each (measured in docs/performance.md), on every autosave and every contest
+    answer; the serializer holds no per-request state, so one per key is built and kept. And on a Socket.IO
+    connection's later events, Flask would decode and verify the handshake's cookie again only for
+    Flask-SocketIO to replace it with the connection's own session ("saved_session", copied from the cookie
+    session at the connection's first event): those events get an empty session instead.
+    """
+
+    #: Where Flask-SocketIO (manage_session=True) keeps a connection's session in its environ.
+    SOCKETIO_SESSION_KEY = "saved_session"
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The cookie's session, or an empty one for an event of a Socket.IO connection that has its own."""
+        if self.SOCKETIO_SESSION_KEY in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The serializer for the app's current key and fallbacks (built on first use of that key)."""
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(key)
+        if serializer is None:
+            serializer = self._serializers[key] = super().get_signing_serializer(app)  # type: ignore[assignment]
+        return serializer
+
+
 def init_app(app: Flask) -> None:
     """Register blueprints, the login loader, security headers and template helpers."""
+    app.session_interface = FastSessionInterface()
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(org.bp)
