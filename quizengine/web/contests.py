@@ -1,4 +1,4 @@
-"""Live contest pages: create from a plan, host console, projector, team device, player phone.
+"""Live contest pages: create from a plan, the plan editor, host console, projector, team device, player phone.
 
 The pages only bootstrap; everything live goes over Socket.IO (quizengine/realtime).
 """
@@ -13,13 +13,17 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from quizengine.banks.contest_plan import PlanLoadError, load_plan, plan_files
+from quizengine.banks.contest_plan import PlanLoadError, PlanProblem, load_plan, plan_files
+from quizengine.banks.loader import Bank, BankLoadError
 from quizengine.engine.errors import QuizError
 from quizengine.extensions import db
 from quizengine.models import Contest
 from quizengine.modes.live_contest import ContestError
 from quizengine.services import contests as service
 from quizengine.services.access import is_organizer
+from quizengine.services.banks import check_banks
+
+from . import plan_form
 
 bp = Blueprint("contests", __name__, url_prefix="/contests")
 
@@ -54,7 +58,7 @@ def create() -> Response:
     if not is_organizer(current_user):
         abort(403)
     name = request.form.get("plan", "")
-    path = next((p for p in plan_files([_plans_dir()]) if p.name == name), None) if _plans_dir().is_dir() else None
+    path = _plan_path(name)
     try:
         if path is None:
             raise ContestError("请选择一个竞赛方案")
@@ -66,6 +70,88 @@ def create() -> Response:
         flash(error.message, "error")
         return redirect(url_for("contests.index"))
     return redirect(url_for("contests.host", contest_id=contest.id))
+
+
+def _plan_path(name: str) -> Path | None:
+    """A plan file of the contests folder by its file name (never a path outside it)."""
+    return next((p for p in plan_files([_plans_dir()]) if p.name == name), None) if _plans_dir().is_dir() else None
+
+
+def _banks() -> tuple[list[Bank], list[PlanProblem]]:
+    """The banks a plan is checked against, as `quizengine contests check` loads them."""
+    try:
+        return check_banks([current_app.config["BANKS_PATH"]]), []
+    except BankLoadError as error:
+        return [], [PlanProblem("", 0, None, f"题库有 {len(error.problems)} 个错误，无法检查方案：{error.problems[0]}")]
+
+
+def _editor(values: dict, problems: list[PlanProblem], banks: list[Bank], status: int = 200) -> tuple[str, int]:
+    form = request.form
+    return render_template(
+        "contests/plan.html",
+        values=values,
+        problems=problems,
+        banks=banks,
+        file_name=form.get("file_name", request.args.get("from", "standard.yaml").removesuffix(".yaml")),
+        overwrite=bool(form.get("overwrite")),
+        blank_round=plan_form.blank_round(),
+        kinds=plan_form.kind_choices(),
+        kinds_with=plan_form.kinds_with,
+    ), status
+
+
+@bp.get("/plans/new")
+@login_required
+def plan_new() -> tuple[str, int]:
+    """The plan editor, filled in from a plan file (`?from=standard.yaml`, the default)."""
+    if not is_organizer(current_user):
+        abort(403)
+    banks, problems = _banks()
+    name = request.args.get("from", "standard.yaml")
+    path = _plan_path(name) if name else None
+    if path is None and request.args.get("from"):
+        abort(404)
+    plan = plan_form.empty_plan()
+    try:
+        plan = load_plan(path).plan if path else plan
+    except PlanLoadError as error:
+        problems += [plan_form.translate(problem) for problem in error.problems]
+    return _editor(plan_form.values_from_plan(plan), problems, banks)
+
+
+@bp.post("/plans")
+@login_required
+def plan_submit() -> Response | tuple[str, int]:
+    """检查 / 保存为方案 / 创建竞赛 from the editor; any problem re-renders it (400) and changes nothing."""
+    if not is_organizer(current_user):
+        abort(403)
+    banks, problems = _banks()
+    values = plan_form.values_from_form(request.form)
+    mapping = plan_form.mapping_from_values(values)
+    plan, found = plan_form.check(mapping, banks)
+    problems += found
+    action = request.form.get("action", "check")
+    file_name, overwrite = request.form.get("file_name", "").strip(), bool(request.form.get("overwrite"))
+    refusal = plan_form.save_refusal(_plans_dir(), file_name, overwrite=overwrite) if action == "save" else None
+    if refusal:
+        problems.append(PlanProblem("", 0, None, refusal))
+    if problems or plan is None:
+        return _editor(values, problems, banks, 400)
+    if action == "save":
+        try:
+            path = plan_form.save_plan(mapping, _plans_dir(), file_name, overwrite=overwrite)
+        except ValueError as error:  # the file appeared since the check
+            return _editor(values, [PlanProblem("", 0, None, str(error))], banks, 400)
+        flash(f"已保存竞赛方案 {path.name}", "info")
+        return redirect(url_for("contests.plan_new", **{"from": path.name}))
+    if action == "create":
+        try:
+            contest = service.create_contest(db.session(), current_user, plan)
+        except QuizError as error:
+            return _editor(values, [PlanProblem("", 0, None, error.message)], banks, 400)
+        return redirect(url_for("contests.host", contest_id=contest.id))
+    flash("检查通过：方案可以使用。", "info")
+    return _editor(values, [], banks)
 
 
 @bp.get("/<int:contest_id>/host")

@@ -1,0 +1,383 @@
+"""The contest plan editor (竞赛方案): HTML form <-> plain plan mapping <-> YAML file.
+
+The form is a flat set of strings (`rounds-<i>-<field>`, `rounds-<i>-source-<field>`, `tie-source-<field>`).
+`values_from_plan` / `values_from_form` turn a ContestPlan or a posted form into the same nested
+*values* (strings, lists of checked boxes) the template renders, so a form with problems comes back
+exactly as the organizer typed it. `mapping_from_values` builds the plain mapping that
+`plan_from_mapping` validates: blank fields are left out (the plan's defaults apply), numbers that do
+not parse are passed on as text (the schema then says 应为数字), and fields that do not belong to a
+round's kind are dropped, so the page works without JavaScript, which hides them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from werkzeug.datastructures import MultiDict
+
+from quizengine.banks.contest_plan import (
+    COMMON_FIELDS,
+    KIND_RULES,
+    PlanLoadError,
+    PlanProblem,
+    check_plan_against_banks,
+    plan_from_mapping,
+)
+from quizengine.banks.loader import Bank
+from quizengine.modes.live_contest import (
+    ROUND_LABELS,
+    ContestPlan,
+    FoulRule,
+    QuestionSource,
+    RoundKind,
+    RoundSpec,
+    TieBreak,
+)
+
+#: A saved plan's file name (without .yaml).
+FILE_NAME = re.compile(r"[a-z0-9-]{1,40}")
+
+#: Round fields edited as one line of text each (the source is edited separately).
+ROUND_FIELDS = (
+    "title",
+    "points",
+    "penalty",
+    "read_seconds",
+    "answer_seconds",
+    "judged_by",
+    "foul",
+    "foul_penalty",
+    "buzz_seconds",
+    "reopen",
+    "risk_values",
+    "risk_difficulty",
+    "speed_bonus",
+    "team_score",
+)
+_NUMBER_FIELDS = ("points", "penalty", "foul_penalty", "speed_bonus")
+_INT_FIELDS = ("read_seconds", "answer_seconds", "buzz_seconds")
+_CHOICE_FIELDS = ("judged_by", "foul", "team_score")
+
+#: Chinese names of the plan's fields, for problem messages (the schema names the YAML keys).
+FIELD_LABELS = {
+    "title": "标题",
+    "teams": "队伍",
+    "base_score": "基础分",
+    "prizes": "获奖名次数",
+    "tie_break": "并列处理",
+    "tie_break_source": "加赛题源",
+    "rounds": "轮次",
+    "kind": "类型",
+    "source": "题源",
+    "banks": "题库",
+    "categories": "章节",
+    "types": "题型",
+    "difficulties": "难度",
+    "count": "题数",
+    "ids": "指定题目",
+    "points": "答对得分",
+    "penalty": "答错扣分",
+    "read_seconds": "读题秒数",
+    "answer_seconds": "作答秒数",
+    "judged_by": "评判方式",
+    "foul": "提前抢答",
+    "foul_penalty": "犯规扣分",
+    "buzz_seconds": "抢答时限",
+    "reopen": "答错后再抢",
+    "risk_values": "风险分值",
+    "risk_difficulty": "分值难度",
+    "speed_bonus": "速度加分",
+    "team_score": "队伍得分",
+    "name": "队名",
+    "color": "颜色",
+}
+
+_SPLIT = re.compile(r"[\s,，、;；]+")
+_TEAM_LINE = re.compile(r"(.*?)\s+(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6})")
+
+
+# --- plan -> values ---------------------------------------------------------------------------------------
+
+
+def _text(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def source_values(source: QuestionSource) -> dict[str, Any]:
+    """A question source as form values."""
+    return {
+        "banks": list(source.banks),
+        "categories": ", ".join(source.categories),
+        "types": list(source.types),
+        "difficulties": [str(level) for level in source.difficulties],
+        "count": "" if source.ids or not source.count else str(source.count),
+        "ids": ", ".join(source.ids),
+    }
+
+
+def round_values(spec: RoundSpec) -> dict[str, Any]:
+    """A round as form values (every field, whatever the kind: switching kind keeps sensible defaults)."""
+    return {
+        "kind": spec.kind.value,
+        "title": spec.title,
+        "points": _text(spec.points),
+        "penalty": _text(spec.penalty),
+        "read_seconds": str(spec.read_seconds),
+        "answer_seconds": str(spec.answer_seconds),
+        "judged_by": spec.judged_by,
+        "foul": spec.foul.value,
+        "foul_penalty": _text(spec.foul_penalty),
+        "buzz_seconds": str(spec.buzz_seconds),
+        "reopen": "true" if spec.reopen else "false",
+        "risk_values": ", ".join(map(str, spec.risk_values)),
+        "risk_difficulty": "；".join(
+            f"{value}: {' '.join(map(str, levels))}" for value, levels in spec.risk_difficulty
+        ),
+        "speed_bonus": _text(spec.speed_bonus),
+        "team_score": spec.team_score.value,
+        "source": source_values(spec.source),
+    }
+
+
+def blank_round() -> dict[str, Any]:
+    """A new 必答题 row with the plan defaults (the title left blank: the kind's label applies)."""
+    values = round_values(RoundSpec(RoundKind.COMPULSORY, "", QuestionSource()))
+    values["source"]["types"] = []
+    return values
+
+
+def empty_plan() -> ContestPlan:
+    """What a new plan starts from when there is no plan file: one 必答题 round and the default teams' count."""
+    return ContestPlan(title="", rounds=(RoundSpec(RoundKind.COMPULSORY, "", QuestionSource()),))
+
+
+def values_from_plan(plan: ContestPlan) -> dict[str, Any]:
+    """A whole plan as form values."""
+    return {
+        "title": plan.title,
+        "teams": "\n".join(f"{team.name} {team.color}".strip() for team in plan.teams),
+        "base_score": _text(plan.base_score),
+        "prizes": str(plan.prizes),
+        "tie_break": plan.tie_break.value,
+        "tie_source": source_values(plan.tie_break_source),
+        "rounds": [round_values(spec) for spec in plan.rounds],
+    }
+
+
+# --- posted form -> values ----------------------------------------------------------------------------------
+
+
+def _source_from_form(form: MultiDict[str, str], prefix: str) -> dict[str, Any]:
+    return {
+        "banks": form.getlist(f"{prefix}banks"),
+        "categories": form.get(f"{prefix}categories", "").strip(),
+        "types": form.getlist(f"{prefix}types"),
+        "difficulties": form.getlist(f"{prefix}difficulties"),
+        "count": form.get(f"{prefix}count", "").strip(),
+        "ids": form.get(f"{prefix}ids", "").strip(),
+    }
+
+
+def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The posted form as values, rounds in the order of their numbers (the script renumbers on every move)."""
+    indices = sorted(
+        {int(match.group(1)) for key in form if (match := re.fullmatch(r"rounds-(\d+)-kind", key)) is not None}
+    )
+    rounds = []
+    for index in indices:
+        prefix = f"rounds-{index}-"
+        values: dict[str, Any] = {"kind": form.get(f"{prefix}kind", "")}
+        values.update({name: form.get(prefix + name, "").strip() for name in ROUND_FIELDS})
+        values["source"] = _source_from_form(form, f"{prefix}source-")
+        rounds.append(values)
+    return {
+        "title": form.get("title", "").strip(),
+        "teams": form.get("teams", "").strip(),
+        "base_score": form.get("base_score", "").strip(),
+        "prizes": form.get("prizes", "").strip(),
+        "tie_break": form.get("tie_break", ""),
+        "tie_source": _source_from_form(form, "tie-source-"),
+        "rounds": rounds,
+    }
+
+
+# --- values -> plain mapping --------------------------------------------------------------------------------
+
+
+def _number(text: str) -> Any:
+    """An int or finite float; text that is not a number is passed on for the schema to refuse."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
+
+
+def _numbers(text: str) -> list[Any]:
+    return [_number(part) for part in _SPLIT.split(text) if part]
+
+
+def _words(text: str) -> list[str]:
+    return [part for part in _SPLIT.split(text) if part]
+
+
+def _risk_difficulty(text: str) -> Any:
+    """`10: 1 2；20: 3；30: 4 5` -> {10: [1, 2], 20: [3], 30: [4, 5]}; anything else is passed on as text."""
+    mapping: dict[Any, Any] = {}
+    for part in re.split(r"[;；\n]+", text):
+        if not part.strip():
+            continue
+        value, sep, levels = part.replace("：", ":").partition(":")
+        if not sep:
+            return text
+        mapping[_number(value.strip())] = _numbers(levels)
+    return mapping
+
+
+def _source_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
+    source: dict[str, Any] = {}
+    if values["ids"]:
+        source["ids"] = _words(values["ids"])
+    for name in ("banks", "types"):
+        if values[name]:
+            source[name] = list(values[name])
+    if values["categories"]:
+        source["categories"] = _words(values["categories"])
+    if values["difficulties"]:
+        source["difficulties"] = [_number(level) for level in values["difficulties"]]
+    if values["count"]:
+        source["count"] = _number(values["count"])
+    return source
+
+
+def _round_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
+    kind = values["kind"]
+    allowed = COMMON_FIELDS | KIND_RULES[RoundKind(kind)].fields if kind in set(RoundKind) else COMMON_FIELDS
+    if values.get("foul") == FoulRule.IGNORE:
+        allowed = allowed - {"foul_penalty"}
+    mapping: dict[str, Any] = {"kind": kind}
+    if values["title"]:
+        mapping["title"] = values["title"]
+    mapping["source"] = _source_mapping(values["source"])
+    for name in ROUND_FIELDS:
+        text = values[name]
+        if name not in allowed or name == "title" or not text:
+            continue
+        if name in _NUMBER_FIELDS or name in _INT_FIELDS:
+            mapping[name] = _number(text)
+        elif name == "reopen":
+            mapping[name] = {"true": True, "false": False}.get(text, text)
+        elif name == "risk_values":
+            mapping[name] = _numbers(text)
+        elif name == "risk_difficulty":
+            mapping[name] = _risk_difficulty(text)
+        else:
+            mapping[name] = text
+    return mapping
+
+
+def _teams(text: str) -> list[Any]:
+    teams: list[Any] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = _TEAM_LINE.fullmatch(line)
+        teams.append({"name": match.group(1), "color": match.group(2).lower()} if match else line)
+    return teams
+
+
+def mapping_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain plan mapping (as a YAML file would give it) for `plan_from_mapping` and for saving."""
+    mapping: dict[str, Any] = {"title": values["title"], "teams": _teams(values["teams"])}
+    if values["base_score"]:
+        mapping["base_score"] = _number(values["base_score"])
+    if values["prizes"]:
+        mapping["prizes"] = _number(values["prizes"])
+    if values["tie_break"]:
+        mapping["tie_break"] = values["tie_break"]
+    tie_source = _source_mapping(values["tie_source"])
+    if tie_source and values["tie_break"] != TieBreak.TIME:
+        mapping["tie_break_source"] = tie_source
+    mapping["rounds"] = [_round_mapping(round_) for round_ in values["rounds"]]
+    return mapping
+
+
+# --- checking -----------------------------------------------------------------------------------------------
+
+
+def translate(problem: PlanProblem) -> PlanProblem:
+    """The problem with its field path (`source.count 第2项`) in Chinese (`题数 第2项`)."""
+    head, sep, rest = problem.message.partition("：")
+    path, space, item = head.partition(" ")
+    parts = path.split(".")
+    if not sep or parts[0] not in FIELD_LABELS:
+        return problem
+    if parts[0] == "title":
+        label = "竞赛标题" if problem.round is None else "轮次标题"
+    else:
+        label = " ".join(FIELD_LABELS.get(part, part) for part in parts)
+    where = f"{label}{space}{item}" if item else label
+    return PlanProblem(problem.path, problem.line, problem.round, f"{where}：{rest}")
+
+
+def check(mapping: Mapping[str, Any], banks: Sequence[Bank]) -> tuple[ContestPlan | None, list[PlanProblem]]:
+    """Validate the mapping, then check it against the banks; return the plan (None on any problem) and problems."""
+    try:
+        plan = plan_from_mapping(mapping)
+    except PlanLoadError as error:
+        return None, [translate(problem) for problem in error.problems]
+    problems = [translate(problem) for problem in check_plan_against_banks(plan, banks)]
+    return (None if problems else plan), problems
+
+
+# --- saving -------------------------------------------------------------------------------------------------
+
+
+def save_refusal(folder: Path, name: str, *, overwrite: bool) -> str | None:
+    """Why the plan may not be saved under `name` (a bad file name, or an existing file not to overwrite)."""
+    if not FILE_NAME.fullmatch(name):
+        return "文件名只能由小写字母、数字和连字符组成，最多 40 个字符，如 zhibu-2026"
+    if (folder / f"{name}.yaml").exists() and not overwrite:
+        return f"方案文件 {name}.yaml 已存在；要替换它请勾选“覆盖”"
+    return None
+
+
+def save_plan(mapping: Mapping[str, Any], folder: Path, name: str, *, overwrite: bool) -> Path:
+    """Write the plan as `<folder>/<name>.yaml`, atomically; raise ValueError (in Chinese) when refused."""
+    refusal = save_refusal(folder, name, overwrite=overwrite)
+    if refusal:
+        raise ValueError(refusal)
+    path = folder / f"{name}.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(dict(mapping), allow_unicode=True, sort_keys=False)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """(value, Chinese label) of every round kind, for the kind selector."""
+    return [(kind.value, label) for kind, label in ROUND_LABELS.items()]
+
+
+def kinds_with(field_name: str) -> str:
+    """The kinds (space-separated values) whose rounds have `field_name`, for the script's data-kinds."""
+    return " ".join(kind.value for kind in RoundKind if field_name in COMMON_FIELDS | KIND_RULES[kind].fields)
