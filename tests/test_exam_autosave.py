@@ -196,30 +196,6 @@ def test_start_draws_least_used_questions_first(session: Session, setting, fake_
     assert len(set(drawn)) == 6
 
 
-def test_concurrent_fast_path_saves_of_the_same_answer(app: Flask, session: Session, setting) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, _now()))
-    attempt = exams.start_exam(session, member, exam.id)
-    item = _single(attempt)
-    errors: list[BaseException] = []
-
-    def save(key: str) -> None:
-        with app.app_context():
-            try:
-                for _ in range(10):
-                    exams.save_answer(db.session(), member.id, attempt.id, item.position, key)
-            except BaseException as error:
-                errors.append(error)
-
-    threads = [threading.Thread(target=save, args=(key,)) for key in "ABCD"]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert _answers(session, attempt.id)[item.position] in set(paper_item(item).option_order)
-
-
 def test_service_refuses_with_the_same_errors(session: Session, setting, fake_clock) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     organizer, (member, other, _) = setting
     exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
