@@ -235,6 +235,17 @@ def test_two_workers_share_a_contest_through_redis(tmp_path: Path) -> None:
             view = host.call("join", {"contest": contest_id, "role": "host"})["view"]
             team = Client(server_b.url)  # a team device on worker B
             assert team.call("join", {"contest": contest_id, "role": "team", "code": codes["t1"]})["ok"]
+            # A host joining on A counts only A's devices, then hears from the one on B through the queue.
+            team.sio.on("device_check", lambda *_: team.sio.emit("device_here", {}, namespace=NS), namespace=NS)
+            devices: list[dict] = []
+            second_host = Client(server_a.url, http)
+            second_host.sio.on("device", devices.append, namespace=NS)
+            assert second_host.call("join", {"contest": contest_id, "role": "host"})["devices"]["t1"] is False
+            deadline = time.monotonic() + 10
+            while not devices and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert [(d["team"], d["online"]) for d in devices] == [("t1", True)]
+            second_host.close()
             assert host.command("start", view["version"])["ok"]
             deadline = time.monotonic() + 10
             while not team.messages and time.monotonic() < deadline:

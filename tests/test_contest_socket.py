@@ -465,3 +465,27 @@ def test_later_events_use_the_connections_session_without_decoding_the_cookie(
         refused = sio.emit(protocol.SUBMIT_ANSWER, {"question": "q", "response": "A"}, namespace=NS, callback=True)
         assert refused["code"] == "wrong_phase"  # still known as a player: the connection's own session
     assert len(decoded) == before
+
+
+def test_with_a_message_queue_a_joining_host_asks_team_devices_on_every_worker(
+    app: Flask, live: Contest, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codes = {team.key: team.join_code for team in session.get(Contest, live.id).teams}
+    red, player = _client(app), _player_client(app, live, "player1", "t1")[0]
+    assert _join(red, contest=live.id, role="team", code=codes["t1"])["ok"]
+    http = app.test_client()
+    login(http, "host")
+    host = _client(app, http)
+    assert _join(host, contest=live.id, role="host")["ok"]
+    assert protocol.DEVICE_CHECK not in [m["name"] for m in _messages(red)]  # one worker: its own count is whole
+    monkeypatch.setitem(app.config, "SOCKETIO_MESSAGE_QUEUE", "redis://127.0.0.1:6379/0")  # only read, never used
+    _messages(host)
+    assert _join(host, contest=live.id, role="host")["ok"]
+    assert [m["name"] for m in _messages(red)].count(protocol.DEVICE_CHECK) == 1
+    assert protocol.DEVICE_CHECK not in [m["name"] for m in _messages(player)]
+    assert red.emit(protocol.DEVICE_HERE, {}, namespace=NS, callback=True)["ok"]
+    online = [m["args"][0] for m in _messages(host) if m["name"] == protocol.DEVICE]
+    assert [(d["team"], d["online"]) for d in online] == [("t1", True)]
+    refused = player.emit(protocol.DEVICE_HERE, {}, namespace=NS, callback=True)
+    assert refused["ok"] is False and refused["code"] == "wrong_role"
+    assert protocol.DEVICE not in [m["name"] for m in _messages(host)]

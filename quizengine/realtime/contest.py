@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import join_room
 
@@ -17,7 +17,7 @@ from quizengine.modes.live_contest import Command, ContestError, Role
 from quizengine.services import contests
 
 from . import protocol
-from .publisher import publish, publish_device, server_now_ms
+from .publisher import publish, publish_device, publish_device_check, server_now_ms
 
 NS = protocol.NAMESPACE
 IDENTITY = "contest_identity"
@@ -61,6 +61,8 @@ def on_join(data: Any) -> dict[str, Any]:
         ack["roster"] = roster
     if joined.role is Role.HOST:
         ack["devices"] = {team: bool(_devices(joined.contest_id, team)) for team in joined.machine.team_ids()}
+        if current_app.config["SOCKETIO_MESSAGE_QUEUE"]:  # devices on other workers are not in this count
+            publish_device_check(joined.contest_id, joined.machine.team_ids())
     if joined.role is Role.TEAM:
         publish_device(joined.contest_id, str(joined.identity["team"]), True)
     return {**ack, "device_token": joined.device_token} if joined.device_token else ack
@@ -130,6 +132,16 @@ def on_submit_answer(data: Any) -> dict[str, Any]:
     return _apply(
         who["contest"], Command("answer", Role.TEAM, team=who["team"], args=args), actor=f"team:{who['team']}"
     )
+
+
+@socketio.on(protocol.DEVICE_HERE, namespace=NS)
+def on_device_here(_data: Any = None) -> dict[str, Any]:
+    """A team device answers a `device_check`: the host (on whichever worker) sees it online."""
+    who = _identity()
+    if who.get("role") != Role.TEAM:
+        return _refuse(ContestError("只有答题器可以报到", "wrong_role"))
+    publish_device(who["contest"], who["team"], True)
+    return {"ok": True, "server_now": server_now_ms()}
 
 
 @socketio.on("disconnect", namespace=NS)

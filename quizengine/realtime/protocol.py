@@ -10,12 +10,14 @@ COMMAND = "command"
 BUZZ = "buzz"
 SUBMIT_ANSWER = "submit_answer"
 CHOOSE_RISK = "choose_risk"
+DEVICE_HERE = "device_here"  # a team device answers DEVICE_CHECK (several workers)
 
 # server -> client (facts)
 STATE = "state"
 ANSWER_COUNT = "answer_count"
 PLAYERS = "players"  # who has joined (host, projector), coalesced
 DEVICE = "device"  # a team device came online or went offline (host only)
+DEVICE_CHECK = "device_check"  # to the team rooms when a host joins: devices on every worker say they are here
 
 
 def host_room(contest_id: int) -> str:

@@ -79,6 +79,15 @@ def publish_roster(contest_id: int, machine: LiveContest) -> None:
         socketio.emit(protocol.PLAYERS, body, to=room, namespace=protocol.NAMESPACE)
 
 
+def publish_device_check(contest_id: int, teams: list[str]) -> None:
+    """Ask every team device, on every worker, to say it is there (the answers come back as `device` pushes)."""
+    body = {"server_now": server_now_ms()}
+    for team in teams:
+        socketio.emit(
+            protocol.DEVICE_CHECK, body, to=protocol.team_room(contest_id, team), namespace=protocol.NAMESPACE
+        )
+
+
 def publish_device(contest_id: int, team: str, online: bool) -> None:
     """A team's device status, to the host only."""
     body = {"team": team, "online": online, "server_now": server_now_ms()}

@@ -215,7 +215,8 @@
 
   // ---- connection -----------------------------------------------------------------------------------
   // opts: dot (element), join() -> payload or null, onJoined(ack), onRefused(ack), onState(msg), onCount(msg),
-  // onPlayers(msg) (host, projector: who has joined, coalesced), onDevice(msg) (host: a team device on/offline)
+  // onPlayers(msg) (host, projector: who has joined, coalesced), onDevice(msg) (host: a team device on/offline);
+  // a team device answers the server's device_check by itself.
   C.connect = function (opts) {
     var socket = window.io("/contest", { transports: ["websocket"] });
     var lostTimer = null;
@@ -285,6 +286,8 @@
     socket.on("device", function (message) {
       if (opts.onDevice) { opts.onDevice(message); }
     });
+    // A host joined on another worker and asks the team devices to say they are here (team devices only).
+    socket.on("device_check", function () { api.emit("device_here", {}); });
     window.addEventListener("offline", function () { setDot("red", "网络中断"); });
     window.addEventListener("online", function () { if (!socket.connected) { lost(); } });
     setDot("amber", "正在连接");
