@@ -68,14 +68,12 @@ import multiprocessing
 import os
 import resource
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -87,9 +85,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.baseline_servers import READY_MARKER  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    HOST,
+    Server,
+    free_port,
+    log,
+    machine_cpu_seconds,
+    percentile,
+    process_cpu_seconds,
+)
 from benchmarks.lean_sio import USER_AGENT, LeanClient, SocketIOError, now_ns, socketio_url  # noqa: E402
 
-HOST = "127.0.0.1"
 #: Targets for our app (checked only when the app is measured). Ratios are app / baseline.
 GOALS = {
     "ttl_vs_S": 1.3,  # time to last client <= 1.3 x S at 1,000 and 2,000
@@ -103,19 +109,6 @@ BENCH_BRANCH = "基准测试党支部"
 LEAN_UA = USER_AGENT
 
 
-def log(message: str) -> None:
-    """Progress on stderr (figures go to stdout)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(sorted_values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile of an ascending sequence (nan when empty)."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
 def raise_file_limit() -> None:
     """Let this process (and its children) open as many sockets as the hard limit allows."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -124,32 +117,6 @@ def raise_file_limit() -> None:
 
 
 # ---- server processes ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process, from /proc (0 when unavailable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_cpu_seconds() -> tuple[float, float]:
-    """CPU time the whole machine spent busy, and stolen by the hypervisor, from /proc/stat (all cores)."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0, 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
-    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
 def wait_for_quiet_machine(limit: float, busy_pct: float = 10.0) -> float:
@@ -162,50 +129,6 @@ def wait_for_quiet_machine(limit: float, busy_pct: float = 10.0) -> float:
         if busy <= busy_pct or time.monotonic() >= deadline:
             return busy
         log(f"the machine is busy ({busy:.0f} % of a core by other processes): waiting")
-
-
-class Server:
-    """A server child process, pinned to its CPU, with its output in a log file."""
-
-    def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], port: int, marker: str, logs: Path, cpu: int | None
-    ) -> None:
-        self.name, self.port, self.marker = name, port, marker
-        self.log_path = logs / f"{name}-{port}.log"
-        self._log = self.log_path.open("w", encoding="utf-8")
-        pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
-        self.process = subprocess.Popen(
-            argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, preexec_fn=pin
-        )
-
-    def wait_ready(self, timeout: float = 120) -> float:
-        """Wait for the marker in the log and an open port; return the seconds it took."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.tail()}")
-            if self.marker in self.log_path.read_text(encoding="utf-8", errors="replace"):
-                with socket.socket() as probe:
-                    if probe.connect_ex((HOST, self.port)) == 0:
-                        return time.monotonic() - started
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not start in {timeout:.0f} s:\n{self.tail()}")
-
-    def cpu(self) -> float:
-        return process_cpu_seconds(self.process.pid)
-
-    def tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
 
 
 def start_process(
