@@ -44,7 +44,7 @@ from quizengine.modes.live_contest import (
 )
 
 from .format import MESSAGES_ZH, SLUG
-from .loader import BANK_SUFFIXES, Bank, BankProblem, _parse
+from .loader import BANK_SUFFIXES, Bank, BankProblem, ProblemsError, _parse
 
 #: The folder (below the banks folder) that holds contest plans; the bank loader never reads it.
 CONTESTS_DIR = "contests"
@@ -128,12 +128,8 @@ class PlanProblem:
         return f"{where}第{self.round}轮: {self.message}" if self.round else f"{where}{self.message}"
 
 
-class PlanLoadError(Exception):
-    """Raised with every problem found; no plan was returned."""
-
-    def __init__(self, problems: list[PlanProblem]) -> None:
-        super().__init__("\n".join(str(problem) for problem in problems))
-        self.problems = problems
+class PlanLoadError(ProblemsError[PlanProblem]):
+    """Plan files with problems; no plan was returned."""
 
 
 @dataclass(frozen=True)

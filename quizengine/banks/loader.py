@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 from marshmallow import ValidationError
@@ -23,6 +23,7 @@ from .format import BankSchema, QuestionSchema, scalar_text, translate
 YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 BANK_SUFFIXES = (".yaml", ".yml")
+ProblemT = TypeVar("ProblemT")
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,16 @@ class BankProblem:
         return f"{where}: {self.question_id}: {self.message}" if self.question_id else f"{where}: {self.message}"
 
 
-class BankLoadError(Exception):
-    """Raised with every problem found; nothing was loaded."""
+class ProblemsError(Exception, Generic[ProblemT]):
+    """Raised with every problem found, one per line of the message: all or nothing, nothing was returned."""
 
-    def __init__(self, problems: list[BankProblem]) -> None:
+    def __init__(self, problems: list[ProblemT]) -> None:
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
+
+
+class BankLoadError(ProblemsError[BankProblem]):
+    """A bank file set with problems; nothing was loaded."""
 
 
 @dataclass(frozen=True)
