@@ -44,7 +44,7 @@ from quizengine.modes.live_contest import (
 )
 
 from .format import MESSAGES_ZH, SLUG
-from .loader import BANK_SUFFIXES, Bank, BankProblem, ProblemsError, _parse
+from .loader import Bank, BankProblem, ProblemsError, _parse, bank_files
 
 #: The folder (below the banks folder) that holds contest plans; the bank loader never reads it.
 CONTESTS_DIR = "contests"
@@ -557,15 +557,8 @@ class PlanSchema(Schema):
 
 
 def plan_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories into their *.yaml/*.yml files (top level only)."""
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(child for child in path.iterdir() if child.suffix in BANK_SUFFIXES and child.is_file()))
-        else:
-            files.append(path)
-    return files
+    """Expand directories into their *.yaml/*.yml files (top level only), by the banks' rule."""
+    return bank_files(paths)
 
 
 def _line_map(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int], duplicates: list) -> None:

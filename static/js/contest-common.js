@@ -99,6 +99,14 @@
     if (question.type === "short") { return String(question.answer || ""); }
     return C.answerKeys(question).join("、");
   };
+  // After the reveal, on a phone or team device: the right answer, 解析 and 出处.
+  C.answerFacts = function (q) {
+    return C.el("dl", { "class": "answer-facts" }, [
+      C.el("dt", {}, "正确答案"), C.el("dd", { "class": "right-answer" }, C.answerText(q)),
+      q.explanation ? [C.el("dt", {}, "解析"), C.el("dd", {}, q.explanation)] : null,
+      q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null
+    ]);
+  };
   C.responseKeys = function (question, response) {
     if (response === null || response === undefined) { return []; }
     if (question && question.type === "judge") { return [response === true || response === "true" ? "true" : "false"]; }

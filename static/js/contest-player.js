@@ -185,11 +185,7 @@
       parts.push(C.el("p", { "class": "dev-sent", id: "sent" }, "已提交" + (mineResponse !== null ? "：" + C.responseText(q, mineResponse) : "") + "。公布答案后显示结果。"));
     }
     if (revealed) {
-      parts.push(C.el("dl", { "class": "answer-facts" }, [
-        C.el("dt", {}, "正确答案"), C.el("dd", { "class": "right-answer" }, C.answerText(q)),
-        q.explanation ? [C.el("dt", {}, "解析"), C.el("dd", {}, q.explanation)] : null,
-        q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null
-      ]));
+      parts.push(C.answerFacts(q));
     }
     return C.el("article", { "class": "question-card dev-card" }, parts);
   }

@@ -184,11 +184,7 @@
       parts.unshift(C.el("p", { "class": "verdict dev-verdict " + (right1 ? "verdict-right" : "verdict-wrong"), id: "result" }, right1 ? "本队回答正确" : "本队回答错误"));
     }
     if (revealed) {
-      parts.push(C.el("dl", { "class": "answer-facts" }, [
-        C.el("dt", {}, "正确答案"), C.el("dd", { "class": "right-answer" }, C.answerText(q)),
-        q.explanation ? [C.el("dt", {}, "解析"), C.el("dd", {}, q.explanation)] : null,
-        q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null
-      ]));
+      parts.push(C.answerFacts(q));
     }
     return C.el("article", { "class": "question-card dev-card" }, parts);
   }
