@@ -13,7 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
 
-from . import auth, contests, exams, main, org, practice, records
+from . import auth, contests, errors, exams, main, org, practice, records
 
 #: Only the app's own assets (Party intranets are often offline; nothing comes from a CDN).
 CONTENT_SECURITY_POLICY = (
@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(exams.bp)
     app.register_blueprint(contests.bp)
+    errors.register(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.user_loader(_load_user)
