@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from quizengine.services.addresses import normalize_public_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting's value is unusable; the message says which and how to write it (Chinese, for the operator)."""
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -59,9 +65,16 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "POINTS_PER_CORRECT": int(environ.get("QUIZENGINE_POINTS_PER_CORRECT", "1")),
         "POINTS_PER_SESSION": int(environ.get("QUIZENGINE_POINTS_PER_SESSION", "5")),
         "POINTS_DAILY_CAP": int(environ.get("QUIZENGINE_POINTS_DAILY_CAP", "50")),
+        # The address members open behind a reverse proxy (join links, QR codes, the socket origin check).
+        "PUBLIC_URL": environ.get("PUBLIC_URL") or None,
+        "BIND_HOST": None,  # the address run.py listens on (None: unknown, e.g. another WSGI server)
     }
     config.update(overrides)
     config["INSTANCE_PATH"] = instance_path
+    try:
+        config["PUBLIC_URL"] = normalize_public_url(config["PUBLIC_URL"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = environ.get("SECRET_KEY") or _secret_key(instance_path)
     return config

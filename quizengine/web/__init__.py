@@ -14,6 +14,7 @@ from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
 
 from . import auth, contests, errors, exams, main, org, practice, records
+from .links import join_url, join_warning
 
 #: Only the app's own assets (Party intranets are often offline; nothing comes from a CDN).
 CONTENT_SECURITY_POLICY = (
@@ -90,6 +91,7 @@ def init_app(app: Flask) -> None:
         """The server's clock, so countdowns can correct for the device's clock offset."""
         return {"server_now": datetime.now(UTC).isoformat()}
 
+    app.jinja_env.globals.update(join_url=join_url, join_warning=join_warning)
     app.jinja_env.globals["role_labels"] = {Role(key): label for key, label in ROLE_LABELS.items()}
 
 

@@ -24,6 +24,7 @@ from quizengine.services.access import is_organizer
 from quizengine.services.banks import check_banks
 
 from . import plan_form
+from .links import join_url
 
 bp = Blueprint("contests", __name__, url_prefix="/contests")
 
@@ -192,7 +193,7 @@ def play() -> str:
 def join_qr(contest_id: int) -> Response:
     """The join QR code for the projector, generated on the server (no external service)."""
     contest = _contest(contest_id)
-    target = url_for("contests.play", pin=contest.pin, _external=True)
+    target = join_url("contests.play", pin=contest.pin)
     buffer = io.BytesIO()
     segno.make(target, error="m").save(buffer, kind="svg", scale=8, border=2, dark="#222", light="#fff")
     return Response(buffer.getvalue(), mimetype="image/svg+xml")
