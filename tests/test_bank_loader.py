@@ -46,6 +46,16 @@ def test_sample_bank_loads_into_engine_objects() -> None:
     assert bank.question_lines["s-single-1"] == 8
 
 
+SHORT = """\
+  - id: b-1
+    type: short
+    stem: 简述
+"""
+#: "Billion laughs": nine levels of nine aliases each, ~4e8 values once expanded, in 10 lines.
+BOMB = "    answer:\n      - &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"      - &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]\n" for level in range(1, 9)
+)
+
 # (name, file text or bytes, expected line, expected question id, expected message part)
 CASES = [
     (
@@ -171,6 +181,32 @@ CASES = [
         "章节 id 重复",
     ),
     ("non utf-8 file", (HEADER + SINGLE).encode("gbk"), 2, None, "文件不是 UTF-8 编码"),
+    (
+        "duplicate option key",
+        HEADER + SINGLE.replace("{A: 甲, B: 乙}", "{A: 甲, B: 乙, A: 丙}"),
+        9,
+        "b-1",
+        "字段“A”重复出现",
+    ),
+    (
+        "duplicate key in a category",
+        HEADER.replace("{id: ch1, title: 第一章}", "{id: ch1, title: 第一章, title: 又一章}") + SINGLE,
+        4,
+        None,
+        "字段“title”重复出现",
+    ),
+    (
+        "multiple answer with a nested list",
+        HEADER
+        + "  - id: b-1\n    type: multiple\n    stem: 题\n    options: {A: 甲, B: 乙, C: 丙}\n    answer: [[A], B]\n",
+        10,
+        "b-1",
+        "每一项应为一个选项键",
+    ),
+    ("alias bomb", HEADER + SHORT + BOMB, 15, None, "展开后超过"),
+    ("recursive alias", HEADER + SHORT + "    keypoints: &loop [*loop]\n", 9, None, "不允许递归引用"),
+    ("deep nesting", HEADER + SHORT + "    answer: " + "[" * 40 + "]" * 40 + "\n", 9, None, "嵌套层数过深"),
+    ("huge scalar", HEADER + SHORT + "    explanation: " + "很" * 100_001 + "\n", 9, None, "单个值过长"),
 ]
 
 

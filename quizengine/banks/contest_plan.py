@@ -43,7 +43,7 @@ from quizengine.modes.live_contest import (
     TieBreak,
 )
 
-from .format import MESSAGES_ZH, SLUG
+from .format import MESSAGES_ZH, SLUG, clip
 from .loader import Bank, BankProblem, ProblemsError, _parse, bank_files
 
 #: The folder (below the banks folder) that holds contest plans; the bank loader never reads it.
@@ -588,7 +588,7 @@ def _flatten(messages: Any, prefix: tuple[str | int, ...] = ()) -> Iterable[tupl
         for message in messages:
             yield from _flatten(message, prefix)
     else:
-        yield prefix, _translate(str(messages))
+        yield prefix, clip(_translate(str(messages)))
 
 
 def _round_of(path: Sequence[str | int]) -> int | None:
@@ -622,7 +622,7 @@ def _problem(
 
 def _load_file(path: Path, display: str, problems: list[PlanProblem]) -> LoadedPlan | None:
     parse_problems: list[BankProblem] = []
-    data, root = _parse(path, display, parse_problems)
+    data, root, _ = _parse(path, display, parse_problems)  # duplicate keys: _line_map reports them by round
     problems.extend(PlanProblem(p.path, p.line, None, p.message) for p in parse_problems)
     if root is None:
         if data is None and not parse_problems:

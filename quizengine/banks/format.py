@@ -6,6 +6,7 @@ Schemas check shape and value ranges; per-type rules (answer among the options, 
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +30,25 @@ MESSAGES_ZH = {
 }
 
 
+#: Longest message we print for one problem: a message quoting a value never grows with the value.
+MESSAGE_MAX = 300
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxstring, _SHOWN.maxother = 2, 4, 4, 40, 40
+
+
 def translate(message: str) -> str:
-    """Return the Chinese form of a marshmallow message (custom messages are already Chinese)."""
-    return MESSAGES_ZH.get(message, message)
+    """Return the Chinese form of a marshmallow message (custom messages are already Chinese), clipped."""
+    return clip(MESSAGES_ZH.get(message, message))
+
+
+def clip(text: str, limit: int = MESSAGE_MAX) -> str:
+    """`text` cut to `limit` characters (with an ellipsis), so a huge value never floods a report."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: Any) -> str:
+    """A short rendering of a bank value for a message (strings as written, containers abridged)."""
+    return clip(value, 40) if isinstance(value, str) else _SHOWN.repr(value)
 
 
 class CategorySchema(Schema):
@@ -103,7 +120,7 @@ def _single_rules(data: dict[str, Any]) -> dict[str, Any]:
         return problems
     answer = data["answer"]
     if not isinstance(answer, str) or answer not in data["options"]:
-        return {"answer": [f"答案“{answer}”不在选项中（单选题答案为一个选项键，如 B）"]}
+        return {"answer": [f"答案“{shown(answer)}”不在选项中（单选题答案为一个选项键，如 B）"]}
     return {}
 
 
@@ -114,6 +131,8 @@ def _multiple_rules(data: dict[str, Any]) -> dict[str, Any]:
     answer = data["answer"]
     if not isinstance(answer, list) or len(answer) < 2:
         return {"answer": ["多选题答案应为至少两个选项键的列表，如 [A, C]"]}
+    if not all(isinstance(key, str) for key in answer):
+        return {"answer": [f"多选题答案的每一项应为一个选项键（如 [A, C]），实际为 {shown(answer)}"]}
     outside = [str(key) for key in answer if key not in data["options"]]
     if outside:
         return {"answer": [f"答案 {'、'.join(outside)} 不在选项中"]}
@@ -127,7 +146,7 @@ def _judge_rules(data: dict[str, Any]) -> dict[str, Any]:
     if problems:
         return problems
     if not isinstance(data["answer"], bool):
-        return {"answer": [f"判断题答案应为 true 或 false，实际为“{data['answer']}”"]}
+        return {"answer": [f"判断题答案应为 true 或 false，实际为“{shown(data['answer'])}”"]}
     return {}
 
 

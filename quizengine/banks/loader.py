@@ -19,8 +19,7 @@ from marshmallow import ValidationError
 from quizengine.engine.questions import Option, Question
 
 from .format import BankSchema, QuestionSchema, scalar_text, translate
-
-YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .safe_yaml import MAX_FILE_BYTES, SafeLoader, YamlLimitError
 
 BANK_SUFFIXES = (".yaml", ".yml")
 ProblemT = TypeVar("ProblemT")
@@ -94,42 +93,54 @@ def bank_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def _mapping_lines(node: yaml.Node, path: str, problems: list[BankProblem], question_id: str | None) -> _Located:
-    located = _Located(node.start_mark.line + 1, {})
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in located.key_lines:
-                problems.append(BankProblem(path, line, question_id, f"字段“{key}”重复出现"))
-            located.key_lines[key] = line
-    return located
+def _mapping_lines(node: yaml.Node) -> _Located:
+    """The node's line and its keys' lines (a duplicated key: its last line, the value that was kept)."""
+    pairs = node.value if isinstance(node, yaml.MappingNode) else []
+    return _Located(node.start_mark.line + 1, {str(key.value): key.start_mark.line + 1 for key, _ in pairs})
 
 
-def _parse(path: Path, display: str, problems: list[BankProblem]) -> tuple[Any, yaml.Node | None]:
+def _parse(
+    path: Path, display: str, problems: list[BankProblem]
+) -> tuple[Any, yaml.Node | None, list[tuple[int, str]]]:
+    """Read and compose one file under the size, depth and alias limits; returns (data, root, duplicate keys)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            problems.append(BankProblem(display, 1, None, f"文件过大（{size / 1024 / 1024:.1f} MB，上限 {limit} MB）"))
+            return None, None, []
         raw = path.read_bytes()
     except OSError as error:
         problems.append(BankProblem(display, 1, None, f"无法读取文件：{error.strerror}"))
-        return None, None
+        return None, None, []
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         problems.append(BankProblem(display, line, None, "文件不是 UTF-8 编码，请用 UTF-8 保存后再试"))
-        return None, None
-    loader = YamlLoader(text)
+        return None, None, []
+    loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
-        problems.append(BankProblem(display, line, None, f"YAML 语法错误：{error.problem or error.context}"))
-        return None, None
+        prefix = "" if isinstance(error, YamlLimitError) else "YAML 语法错误："
+        problems.append(BankProblem(display, line, None, f"{prefix}{error.problem or error.context}"))
+        return None, None, []
     finally:
         loader.dispose()
-    return data, node
+    return data, node, loader.duplicate_keys
+
+
+def _question_at(root: yaml.Node, line: int) -> str | None:
+    """The id of the question whose text spans `line` (for problems found before validation)."""
+    for node in _question_nodes(root):
+        if isinstance(node, yaml.MappingNode) and node.start_mark.line < line <= node.end_mark.line + 1:
+            ids = [value.value for key, value in node.value if key.value == "id" and isinstance(value, yaml.ScalarNode)]
+            return ids[0] if ids else None
+    return None
 
 
 def _question_nodes(root: yaml.Node) -> list[yaml.Node]:
@@ -188,17 +199,19 @@ def _build_question(data: dict[str, Any]) -> Question:
 
 
 def _load_file(path: Path, display: str, strict: bool, problems: list[BankProblem]) -> Bank | None:
-    data, root = _parse(path, display, problems)
+    before = len(problems)
+    data, root, duplicates = _parse(path, display, problems)
     if root is None:
-        if data is None and not problems:
+        if data is None and len(problems) == before:
             problems.append(BankProblem(display, 1, None, "文件为空"))
         return None
     if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
         message = "题库文件顶层应为键值映射（bank、title、questions…）"
         problems.append(BankProblem(display, root.start_mark.line + 1, None, message))
         return None
-    before = len(problems)
-    top = _mapping_lines(root, display, problems, None)
+    for line, key in duplicates:
+        problems.append(BankProblem(display, line, _question_at(root, line), f"字段“{key}”重复出现"))
+    top = _mapping_lines(root)
     try:
         header = BankSchema().load(data)
     except ValidationError as error:
@@ -212,7 +225,7 @@ def _load_file(path: Path, display: str, strict: bool, problems: list[BankProble
     question_schema = QuestionSchema()
     for raw, node in zip(header["questions"], _question_nodes(root), strict=True):
         question_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
-        located = _mapping_lines(node, display, problems, question_id)
+        located = _mapping_lines(node)
         if not isinstance(raw, dict):
             problems.append(BankProblem(display, located.line, None, "题目应为键值映射（id、type、stem…）"))
             continue
