@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     # Socket handlers register on the extension *before* init_app, so every app instance gets them.
     from .realtime import contest as _contest_handlers  # noqa: F401
+    from .realtime.origins import same_origin
 
     db.init_app(app)
     csrf.init_app(app)
@@ -32,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
-        cors_allowed_origins=[],  # same origin only
+        cors_allowed_origins=same_origin(app),  # our own origins only ([] would turn the check off)
     )
 
     from . import web

@@ -432,7 +432,8 @@ class Contest(Base):
 
 
 class ContestTeam(Base):
-    """A team of a contest, with the device token minted when its device joins (identity ≠ socket id)."""
+    """A team of a contest. Its devices join with the secret of the team's QR link (unguessable) or the short
+    code typed by hand (throttled); each device then gets its own token (identity ≠ socket id)."""
 
     __tablename__ = "contest_teams"
     __table_args__ = (UniqueConstraint("contest_id", "key"),)
@@ -442,9 +443,38 @@ class ContestTeam(Base):
     key: Mapped[str] = mapped_column(String(16))  # t1, t2, … as in the state
     name: Mapped[str] = mapped_column(String(100))
     join_code: Mapped[str] = mapped_column(String(12))
-    device_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: ≥ 128 random bits, carried in the team's QR link (never typed).
+    join_secret: Mapped[str] = mapped_column(String(64), unique=True)
     last_seen_at: Mapped[datetime | None]
     contest: Mapped[Contest] = relationship(back_populates="teams")
+
+
+class ContestDevice(Base):
+    """One device of a team (a team may have several): its token is its identity across reconnects."""
+
+    __tablename__ = "contest_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("contest_teams.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    team: Mapped[ContestTeam] = relationship()
+
+
+class ContestPlanFile(Base):
+    """Who saved a contest plan file (BANKS_PATH/contests/<name>): saved plans belong to their author's branch.
+
+    A file without a row is a shipped template: every organizer may read and use it, only an admin replace it.
+    """
+
+    __tablename__ = "contest_plan_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ContestPlayer(Base):

@@ -266,14 +266,47 @@ def test_save_writes_a_plan_that_loads_back_equal(banks: Path, organizer: FlaskC
 
 def test_save_does_not_overwrite_without_the_tick(banks: Path, organizer: FlaskClient) -> None:
     path = banks / "contests" / "my-plan.yaml"
-    path.write_text("title: 旧方案\n", encoding="utf-8")
+    assert organizer.post("/contests/plans", data=_form(organizer, "save", title="旧方案")).status_code == 302
+    before = path.read_text(encoding="utf-8")
     response = organizer.post("/contests/plans", data=_form(organizer, "save"))
     assert response.status_code == 400
     assert "方案文件 my-plan.yaml 已存在；要替换它请勾选“覆盖”" in _page(response)
-    assert path.read_text(encoding="utf-8") == "title: 旧方案\n"
+    assert path.read_text(encoding="utf-8") == before
     response = organizer.post("/contests/plans", data=_form(organizer, "save", overwrite="1"))
     assert response.status_code == 302
     assert load_plan(path).plan.title == "支部竞赛"
+
+
+def test_saved_plans_belong_to_their_authors_branch(  # type: ignore[no-untyped-def]
+    app: Flask, banks: Path, organizer: FlaskClient, make_user, session: Session
+) -> None:
+    """Another branch's organizer neither sees, opens, starts nor overwrites a saved plan; an admin may."""
+    path = banks / "contests" / "my-plan.yaml"
+    assert organizer.post("/contests/plans", data=_form(organizer, "save")).status_code == 302
+    saved = path.read_text(encoding="utf-8")
+    make_user(Role.ORGANIZER, username="other", branch="第二党支部")
+    other = app.test_client()
+    login(other, "other")
+    assert "my-plan.yaml" not in other.get("/contests/").get_data(as_text=True)
+    opened = other.get("/contests/plans/new?from=my-plan.yaml", follow_redirects=True)
+    assert "方案 my-plan.yaml 属于其他支部，不能查看或使用" in _page(opened) and 'value="支部竞赛"' not in _page(opened)
+    started = other.post("/contests/", data={"csrf_token": csrf_token(other, "/contests/"), "plan": "my-plan.yaml"})
+    assert "属于其他支部" in _page(other.get(started.headers["Location"])) and _contests(session) == 0
+    refused = other.post("/contests/plans", data=_form(other, "save", title="改掉它", overwrite="1"))
+    assert refused.status_code == 400 and "方案 my-plan.yaml 属于其他支部，不能覆盖；请换一个文件名另存" in _page(
+        refused
+    )
+    assert path.read_text(encoding="utf-8") == saved
+    # a shipped template (no owner): everyone reads it, only an admin replaces it
+    shutil.copy(STANDARD, banks / "contests" / "standard.yaml")
+    assert "standard.yaml" in other.get("/contests/").get_data(as_text=True)
+    replaced = other.post("/contests/plans", data=_form(other, "save", file_name="standard", overwrite="1"))
+    assert replaced.status_code == 400 and "系统自带的方案模板，只有管理员可以覆盖" in _page(replaced)
+    make_user(Role.ADMIN, username="admin")
+    admin = app.test_client()
+    login(admin, "admin")
+    assert "my-plan.yaml" in admin.get("/contests/").get_data(as_text=True)
+    assert admin.post("/contests/plans", data=_form(admin, "save", overwrite="1")).status_code == 302
 
 
 @pytest.mark.parametrize("name", ["", "My-Plan", "../evil", "plan.yaml", "a" * 41, "计划"])

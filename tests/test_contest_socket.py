@@ -16,7 +16,7 @@ from quizengine.extensions import socketio
 from quizengine.models import Contest, ContestAnswer, ContestEvent, ContestPlayer, ContestResult, Role
 from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec, TieBreak
 from quizengine.realtime import protocol, timers
-from quizengine.services import contests
+from quizengine.services import contest_join, contests
 
 from .conftest import login
 
@@ -51,6 +51,7 @@ def _fresh_caches() -> None:
     """Every test has a fresh database whose contest ids start at 1 again: forget the process caches."""
     contests._machine_cache.clear()
     contests._player_cache.clear()
+    contest_join.throttle.clear()
     timers._last_rosters.clear()
     timers._last_counts.clear()
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from quizengine.engine.errors import QuizError
+from quizengine.engine.errors import InvalidResponse, QuizError
 from quizengine.engine.questions import Outcome, Question, Verdict, get_type, grade
 from quizengine.engine.scoring import POINTS_RULES, Ranked, RankEntry, ScoringContext, rank, round_points
 
@@ -738,11 +738,15 @@ class LiveContest:
         if key in state.answers:
             raise ContestError("已经作答，不能重复提交", "duplicate")
         question = self.questions[state.question]
-        outcome = grade(question, command.args.get("response"))
+        try:
+            outcome = grade(question, command.args.get("response"))
+            stored = get_type(question.type).storable(question, command.args.get("response"))
+        except InvalidResponse as error:  # a malformed answer is this answerer's refusal, nobody else's
+            raise ContestError(error.message, "bad_response") from None
         if not outcome.answered:
             raise ContestError("请先选择答案", "blank")
         return key, {
-            "response": get_type(question.type).storable(question, command.args.get("response")),
+            "response": stored,
             "at_ms": now,
             "verdict": str(outcome.verdict),
             "credit": outcome.credit,

@@ -1,4 +1,5 @@
-"""Contest namespace handlers: each parses, checks who is asking, calls a service, publishes.
+"""Contest namespace handlers: each parses its payload (quizengine/schemas/contest.py), checks who is asking,
+calls a service, publishes, and always acks — a refusal as `{ok: false, code, message}`, never a traceback.
 
 Identity is the member login (host, player) or a team-device token minted at join, never the socket id;
 it is kept in the connection's Socket.IO session. State lives in the database, not here.
@@ -6,21 +7,28 @@ it is kept in the connection's Socket.IO session. State lives in the database, n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import join_room
+from flask_socketio import disconnect, join_room
+from marshmallow import Schema
 
+from quizengine.engine.errors import QuizError
 from quizengine.extensions import db, socketio
 from quizengine.modes.live_contest import Command, ContestError, Role
-from quizengine.services import contests
+from quizengine.schemas import BadInput, parse
+from quizengine.schemas import contest as schemas
+from quizengine.services import contest_join, contests
 
 from . import protocol
 from .publisher import publish, publish_device, publish_device_check, server_now_ms
 
 NS = protocol.NAMESPACE
 IDENTITY = "contest_identity"
+Ack = dict[str, Any]
 
 
 def _identity() -> dict[str, Any]:
@@ -28,34 +36,51 @@ def _identity() -> dict[str, Any]:
     return session.get(IDENTITY) or {}
 
 
-def _refuse(error: ContestError) -> dict[str, Any]:
+def _refuse(error: QuizError) -> Ack:
     return {"ok": False, "code": error.code, "message": error.message, "server_now": server_now_ms()}
 
 
-def _apply(contest_id: int, command: Command, actor: str) -> dict[str, Any]:
-    try:
-        applied = contests.apply_command(db.session(), contest_id, command, actor=actor)
-    except ContestError as error:
-        return _refuse(error)
+def _event(name: str, schema: type[Schema] | None) -> Callable[[Callable[[Any], Ack]], Callable[..., Ack]]:
+    """Register a handler that gets its payload parsed by `schema` (or raw, to parse itself) and always acks:
+    no payload, several payloads, a non-mapping or bad fields are refused with `bad_input`."""
+
+    def register(handler: Callable[[Any], Ack]) -> Callable[..., Ack]:
+        def run(*args: Any) -> Ack:
+            try:
+                if len(args) > 1:
+                    raise BadInput("请求内容格式不正确")
+                data = args[0] if args else None
+                return handler(parse(schema(), data) if schema else data)
+            except BadInput as error:
+                return _refuse(ContestError(error.message, "bad_input"))
+            except QuizError as error:
+                return _refuse(error)
+
+        run.__name__ = handler.__name__
+        socketio.on(name, namespace=NS)(run)
+        return run
+
+    return register
+
+
+def client_address() -> str:
+    """The client's address as the WSGI server (or a configured proxy fix) saw it: the throttle's key."""
+    return request.remote_addr or ""
+
+
+def _apply(contest_id: int, command: Command, actor: str) -> Ack:
+    applied = contests.apply_command(db.session(), contest_id, command, actor=actor)
     publish(contest_id, applied.machine, applied.events)
     return {"ok": True, "version": applied.machine.state.version, "server_now": server_now_ms()}
 
 
-@socketio.on(protocol.JOIN, namespace=NS)
-def on_join(data: Any) -> dict[str, Any]:
+@_event(protocol.JOIN, schemas.JoinSchema)
+def on_join(data: dict[str, Any]) -> Ack:
     """Identify this connection (host / projector / team / player) and return the full per-role snapshot."""
-    try:
-        joined = contests.join(db.session(), data if isinstance(data, dict) else {}, current_user)
-    except ContestError as error:
-        return _refuse(error)
+    joined = contest_join.join(db.session(), data, current_user, connection=request.sid, address=client_address())
     session[IDENTITY] = joined.identity
     join_room(_room(joined))
-    ack: dict[str, Any] = {
-        "ok": True,
-        "role": str(joined.role),
-        "view": joined.snapshot(),
-        "server_now": server_now_ms(),
-    }
+    ack: Ack = {"ok": True, "role": str(joined.role), "view": joined.snapshot(), "server_now": server_now_ms()}
     roster = joined.roster()
     if roster is not None:
         ack["roster"] = roster
@@ -74,7 +99,7 @@ def _devices(contest_id: int, team: str, leaving: str | None = None) -> list[str
     return [sid for sid, _ in socketio.server.manager.get_participants(NS, room) if sid != leaving]
 
 
-def _room(joined: contests.Joined) -> str:
+def _room(joined: contest_join.Joined) -> str:
     rooms = {
         Role.HOST: lambda: protocol.host_room(joined.contest_id),
         Role.PROJECTOR: lambda: protocol.projector_room(joined.contest_id),
@@ -84,62 +109,62 @@ def _room(joined: contests.Joined) -> str:
     return rooms[joined.role]()
 
 
-@socketio.on(protocol.COMMAND, namespace=NS)
-def on_command(data: Any) -> dict[str, Any]:
-    """A host command: {name, version, args}."""
+def _as(role: Role, message: str) -> dict[str, Any]:
     who = _identity()
-    if who.get("role") != Role.HOST or not isinstance(data, dict):
-        return _refuse(ContestError("无权执行此操作", "wrong_role"))
-    command = Command(str(data.get("name", "")), Role.HOST, data.get("version"), args=dict(data.get("args") or {}))
-    return _apply(who["contest"], command, actor=f"host:{who['user']}")
+    if who.get("role") != role:
+        raise ContestError(message, "wrong_role")
+    return who
 
 
-@socketio.on(protocol.BUZZ, namespace=NS)
-def on_buzz(data: Any) -> dict[str, Any]:
+@_event(protocol.COMMAND, None)
+def on_command(data: Any) -> Ack:
+    """A host command: {name, version, args}. The host's role and active flag are re-read every time: a
+    demoted or deactivated organizer is refused and the connection dropped."""
+    who = _as(Role.HOST, "无权执行此操作")
+    name, version, args = schemas.parse_command(data)
+    allowed, active = contest_join.host_allowed(db.session(), who["contest"], who["user"])
+    if not allowed:
+        session[IDENTITY] = {}
+        disconnect()
+        message = "账号已停用" if not active else "您已不再是这场竞赛的主持人"
+        raise ContestError(message, "not_host")
+    return _apply(who["contest"], Command(name, Role.HOST, version, args=args), actor=f"host:{who['user']}")
+
+
+@_event(protocol.BUZZ, schemas.BuzzSchema)
+def on_buzz(data: dict[str, Any]) -> Ack:
     """A team buzzes for the question it sees: {question}."""
-    who = _identity()
-    if who.get("role") != Role.TEAM or not isinstance(data, dict):
-        return _refuse(ContestError("只有答题器可以抢答", "wrong_role"))
-    command = Command("buzz", Role.TEAM, team=who["team"], args={"question": data.get("question")})
+    who = _as(Role.TEAM, "只有答题器可以抢答")
+    command = Command("buzz", Role.TEAM, team=who["team"], args=data)
     return _apply(who["contest"], command, actor=f"team:{who['team']}")
 
 
-@socketio.on(protocol.CHOOSE_RISK, namespace=NS)
-def on_choose_risk(data: Any) -> dict[str, Any]:
+@_event(protocol.CHOOSE_RISK, schemas.RiskSchema)
+def on_choose_risk(data: dict[str, Any]) -> Ack:
     """The team on turn picks its 风险题 value: {value}."""
-    who = _identity()
-    if who.get("role") != Role.TEAM or not isinstance(data, dict):
-        return _refuse(ContestError("只有答题器可以选择分值", "wrong_role"))
-    command = Command("choose_risk", Role.TEAM, team=who["team"], args={"value": data.get("value")})
+    who = _as(Role.TEAM, "只有答题器可以选择分值")
+    command = Command("choose_risk", Role.TEAM, team=who["team"], args=data)
     return _apply(who["contest"], command, actor=f"team:{who['team']}")
 
 
-@socketio.on(protocol.SUBMIT_ANSWER, namespace=NS)
-def on_submit_answer(data: Any) -> dict[str, Any]:
+@_event(protocol.SUBMIT_ANSWER, schemas.AnswerSchema)
+def on_submit_answer(data: dict[str, Any]) -> Ack:
     """An answer {question, response}; the ack goes to the answerer only (no room-wide message per answer)."""
     who = _identity()
-    if who.get("role") not in (Role.TEAM, Role.PLAYER) or not isinstance(data, dict):
-        return _refuse(ContestError("无权作答", "wrong_role"))
-    if who["role"] == Role.PLAYER:
-        try:
-            ack = contests.submit_player_answer(  # the registry: only the batch's writer opens a session
-                db.session, who["contest"], who["player"], who.get("user"), data.get("question"), data.get("response")
-            )
-        except ContestError as error:
-            return _refuse(error)
+    if who.get("role") == Role.PLAYER:
+        ack = contests.submit_player_answer(  # the registry: only the batch's writer opens a session
+            db.session, who["contest"], who["player"], who.get("user"), data["question"], data["response"]
+        )
         return {**ack, "server_now": server_now_ms()}
-    args = {"question": data.get("question"), "response": data.get("response")}
-    return _apply(
-        who["contest"], Command("answer", Role.TEAM, team=who["team"], args=args), actor=f"team:{who['team']}"
-    )
+    who = _as(Role.TEAM, "无权作答")
+    command = Command("answer", Role.TEAM, team=who["team"], args=data)
+    return _apply(who["contest"], command, actor=f"team:{who['team']}")
 
 
-@socketio.on(protocol.DEVICE_HERE, namespace=NS)
-def on_device_here(_data: Any = None) -> dict[str, Any]:
+@_event(protocol.DEVICE_HERE, schemas.EmptySchema)
+def on_device_here(_data: Any) -> Ack:
     """A team device answers a `device_check`: the host (on whichever worker) sees it online."""
-    who = _identity()
-    if who.get("role") != Role.TEAM:
-        return _refuse(ContestError("只有答题器可以报到", "wrong_role"))
+    who = _as(Role.TEAM, "只有答题器可以报到")
     publish_device(who["contest"], who["team"], True)
     return {"ok": True, "server_now": server_now_ms()}
 
@@ -156,4 +181,5 @@ def on_disconnect(*_args: Any) -> None:
     room = protocol.host_room(who["contest"])
     others = [sid for sid, _ in socketio.server.manager.get_participants(NS, room) if sid != request.sid]
     if not others:
-        _apply(who["contest"], Command("pause", Role.SYSTEM, args={"reason": "主持人连接中断"}), actor="system")
+        with suppress(ContestError):  # not running (lobby, finished, already paused): nothing to pause
+            _apply(who["contest"], Command("pause", Role.SYSTEM, args={"reason": "主持人连接中断"}), actor="system")

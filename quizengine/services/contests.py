@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
 from quizengine.banks.contest_plan import plan_fixed_ids
+from quizengine.engine.errors import QuizError
 from quizengine.engine.questions import Question as EngineQuestion
 from quizengine.engine.selection import Blueprint, PoolEntry, Section, select_paper
 from quizengine.engine.timing import Clock, SystemClock
@@ -51,7 +52,7 @@ from quizengine.modes.live_contest import (
     plan_to_dict,
 )
 
-from .access import can_manage_branch, is_admin, is_organizer, require
+from .access import can_manage_branch, is_organizer, require
 from .questions import live_questions_query, load_live
 
 DEFAULT_TEAMS = ("第一队", "第二队", "第三队", "第四队")
@@ -162,7 +163,12 @@ def create_contest(
         created_at=clock.now(),
     )
     contest.teams = [
-        ContestTeam(key=team["id"], name=team["name"], join_code=f"{rng.randrange(100_000, 1_000_000)}")
+        ContestTeam(
+            key=team["id"],
+            name=team["name"],
+            join_code=f"{rng.randrange(100_000, 1_000_000)}",
+            join_secret=secrets.token_urlsafe(16),
+        )
         for team in state.teams
     ]
     session.add(contest)
@@ -249,12 +255,8 @@ def cached_machine(session: Session, contest_id: int) -> LiveContest:
 
 
 def can_host(user: User, contest: Contest) -> bool:
-    """The contest's host, an organizer of its branch, or an admin."""
-    return (
-        user.id == contest.host_id
-        or is_admin(user)
-        or (is_organizer(user) and can_manage_branch(user, contest.branch_id))
-    )
+    """The contest's host, an organizer of its branch, or an admin — while still an organizer (or admin)."""
+    return is_organizer(user) and (user.id == contest.host_id or can_manage_branch(user, contest.branch_id))
 
 
 @dataclass(frozen=True)
@@ -463,8 +465,8 @@ def _write_answers(session: Session | scoped_session[Session], batch: list[_Pend
                 if pending.contest_id not in machines:
                     machines[pending.contest_id] = cached_machine(session, pending.contest_id)
                 rows.append((pending, _answer_row(session, machines[pending.contest_id], pending)))
-            except ContestError as error:
-                pending.error = error
+            except QuizError as error:  # this answer is refused; the others of the batch are still written
+                pending.error = error if isinstance(error, ContestError) else ContestError(error.message, error.code)
         if rows:
             try:
                 session.execute(insert(ContestAnswer.__table__), [row for _, row in rows])
@@ -564,24 +566,6 @@ def due_contests(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(select(Contest.id).where(Contest.deadline_at.is_not(None), Contest.deadline_at <= now)))
 
 
-def join_team_device(session: Session, contest_id: int, join_code: str | None, token: str | None) -> ContestTeam:
-    """A team device joins with its join code (a new device token is minted) or re-attaches with its token."""
-    query = select(ContestTeam).where(ContestTeam.contest_id == contest_id)
-    if token:
-        team = session.scalar(query.where(ContestTeam.device_token == token))
-    elif join_code:
-        team = session.scalar(query.where(ContestTeam.join_code == join_code))
-        if team is not None:
-            team.device_token = secrets.token_urlsafe(24)
-    else:
-        team = None
-    if team is None:
-        raise ContestError("队伍口令无效，请向主持人确认", "bad_code")
-    team.last_seen_at = datetime.now(UTC)
-    session.commit()
-    return team
-
-
 def record_results(session: Session, contest_id: int, machine: LiveContest) -> None:
     """Store each player's final result once the contest is finished (for the learning record)."""
     if session.scalar(select(func.count(ContestResult.id)).where(ContestResult.contest_id == contest_id)):
@@ -623,104 +607,3 @@ def answering_contests(session: Session) -> list[int]:
     return list(
         session.scalars(select(Contest.id).where(Contest.deadline_at.is_not(None), Contest.finished_at.is_(None)))
     )
-
-
-@dataclass(frozen=True)
-class Joined:
-    """Who a connection turned out to be, and the machine to build its snapshot from."""
-
-    contest_id: int
-    machine: LiveContest
-    identity: dict[str, object]
-    device_token: str | None = None
-
-    @property
-    def role(self) -> Role:
-        """The connection's role."""
-        return Role(str(self.identity["role"]))
-
-    def snapshot(self) -> dict[str, object]:
-        """The full per-role view for this connection (the same function as every live update)."""
-        return self.machine.view_for(
-            self.role,
-            team=str(self.identity["team"]) if "team" in self.identity else None,
-            player=str(self.identity["player"]) if "player" in self.identity else None,
-        )
-
-    def roster(self) -> dict[str, object] | None:
-        """Who has joined, for the host's and projector's snapshot (later changes come coalesced)."""
-        return self.machine.roster(self.role) if self.role in (Role.HOST, Role.PROJECTOR) else None
-
-
-def _contest_for(session: Session, data: dict[str, object]) -> Contest:
-    contest = None
-    if isinstance(data.get("contest"), int):
-        contest = session.get(Contest, data["contest"])
-    elif isinstance(data.get("pin"), str):
-        contest = session.scalar(select(Contest).where(Contest.pin == data["pin"].strip()))
-    if contest is None:
-        raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
-    return contest
-
-
-def join(session: Session, data: dict[str, object], user: object) -> Joined:
-    """Identify a connection: host (login), projector (secret link), team device (code/token), player (login + PIN)."""
-    contest = _contest_for(session, data)
-    role = data.get("role")
-    logged_in = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
-    if role == Role.HOST:
-        if not logged_in or not can_host(user, contest):  # type: ignore[arg-type]
-            raise ContestError("请以主持人账号登录后再进入主持台", "not_host")
-        _, machine = load_contest(session, contest.id, with_players=True)
-        return Joined(contest.id, machine, {"contest": contest.id, "role": "host", "user": user.id})  # type: ignore[attr-defined]
-    if role == Role.PROJECTOR:
-        if not isinstance(data.get("token"), str) or not secrets.compare_digest(data["token"], contest.projector_token):
-            raise ContestError("大屏链接无效", "bad_token")
-        _, machine = load_contest(session, contest.id, with_players=True)
-        return Joined(contest.id, machine, {"contest": contest.id, "role": "projector"})
-    if role == Role.TEAM:
-        code = data.get("code") if isinstance(data.get("code"), str) else None
-        token = data.get("token") if isinstance(data.get("token"), str) else None
-        team = join_team_device(session, contest.id, code, token)
-        _, machine = load_contest(session, contest.id)
-        identity = {"contest": contest.id, "role": "team", "team": team.key}
-        return Joined(contest.id, machine, identity, device_token=team.device_token)
-    if role == Role.PLAYER:
-        if not logged_in:
-            raise ContestError("请先登录后再加入竞赛", "login_required")
-        if data.get("pin") != contest.pin and not isinstance(data.get("contest"), int):
-            raise ContestError("竞赛码不正确", "bad_pin")
-        player = str(user.id)  # type: ignore[attr-defined]
-        identity = {"contest": contest.id, "role": "player", "player": player, "user": user.id}  # type: ignore[attr-defined]
-        machine = cached_machine(session, contest.id)
-        info = _player(session, contest.id, player) or _add_player(
-            session,
-            machine,
-            contest.id,
-            player,
-            user.id,
-            data.get("team"),
-            getattr(user, "name", ""),  # type: ignore[attr-defined]
-        )
-        state = machine.state
-        answer = own_answer(session, contest.id, state.question_seq, player) if state.question else None
-        return Joined(contest.id, machine.with_players({player: {**info, "answer": answer}}), identity)
-    raise ContestError("未知的身份", "bad_role")
-
-
-def _add_player(
-    session: Session, machine: LiveContest, contest_id: int, player: str, user_id: int, team: object, name: str
-) -> dict[str, object]:
-    """Store a new player's own row (the contest's state is not touched: a join is O(1) in the players)."""
-    record = machine.new_player(player, team, name)
-    session.add(ContestPlayer(contest_id=contest_id, player=player, user_id=user_id, **record))
-    try:
-        session.commit()
-    except IntegrityError:  # the same member joined from a second phone at the same moment
-        session.rollback()
-        known = _player(session, contest_id, player)
-        if known is None:
-            raise
-        return known
-    _player_cache[(contest_id, player)] = record
-    return record

@@ -6,6 +6,7 @@ The pages only bootstrap; everything live goes over Socket.IO (quizengine/realti
 from __future__ import annotations
 
 import io
+import secrets
 from pathlib import Path
 
 import segno
@@ -17,8 +18,9 @@ from quizengine.banks.contest_plan import PlanLoadError, PlanProblem, load_plan,
 from quizengine.banks.loader import Bank, BankLoadError
 from quizengine.engine.errors import QuizError
 from quizengine.extensions import db
-from quizengine.models import Contest
+from quizengine.models import Contest, ContestTeam
 from quizengine.modes.live_contest import ContestError
+from quizengine.services import contest_plans
 from quizengine.services import contests as service
 from quizengine.services.access import is_organizer
 from quizengine.services.banks import check_banks
@@ -47,6 +49,7 @@ def index() -> str:
     if not is_organizer(current_user):
         return render_template("contests/join.html")
     plans = plan_files([_plans_dir()]) if _plans_dir().is_dir() else []
+    plans = contest_plans.visible(db.session(), current_user, plans)
     mine = db.session.scalars(select(Contest).order_by(Contest.created_at.desc()).limit(30)).all()
     mine = [contest for contest in mine if service.can_host(current_user, contest)]
     return render_template("contests/index.html", plans=plans, contests=mine)
@@ -63,6 +66,9 @@ def create() -> Response:
     try:
         if path is None:
             raise ContestError("请选择一个竞赛方案")
+        refusal = contest_plans.use_refusal(db.session(), current_user, path.name)
+        if refusal:
+            raise ContestError(refusal)
         contest = service.create_contest(db.session(), current_user, load_plan(path).plan)
     except PlanLoadError as error:
         flash(f"竞赛方案有误：{error.problems[0]}", "error")
@@ -112,6 +118,10 @@ def plan_new() -> tuple[str, int]:
     path = _plan_path(name) if name else None
     if path is None and request.args.get("from"):
         abort(404)
+    refusal = contest_plans.use_refusal(db.session(), current_user, path.name) if path else None
+    if refusal:
+        flash(refusal, "error")
+        path = None
     plan = plan_form.empty_plan()
     try:
         plan = load_plan(path).plan if path else plan
@@ -133,16 +143,18 @@ def plan_submit() -> Response | tuple[str, int]:
     problems += found
     action = request.form.get("action", "check")
     file_name, overwrite = request.form.get("file_name", "").strip(), bool(request.form.get("overwrite"))
-    refusal = plan_form.save_refusal(_plans_dir(), file_name, overwrite=overwrite) if action == "save" else None
+    refusal = _save_refusal(file_name, overwrite) if action == "save" else None
     if refusal:
         problems.append(PlanProblem("", 0, None, refusal))
     if problems or plan is None:
         return _editor(values, problems, banks, 400)
     if action == "save":
+        new = not (_plans_dir() / f"{file_name}.yaml").exists()
         try:
             path = plan_form.save_plan(mapping, _plans_dir(), file_name, overwrite=overwrite)
         except ValueError as error:  # the file appeared since the check
             return _editor(values, [PlanProblem("", 0, None, str(error))], banks, 400)
+        contest_plans.record_saved(db.session(), current_user, path.name, new=new)
         flash(f"已保存竞赛方案 {path.name}", "info")
         return redirect(url_for("contests.plan_new", **{"from": path.name}))
     if action == "create":
@@ -153,6 +165,15 @@ def plan_submit() -> Response | tuple[str, int]:
         return redirect(url_for("contests.host", contest_id=contest.id))
     flash("检查通过：方案可以使用。", "info")
     return _editor(values, [], banks)
+
+
+def _save_refusal(file_name: str, overwrite: bool) -> str | None:
+    """A bad or taken file name, or a plan that belongs to another branch (or a shipped template)."""
+    refusal = plan_form.save_refusal(_plans_dir(), file_name, overwrite=overwrite)
+    if refusal is None:
+        exists = (_plans_dir() / f"{file_name}.yaml").exists()
+        refusal = contest_plans.save_refusal(db.session(), current_user, f"{file_name}.yaml", exists=exists)
+    return refusal
 
 
 @bp.get("/<int:contest_id>/host")
@@ -191,9 +212,51 @@ def play() -> str:
 
 @bp.get("/<int:contest_id>/join.svg")
 def join_qr(contest_id: int) -> Response:
-    """The join QR code for the projector, generated on the server (no external service)."""
+    """The join QR code (it carries the PIN): for the projector (its secret token) and the contest's hosts."""
     contest = _contest(contest_id)
-    target = join_url("contests.play", pin=contest.pin)
+    token = request.args.get("token", "")
+    if not secrets.compare_digest(token.encode(), contest.projector_token.encode()) and not _may_host(contest):
+        abort(404)
+    return _qr_svg(join_url("contests.play", pin=contest.pin))
+
+
+def _may_host(contest: Contest) -> bool:
+    return bool(current_user.is_authenticated and service.can_host(current_user, contest))
+
+
+def _qr_svg(target: str) -> Response:
+    """A QR code generated on the server (no external service), never cached by shared caches."""
     buffer = io.BytesIO()
     segno.make(target, error="m").save(buffer, kind="svg", scale=8, border=2, dark="#222", light="#fff")
-    return Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _team_link(contest: Contest, team: ContestTeam) -> str:
+    """A team device's join link: the team's secret (≥ 128 bits) rides in it, so scanning it is never throttled."""
+    return join_url("contests.team", contest_id=contest.id, code=team.join_secret)
+
+
+@bp.get("/<int:contest_id>/teams/<key>/qr.svg")
+@login_required
+def team_qr(contest_id: int, key: str) -> Response:
+    """One team's device QR code (the host console and the printed sheet); the contest's hosts only."""
+    contest = _contest(contest_id)
+    if not service.can_host(current_user, contest):
+        abort(403)
+    team = next((team for team in contest.teams if team.key == key), None)
+    if team is None:
+        abort(404)
+    return _qr_svg(_team_link(contest, team))
+
+
+@bp.get("/<int:contest_id>/teams/print")
+@login_required
+def team_codes(contest_id: int) -> str:
+    """A printable A4 sheet of every team's QR code and short code, to hand to the teams; hosts only."""
+    contest = _contest(contest_id)
+    if not service.can_host(current_user, contest):
+        abort(403)
+    teams = [(team, _team_link(contest, team)) for team in contest.teams]
+    return render_template("contests/team_codes.html", contest=contest, teams=teams)

@@ -363,7 +363,7 @@
       } else {
         status = C.el("span", { "class": "muted", "data-device": "offline" }, "尚未连接");
       }
-      var link = boot.teamUrl + "?code=" + encodeURIComponent(info.code || "");
+      var link = info.link || boot.teamUrl; // the team's QR link (its secret), not the short code
       return C.el("tr", { "class": team.kicked ? "is-inactive" : "", "data-team": team.id }, [
         C.el("td", {}, [C.teamColor(C.el("span", { "class": "swatch" }), team.color), team.name, team.kicked ? C.el("span", { "class": "badge" }, "已移出") : ""]),
         C.el("td", { "class": "num score" }, C.points(team.score)),

@@ -1,0 +1,230 @@
+"""Who a contest connection is: host (login, re-checked on every command), projector (secret link), team
+device (the team's QR secret or its throttled short code, then a device token of its own), player (login +
+PIN). Failed credentials are throttled per connection, per client address and, for typed team codes, per
+contest, so guessing is slow while the real devices (QR secret, device tokens) are never locked out.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
+from quizengine.modes.live_contest import ContestError, LiveContest, Role
+
+from .contests import _player, _player_cache, cached_machine, can_host, load_contest, own_answer
+
+#: Failed joins allowed per window: one connection, one client address, one contest's typed team codes.
+WINDOW_SECONDS = 600.0
+PER_CONNECTION, PER_ADDRESS, PER_CONTEST_CODE = 5, 30, 50
+THROTTLED = "尝试次数过多，请稍后再试；队伍答题器请扫描主持台上的队伍二维码加入"
+
+
+@dataclass
+class Throttle:
+    """Failures per key in a sliding window (this process; with N workers the bound is N× per key)."""
+
+    window: float = WINDOW_SECONDS
+    _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def blocked(self, key: tuple[str, str], limit: int, now: float | None = None) -> bool:
+        """True when `key` failed `limit` times within the window."""
+        with self._lock:
+            return len(self._recent(key, time.monotonic() if now is None else now)) >= limit
+
+    def fail(self, *keys: tuple[str, str], now: float | None = None) -> None:
+        """Count one failure against each key."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            for key in keys:
+                self._recent(key, moment).append(moment)
+            if len(self._failures) > 10_000:  # forget the keys that have nothing left in the window
+                for stale in [k for k, v in self._failures.items() if not v or v[-1] < moment - self.window]:
+                    del self._failures[stale]
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] < now - self.window:
+            times.popleft()
+        return times
+
+    def clear(self) -> None:
+        """Forget every failure (tests)."""
+        with self._lock:
+            self._failures.clear()
+
+
+throttle = Throttle()
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Who a connection turned out to be, and the machine to build its snapshot from."""
+
+    contest_id: int
+    machine: LiveContest
+    identity: dict[str, object]
+    device_token: str | None = None
+
+    @property
+    def role(self) -> Role:
+        """The connection's role."""
+        return Role(str(self.identity["role"]))
+
+    def snapshot(self) -> dict[str, object]:
+        """The full per-role view for this connection (the same function as every live update)."""
+        return self.machine.view_for(
+            self.role,
+            team=str(self.identity["team"]) if "team" in self.identity else None,
+            player=str(self.identity["player"]) if "player" in self.identity else None,
+        )
+
+    def roster(self) -> dict[str, object] | None:
+        """Who has joined, for the host's and projector's snapshot (later changes come coalesced)."""
+        return self.machine.roster(self.role) if self.role in (Role.HOST, Role.PROJECTOR) else None
+
+
+def is_short_code(code: str) -> bool:
+    """A code typed by hand (digits) rather than the team secret of a QR link."""
+    return code.isascii() and code.isdigit()
+
+
+def join(session: Session, data: dict[str, Any], user: Any, *, connection: str, address: str) -> Joined:
+    """Identify a connection from a parsed `join` payload; failed credentials are counted and throttled."""
+    keys = (("connection", connection), ("address", address))
+    short_code = data["role"] == Role.TEAM and not data.get("token") and is_short_code(data.get("code") or "")
+    guessable = short_code or data["role"] == Role.PLAYER  # unguessable secrets and tokens are never held back
+    if guessable and (throttle.blocked(keys[0], PER_CONNECTION) or throttle.blocked(keys[1], PER_ADDRESS)):
+        raise ContestError(THROTTLED, "throttled")
+    try:
+        return _join(session, data, user)
+    except ContestError as error:
+        if error.code in _CREDENTIAL_FAILURES:
+            throttle.fail(*keys, *((("contest", str(data.get("contest"))),) if short_code else ()))
+        raise
+
+
+#: Refusals that mean a wrong credential (a guess), counted by the throttle.
+_CREDENTIAL_FAILURES = frozenset({"bad_code", "bad_token", "bad_pin", "not_found"})
+
+
+def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
+    contest = _contest_for(session, data)
+    role = data["role"]
+    logged_in = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
+    if role == Role.HOST:
+        if not logged_in or not can_host(user, contest):
+            raise ContestError("请以主持人账号登录后再进入主持台", "not_host")
+        _, machine = load_contest(session, contest.id, with_players=True)
+        return Joined(contest.id, machine, {"contest": contest.id, "role": "host", "user": user.id})
+    if role == Role.PROJECTOR:
+        if not secrets.compare_digest(data.get("token") or "", contest.projector_token):
+            raise ContestError("大屏链接无效", "bad_token")
+        _, machine = load_contest(session, contest.id, with_players=True)
+        return Joined(contest.id, machine, {"contest": contest.id, "role": "projector"})
+    if role == Role.TEAM:
+        team, device = join_team_device(session, contest.id, data.get("code"), data.get("token"))
+        _, machine = load_contest(session, contest.id)
+        identity = {"contest": contest.id, "role": "team", "team": team.key, "device": device.id}
+        return Joined(contest.id, machine, identity, device_token=device.token)
+    if not logged_in:
+        raise ContestError("请先登录后再加入竞赛", "login_required")
+    if not secrets.compare_digest((data.get("pin") or "").encode(), contest.pin.encode()):
+        raise ContestError("竞赛码不正确", "bad_pin")
+    return _join_player(session, contest, user, data.get("team"))
+
+
+def _contest_for(session: Session, data: dict[str, Any]) -> Contest:
+    contest = None
+    if "contest" in data:
+        contest = session.get(Contest, data["contest"])
+    elif data.get("pin"):
+        contest = session.scalar(select(Contest).where(Contest.pin == data["pin"]))
+    if contest is None:
+        raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
+    return contest
+
+
+def join_team_device(
+    session: Session, contest_id: int, code: str | None, token: str | None
+) -> tuple[ContestTeam, ContestDevice]:
+    """A device re-attaches with its own token, or joins its team with the QR secret or the short code:
+    a new device gets a token of its own and the team's other devices keep theirs."""
+    now = datetime.now(UTC)
+    device = None
+    if token:
+        device = session.scalar(
+            select(ContestDevice)
+            .join(ContestTeam, ContestTeam.id == ContestDevice.team_id)
+            .where(ContestDevice.token == token, ContestTeam.contest_id == contest_id)
+        )
+        if device is None:
+            raise ContestError("本设备的登录已失效，请重新扫描队伍二维码或输入队伍口令", "bad_token")
+    elif code:
+        if is_short_code(code) and throttle.blocked(("contest", str(contest_id)), PER_CONTEST_CODE):
+            raise ContestError(THROTTLED, "throttled")
+        column = ContestTeam.join_code if is_short_code(code) else ContestTeam.join_secret
+        team = session.scalar(select(ContestTeam).where(ContestTeam.contest_id == contest_id, column == code))
+        if team is not None:
+            device = ContestDevice(team_id=team.id, token=secrets.token_urlsafe(24), created_at=now)
+            session.add(device)
+    if device is None:
+        raise ContestError("队伍口令无效，请向主持人确认", "bad_code")
+    device.last_seen_at = now
+    team = session.get(ContestTeam, device.team_id)
+    assert team is not None
+    team.last_seen_at = now
+    session.commit()
+    return team, device
+
+
+def host_allowed(session: Session, contest_id: int, user_id: int) -> tuple[bool, bool]:
+    """(may still host this contest, account still active), from one read by primary keys: a demoted or
+    deactivated organizer loses the host console at the next command."""
+    row = session.execute(
+        select(User, Contest).join_from(User, Contest, true()).where(User.id == user_id, Contest.id == contest_id)
+    ).first()
+    if row is None:
+        return False, False
+    user, contest = row
+    return bool(user.active) and can_host(user, contest), bool(user.active)
+
+
+def _join_player(session: Session, contest: Contest, user: Any, team: object) -> Joined:
+    player = str(user.id)
+    identity = {"contest": contest.id, "role": "player", "player": player, "user": user.id}
+    machine = cached_machine(session, contest.id)
+    info = _player(session, contest.id, player) or _add_player(
+        session, machine, contest.id, player, user.id, team, getattr(user, "name", "")
+    )
+    state = machine.state
+    answer = own_answer(session, contest.id, state.question_seq, player) if state.question else None
+    return Joined(contest.id, machine.with_players({player: {**info, "answer": answer}}), identity)
+
+
+def _add_player(
+    session: Session, machine: LiveContest, contest_id: int, player: str, user_id: int, team: object, name: str
+) -> dict[str, object]:
+    """Store a new player's own row (the contest's state is not touched: a join is O(1) in the players)."""
+    record = machine.new_player(player, team, name)
+    session.add(ContestPlayer(contest_id=contest_id, player=player, user_id=user_id, **record))
+    try:
+        session.commit()
+    except IntegrityError:  # the same member joined from a second phone at the same moment
+        session.rollback()
+        known = _player(session, contest_id, player)
+        if known is None:
+            raise
+        return known
+    _player_cache[(contest_id, player)] = record
+    return record
