@@ -172,9 +172,19 @@ def print_first_run(report: FirstRunReport) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app (so `flask --app quizengine` sees them too)."""
+    from quizengine.cli_backup import backup_command, restore_command
     from quizengine.cli_contests import contests_cli
 
-    for command in (db_cli, banks_cli, users_cli, exams_cli, contests_cli, setup_command):
+    for command in (
+        db_cli,
+        banks_cli,
+        users_cli,
+        exams_cli,
+        contests_cli,
+        setup_command,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)
 
 
