@@ -16,7 +16,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: Screenshots kept in the repository (docs/, looked at by a person) and where a plain test run writes them
+#: (git-ignored): a test run never changes tracked files; `pytest --update-screenshots` refreshes docs/.
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
+RUN_SCREENSHOTS = ROOT / "tests" / "screenshots"
+#: Set by conftest.py from the `--update-screenshots` option.
+update_screenshots = False
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -118,7 +123,15 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def shot(page: object, name: str) -> None:
-    """Save a full-page screenshot under docs/screenshots/ (looked at by a person, kept in the repo)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+def screenshot_path(name: str) -> Path:
+    """Where the screenshot ``name`` goes: docs/screenshots/ with --update-screenshots, else tests/screenshots/."""
+    folder = DOC_SCREENSHOTS if update_screenshots else RUN_SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
+
+
+def shot(page: object, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot (full page unless told) where ``screenshot_path`` says; return its path to look at."""
+    path = screenshot_path(name)
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
+    return path

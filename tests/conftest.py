@@ -25,9 +25,25 @@ from quizengine.models import Base, Role, User
 from quizengine.services.accounts import create_user
 from quizengine.services.schema import upgrade_database
 
+from . import browser
+
 DATA = Path(__file__).parent / "data"
 PG_ADMIN_URL = os.environ.get("QUIZENGINE_TEST_DATABASE_URL")
 PASSWORD = "correct-horse-42"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--update-screenshots`: browser tests write docs/screenshots/ (tracked) instead of tests/screenshots/."""
+    parser.addoption(
+        "--update-screenshots",
+        action="store_true",
+        help="write browser screenshots to docs/screenshots/ (tracked) instead of tests/screenshots/ (git-ignored)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tell the browser helper where screenshots go for this run."""
+    browser.update_screenshots = config.getoption("--update-screenshots")
 
 
 def _create_pg_database(admin_url: str) -> str:

@@ -7,7 +7,8 @@ each kind is played to the podium: 必答题 (device answers, a pause, an oral a
 it) and 风险题 (values chosen on a device and by the host for a team without a device).
 
 Every frame the projector, team and player pages received is recorded: none carried the answer, 解析 or
-出处 before its question was revealed. Screenshots go to docs/screenshots/contest-*.png.
+出处 before its question was revealed. Screenshots: contest-*.png (tests/screenshots/, or docs/screenshots/ with
+--update-screenshots).
 """
 
 from __future__ import annotations

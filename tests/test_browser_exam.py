@@ -6,7 +6,7 @@ review; a second member loses the network mid-way and the answer still reaches t
 dashboard shows who is missing (一个不落), the distribution, the item analysis, and exports Excel.
 
 Runs the real `run.py` with a small bank copied verbatim from the shipped Constitution bank and drives Debian's
-Chromium; screenshots go to docs/screenshots/.
+Chromium; screenshots go to tests/screenshots/ (docs/screenshots/ with --update-screenshots).
 """
 
 from __future__ import annotations

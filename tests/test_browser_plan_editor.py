@@ -2,7 +2,7 @@
 
 The organizer opens the editor from the standard plan, adds a round with the page's script, switches it to
 抢答题 (its fields appear, other kinds' fields are hidden and not submitted) and saves the plan as a new
-file, which then loads back. Screenshot: docs/screenshots/contest-plan-editor.png.
+file, which then loads back. Screenshot: contest-plan-editor.png (tests/browser.py: screenshot_path).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from quizengine.banks.contest_plan import load_plan
 from quizengine.modes.live_contest import FoulRule, RoundKind, RoundSpec
 
-from .browser import DESKTOP, ROOT, SCREENSHOTS, chromium, live_server, needs_browser
+from .browser import DESKTOP, ROOT, chromium, live_server, needs_browser, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -95,8 +95,7 @@ def test_an_organizer_adds_a_round_and_saves_the_plan(tmp_path: Path) -> None:
         assert "已保存竞赛方案 zhibu-2026.yaml" in page.locator(".flash").inner_text()
         assert rounds.count() == 5
         rounds.nth(4).evaluate("row => window.scrollTo(0, row.getBoundingClientRect().top + window.scrollY - 16)")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "contest-plan-editor.png"))
+        shot(page, "contest-plan-editor", full_page=False)
         assert not errors, errors
 
     plan = load_plan(banks / "contests" / "zhibu-2026.yaml").plan

@@ -1,7 +1,8 @@
 """Browser test (issue #4): a member imported from an Excel roster logs in on a phone, practises by chapter,
 sees 解析 after each answer, redoes the wrong answer and finds the session in the learning record.
 
-Runs the real `run.py` with the shipped banks and drives Debian's Chromium; screenshots go to docs/screenshots/.
+Runs the real `run.py` with the shipped banks and drives Debian's Chromium; screenshots go to tests/screenshots/
+(docs/screenshots/ with --update-screenshots).
 """
 
 from __future__ import annotations
