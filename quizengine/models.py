@@ -428,6 +428,8 @@ class Contest(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: Set when the host archives the contest: the contest list hides it (unless asked to show archived ones).
+    archived_at: Mapped[datetime | None]
     teams: Mapped[list[ContestTeam]] = relationship(back_populates="contest", order_by="ContestTeam.key")
 
 
@@ -493,6 +495,8 @@ class ContestPlayer(Base):
     #: The question seq shown when the player joined: they answer from the next question on.
     joined_seq: Mapped[int] = mapped_column(Integer)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: 全员答题 points so far (added at each reveal, in the reveal's transaction): the players' leaderboard.
+    points: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
 
 class ContestEvent(Base):

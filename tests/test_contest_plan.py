@@ -522,3 +522,12 @@ def test_contests_group_is_registered_on_the_app(app: Flask, runner: FlaskCliRun
         pytest.skip("quizengine.cli has not registered contests_cli yet")
     result = runner.invoke(args=["contests", "check", "--banks", str(BANKS_DIR)])
     assert result.exit_code == 0, result.output
+
+
+def test_whole_points_by_default_and_decimals_as_an_opt_in() -> None:
+    rounds = [{"kind": "everyone", "source": {"count": 5}}]
+    assert plan_from_mapping({"title": "整数", "rounds": rounds}).decimals is False
+    assert plan_from_mapping({"title": "小数", "rounds": rounds, "decimals": True}).decimals is True
+    with pytest.raises(PlanLoadError) as raised:
+        plan_from_mapping({"title": "小数", "rounds": rounds, "decimals": "yes"})
+    assert [str(problem) for problem in raised.value.problems] == ["decimals：应为 true 或 false"]

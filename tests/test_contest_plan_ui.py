@@ -341,3 +341,13 @@ def test_a_refused_file_name_is_listed_with_the_plan_problems(banks: Path, organ
     page = _page(organizer.post("/contests/plans", data=data))
     assert "方案有 2 个问题" in page
     assert "文件名只能由小写字母、数字和连字符组成" in page and "第1轮：题源 题数：必答题各队轮流答题" in page
+
+
+def test_the_editor_offers_decimals_and_keeps_whole_points_as_the_default(app: Flask, organizer: FlaskClient) -> None:
+    page = organizer.get("/contests/plans/new?from=").get_data(as_text=True)
+    assert '<option value="false" selected>整数分（四舍五入）</option>' in page
+    plan = load_plan(STANDARD).plan
+    values = plan_form.values_from_plan(plan)
+    assert "decimals" not in plan_form.mapping_from_values(values)  # the default is not written
+    values["decimals"] = "true"
+    assert plan_from_mapping(plan_form.mapping_from_values(values)).decimals is True

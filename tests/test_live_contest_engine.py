@@ -235,9 +235,20 @@ def test_risk_round_weakest_first_plus_or_minus_the_value_even_from_zero() -> No
     assert d.scores()["t3"] == 120
 
 
-def test_everyone_round_players_speed_bonus_team_mean_and_late_joiner() -> None:
+@pytest.mark.parametrize(
+    ("decimals", "scores", "p1_points"),
+    [
+        # whole points (default): p1 13.75 -> 14, t1 mean (14 + 0) / 2 = 7; p3 12.5 -> 13 (half up)
+        (False, {"t1": 107, "t2": 113}, 14),
+        # decimals: p1 13.75, t1 mean 6.875 -> 6.88; p3 12.5
+        (True, {"t1": 106.88, "t2": 112.5}, 13.75),
+    ],
+)
+def test_everyone_round_players_speed_bonus_team_mean_and_late_joiner(
+    decimals: bool, scores: dict[str, float], p1_points: float
+) -> None:
     spec = RoundSpec(RoundKind.EVERYONE, "全员", SOURCE, points=10, speed_bonus=5, team_score=TeamScoreRule.MEAN)
-    d = Driver(_contest(_plan(spec), teams=2))
+    d = Driver(_contest(replace(_plan(spec), decimals=decimals), teams=2))
     for player, team in (("p1", "t1"), ("p2", "t1"), ("p3", "t2")):
         d.join(player, team)
     with pytest.raises(ContestError, match="请选择所在队伍"):
@@ -260,18 +271,18 @@ def test_everyone_round_players_speed_bonus_team_mean_and_late_joiner() -> None:
     with pytest.raises(ContestError, match="已锁定"):  # a late answer
         d.player("p3", "answer", response="A")
     d.host("reveal")
-    # p1: 10 + 5 × 0.75 = 13.75, p2: 0 -> t1 mean 6.88; p3: 10 + 5 × 0.5 = 12.5 -> t2 (late joiner not counted)
-    assert d.scores() == {"t1": 106.88, "t2": 112.5}
+    # p1: 10 + 5 × 0.75 = 13.75, p2: 0; p3: 10 + 5 × 0.5 = 12.5 (the late joiner is not counted)
+    assert d.scores() == scores
     assert d.contest.view_for(Role.PROJECTOR)["distribution"] == {"A": 2, "B": 1}
     assert not any(key.startswith("player:") for key in d.contest.state.to_dict()["answers"])  # rows, not state
     # what a phone needs to work out its own result: the key and the rules, the same for every player
     shown = d.contest.view_for(Role.PLAYER)
     assert shown["question"]["answer"] == "A"
     assert shown["scoring"] == {"points": 10, "speed_bonus": 5, "answer_ms": 20000, "opened_ms": 1767254400000,
-                                "voided": False}  # fmt: skip
+                                "voided": False, "decimals": decimals}  # fmt: skip
     p1 = {"response": "A", "verdict": "correct", "credit": 1.0, "at_ms": 1767254405000}  # its row, 5 s in
     mine = d.contest.with_players({"p1": {**d.players["p1"], "answer": p1}}).view_for(Role.PLAYER, player="p1")
-    assert mine["me"]["result"] == "correct" and mine["me"]["points"] == 13.75
+    assert mine["me"]["result"] == "correct" and mine["me"]["points"] == p1_points
     d.host("next")
     d.host("open")
     d.player("late", "answer", response="A")  # joined before this question: may answer
@@ -379,6 +390,9 @@ def test_tie_break_buzzer_then_podium() -> None:
     assert d.phase is Phase.REVEALED
     d.host("next")
     assert d.phase is Phase.FINISHED
+    assert d.contest.view_for(Role.PLAYER)["ranking"] == []  # the podium reveals the places (test_contest_finish)
+    for _ in range(4):
+        d.host("podium")
     assert [(r["team"], r["place"]) for r in d.contest.view_for(Role.PLAYER)["ranking"]] == [
         ("t2", 1),
         ("t1", 2),

@@ -482,6 +482,7 @@ class PlanSchema(Schema):
         )
     )
     tie_break_source = fields.Nested(SourceSchema)
+    decimals = _Bool()
     rounds = fields.List(
         fields.Nested(RoundSchema), required=True, validate=validate.Length(min=1, error="至少需要一轮（rounds 为空）")
     )
@@ -540,7 +541,7 @@ class PlanSchema(Schema):
         values: dict[str, Any] = {"title": data["title"].strip(), "rounds": tuple(data["rounds"])}
         if "teams" in data:
             values["teams"] = tuple(data["teams"])
-        for name in ("base_score", "prizes"):
+        for name in ("base_score", "prizes", "decimals"):
             if name in data:
                 values[name] = data[name]
         if "tie_break" in data:

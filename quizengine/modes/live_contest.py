@@ -15,8 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 from quizengine.engine.errors import InvalidResponse, QuizError
-from quizengine.engine.questions import Outcome, Question, Verdict, get_type, grade
-from quizengine.engine.scoring import POINTS_RULES, Ranked, RankEntry, ScoringContext, rank, round_points
+from quizengine.engine.questions import Question, Verdict, get_type, grade
+from quizengine.engine.scoring import Ranked, RankEntry, rank, round_points
+
+from .contest_podium import can_advance, podium_view
+from .contest_points import contest_points, leaderboard, rank_in, speed_points, team_points
 
 
 class RoundKind(StrEnum):
@@ -122,6 +125,8 @@ class ContestPlan:
     tie_break_source: QuestionSource = field(default_factory=lambda: QuestionSource(count=5))
     #: How many top places get a prize (ties for these places are broken).
     prizes: int = 3
+    #: Computed points (speed bonus, team means) keep two decimals instead of whole numbers.
+    decimals: bool = False
 
 
 class Phase(StrEnum):
@@ -217,6 +222,8 @@ class Award:
     reason: str
     group: int
     question: str | None = None
+    #: The round it was scored in (the results page's per-round scores); len(rounds) is the 加赛.
+    round: int | None = None
 
 
 @dataclass
@@ -252,6 +259,14 @@ class ContestState:
     voided: bool = False
     #: 全员答题 after the reveal: how many players chose each response (their answers stay in their rows).
     distribution: dict[str, int] = field(default_factory=dict)
+    #: 全员答题 players' leaderboard after the latest reveal: top ten and the score table (bounded).
+    leaderboard: dict[str, Any] = field(default_factory=dict)
+    #: Podium reveal stage once finished (0 = not started; see contest_podium).
+    podium: int = 0
+    #: The host muted the projector's sounds.
+    muted: bool = False
+    #: The host ended the contest before its last round (an abandoned contest).
+    ended_early: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot."""
@@ -303,6 +318,8 @@ class LiveContest:
         self.state = state
         self.questions = questions
         self.players: Mapping[str, Mapping[str, Any]] = players or {}
+        #: Set by a 全员答题 reveal: each scored player's points for the question (the service adds them up).
+        self.player_deltas: dict[str, float] = {}
 
     def with_players(self, players: Mapping[str, Mapping[str, Any]]) -> LiveContest:
         """The same machine (sharing its state) seeing these players: for one player's view or answer."""
@@ -391,8 +408,27 @@ class LiveContest:
             view["buzzes"] = [
                 {"team": b["team"], "foul": b["foul"], "gap_ms": b.get("gap_ms", 0)} for b in state.buzzes
             ]
-        if state.phase is Phase.FINISHED or role in (Role.HOST, Role.PROJECTOR):
-            view["ranking"] = [{"team": r.entry.key, "place": r.place, "score": r.entry.score} for r in self.ranking()]
+        ranking = self.ranking()
+        if role in (Role.HOST, Role.PROJECTOR):
+            view["ranking"] = [{"team": r.entry.key, "place": r.place, "score": r.entry.score} for r in ranking]
+        if state.phase is Phase.FINISHED:
+            view["podium"] = podium_view(ranking, state.podium)
+            view["ended_early"] = state.ended_early
+            if role not in (Role.HOST, Role.PROJECTOR):  # phones learn the places as the podium shows them
+                view["ranking"] = (
+                    view["podium"]["places"]
+                    if not view["podium"]["done"]
+                    else [{"team": r.entry.key, "place": r.place, "score": r.entry.score} for r in ranking]
+                )
+        if state.leaderboard:
+            board = state.leaderboard
+            view["leaderboard"] = (
+                {"totals": board["totals"], "count": board["count"], "top": board["top"][:3]}
+                if role is Role.PLAYER
+                else {"top": board["top"], "count": board["count"]}
+            )
+        if role in (Role.HOST, Role.PROJECTOR):
+            view["muted"] = state.muted
         if revealed and spec is not None and spec.kind is RoundKind.EVERYONE and state.question:
             view["distribution"] = state.distribution
             if role is Role.PLAYER:  # each phone works out its own result from its ack (docs/socket-protocol.md)
@@ -402,6 +438,7 @@ class LiveContest:
                     "answer_ms": spec.answer_seconds * 1000,
                     "opened_ms": state.opened_ms,
                     "voided": state.voided,
+                    "decimals": self.plan.decimals,
                 }
         if role is Role.HOST:  # team answers only: players' answers stay in their rows (counts come coalesced)
             view["answers"] = {key: dict(a) for key, a in state.answers.items() if key.startswith("team:")}
@@ -433,6 +470,10 @@ class LiveContest:
                 "result": answer.get("verdict") if answer and revealed else None,
                 "points": self._player_points(answer, spec) if answer and revealed and spec else None,
                 "kicked": player in state.kicked,
+                # the total after the latest reveal (the service hands in the player's row); live updates
+                # carry the score table, from which the phone works out its rank with its own total
+                "total": info.get("points", 0.0),
+                "rank": rank_in(info.get("points", 0.0), state.leaderboard["totals"]) if state.leaderboard else None,
             }
         return view
 
@@ -519,15 +560,16 @@ class LiveContest:
         return counts
 
     def _player_points(self, answer: Mapping[str, Any], spec: RoundSpec) -> float:
-        """A 全员答题 answer's points: the round's points (and speed bonus) for a right answer, else 0."""
+        """A 全员答题 answer's points: the round's points (and speed bonus) for a right answer, else 0;
+        whole points unless the plan allows decimals (contest_points)."""
         if self.state.voided:
             return 0.0
         answer_ms = spec.answer_seconds * 1000
         opened = self.state.opened_ms or answer["at_ms"]
         left = 1 - (answer["at_ms"] - opened) / answer_ms if answer_ms else 0
-        context = ScoringContext(points=spec.points, bonus=spec.speed_bonus, time_left_share=left)
-        outcome = Outcome(Verdict(answer["verdict"]), answer["credit"])
-        return POINTS_RULES["speed"].award(outcome, context)
+        correct = answer["verdict"] == Verdict.CORRECT
+        exact = speed_points(spec.points, spec.speed_bonus, answer["credit"], correct, left)
+        return contest_points(exact, self.plan.decimals)
 
     # ---- commands ------------------------------------------------------------------------------------
 
@@ -866,20 +908,26 @@ class LiveContest:
         answers themselves stay in their rows, so the snapshot does not grow with the number of players."""
         state = self.state
         per_team: dict[str, list[float]] = {team_id: [] for team_id in self.team_ids()}
+        self.player_deltas = {}
         for player, info in self.players.items():
             if player in state.kicked or info["joined_seq"] >= state.question_seq:
                 continue
             answer = state.answers.get(f"player:{player}")
-            per_team[info["team"]].append(self._player_points(answer, spec) if answer is not None else 0.0)
+            points = self._player_points(answer, spec) if answer is not None else 0.0
+            per_team[info["team"]].append(points)
+            if points:
+                self.player_deltas[player] = points
         state.distribution = self._distribution()
         state.answers = {key: a for key, a in state.answers.items() if not key.startswith("player:")}
+        totals = {p: float(i.get("points", 0.0)) + self.player_deltas.get(p, 0.0) for p, i in self.players.items()}
+        state.leaderboard = leaderboard(
+            {p: contest_points(t, True) for p, t in totals.items()}, self.players, state.kicked
+        )
         awards = []
         for team_id, points in per_team.items():
-            if not points:
-                continue
-            total = sum(points) if spec.team_score is TeamScoreRule.SUM else sum(points) / len(points)
+            total = team_points(points, spec.team_score is TeamScoreRule.MEAN, self.plan.decimals)
             if total:
-                awards.append((team_id, round_points(total), "全员答题"))
+                awards.append((team_id, total, "全员答题"))
         if awards:
             self._award(awards)
 
@@ -887,7 +935,7 @@ class LiveContest:
         group = self.state.next_group
         self.state.next_group += 1
         for team, delta, reason in awards:
-            self.state.awards.append(Award(team, delta, reason, group, self.state.question))
+            self.state.awards.append(Award(team, delta, reason, group, self.state.question, self.state.round_index))
 
     def _adjust(self, command: Command, now: int) -> list[Event]:
         team, reason = command.args.get("team"), str(command.args.get("reason", "")).strip()
@@ -965,6 +1013,31 @@ class LiveContest:
         self.state.kicked.remove(who)
         return [Event("readmitted", EVERYONE_ROLES, {"participant": who})]
 
+    def _podium(self, command: Command, now: int) -> list[Event]:
+        """The host reveals the next podium place (third, second, first), then the full table."""
+        if not can_advance(self.ranking(), self.state.podium):
+            raise ContestError("名次已全部公布", "podium_done")
+        self.state.podium += 1
+        return [Event("podium", EVERYONE_ROLES, {"stage": self.state.podium})]
+
+    def _mute(self, command: Command, now: int) -> list[Event]:
+        """The host mutes or unmutes the projector's sounds (kept in the state: a projector reload keeps it)."""
+        muted = command.args.get("muted")
+        if not isinstance(muted, bool):
+            raise ContestError("请指定是否静音", "bad_value")
+        if muted == self.state.muted:
+            return []
+        self.state.muted = muted
+        return [Event("muted", STAFF_ROLES, {"muted": muted})]
+
+    def _end(self, command: Command, now: int) -> list[Event]:
+        """The host ends the contest now (abandoned or out of time): scores stand as they are."""
+        state = self.state
+        state.ended_early = True
+        state.phase, state.paused_phase, state.paused_left_ms, state.deadline_ms = Phase.FINISHED, None, None, None
+        state.question, state.team_on_turn = None, None
+        return [Event("finished", EVERYONE_ROLES, {"ended_early": True})]
+
 
 def _rules_line(spec: RoundSpec) -> str:
     """The round's rules in one line, for the title card."""
@@ -1020,6 +1093,9 @@ _HANDLERS: dict[str, _Handler] = {
         LiveContest._answer, frozenset({Role.TEAM, Role.PLAYER}), frozenset({Phase.ANSWERING, Phase.BUZZ_WON}), False
     ),
     "tick": _Handler(LiveContest._tick, frozenset({Role.SYSTEM}), frozenset(), False),
+    "podium": _Handler(LiveContest._podium, _HOST, frozenset({Phase.FINISHED}), True),
+    "mute": _Handler(LiveContest._mute, _HOST, frozenset(), False),
+    "end": _Handler(LiveContest._end, _HOST, frozenset(set(Phase) - {Phase.FINISHED}), True),
 }
 
 
@@ -1056,4 +1132,5 @@ def plan_from_dict(data: dict[str, Any]) -> ContestPlan:
         tie_break=TieBreak(data.get("tie_break", "buzzer")),
         tie_break_source=source(data.get("tie_break_source", {"count": 5})),
         prizes=data.get("prizes", 3),
+        decimals=data.get("decimals", False),
     )

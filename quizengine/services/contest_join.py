@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
 from quizengine.modes.live_contest import ContestError, LiveContest, Role
 
+from .contest_results import own_points
 from .contests import _player, _player_cache, cached_machine, can_host, load_contest, own_answer
 
 #: Failed joins allowed per window: one connection, one client address, one contest's typed team codes.
@@ -209,7 +210,8 @@ def _join_player(session: Session, contest: Contest, user: Any, team: object) ->
     )
     state = machine.state
     answer = own_answer(session, contest.id, state.question_seq, player) if state.question else None
-    return Joined(contest.id, machine.with_players({player: {**info, "answer": answer}}), identity)
+    mine = {**info, "answer": answer, "points": own_points(session, contest.id, player)}
+    return Joined(contest.id, machine.with_players({player: mine}), identity)
 
 
 def _add_player(

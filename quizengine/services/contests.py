@@ -53,6 +53,7 @@ from quizengine.modes.live_contest import (
 )
 
 from .access import can_manage_branch, is_organizer, require
+from .contest_results import add_player_points
 from .questions import live_questions_query, load_live
 
 DEFAULT_TEAMS = ("第一队", "第二队", "第三队", "第四队")
@@ -208,13 +209,18 @@ def load_contest(session: Session, contest_id: int, *, with_players: bool = Fals
 
 
 def load_players(session: Session, contest_id: int) -> dict[str, dict[str, object]]:
-    """Every joined player of a contest, in joining order: player id -> team, name, joined_seq."""
+    """Every joined player of a contest, in joining order: player id -> team, name, joined_seq, points."""
     rows = session.execute(
-        select(ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq)
+        select(
+            ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq, ContestPlayer.points
+        )
         .where(ContestPlayer.contest_id == contest_id)
         .order_by(ContestPlayer.id)
     )
-    return {player: {"team": team, "name": name, "joined_seq": seq} for player, team, name, seq in rows}
+    return {
+        player: {"team": team, "name": name, "joined_seq": seq, "points": points}
+        for player, team, name, seq, points in rows
+    }
 
 
 #: (contest id, player) -> the player's row: a player never changes team or join time (kicks live in the
@@ -320,6 +326,8 @@ def apply_command(
         )
         if command.name == "answer" and command.role is Role.TEAM:
             _store_team_answer(session, contest_id, machine, command, now)
+        if machine.player_deltas:
+            add_player_points(session, contest_id, machine.player_deltas)
         try:
             session.commit()
         except IntegrityError:

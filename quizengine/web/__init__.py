@@ -13,7 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
 
-from . import auth, contests, errors, exams, main, org, practice, records
+from . import auth, contest_results, contests, errors, exams, main, org, practice, records
 from .links import join_url, join_warning
 
 #: Only the app's own assets (Party intranets are often offline; nothing comes from a CDN).
@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(exams.bp)
     app.register_blueprint(contests.bp)
+    app.register_blueprint(contest_results.bp)
     errors.register(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

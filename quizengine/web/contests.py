@@ -50,9 +50,11 @@ def index() -> str:
         return render_template("contests/join.html")
     plans = plan_files([_plans_dir()]) if _plans_dir().is_dir() else []
     plans = contest_plans.visible(db.session(), current_user, plans)
-    mine = db.session.scalars(select(Contest).order_by(Contest.created_at.desc()).limit(30)).all()
+    archived = request.args.get("archived") == "1"  # archived contests are hidden unless asked for
+    query = select(Contest).where(Contest.archived_at.is_not(None) if archived else Contest.archived_at.is_(None))
+    mine = db.session.scalars(query.order_by(Contest.created_at.desc()).limit(30)).all()
     mine = [contest for contest in mine if service.can_host(current_user, contest)]
-    return render_template("contests/index.html", plans=plans, contests=mine)
+    return render_template("contests/index.html", plans=plans, contests=mine, archived=archived)
 
 
 @bp.post("/")

@@ -72,6 +72,7 @@ FIELD_LABELS = {
     "base_score": "基础分",
     "prizes": "获奖名次数",
     "tie_break": "并列处理",
+    "decimals": "计分精度",
     "tie_break_source": "加赛题源",
     "rounds": "轮次",
     "kind": "类型",
@@ -166,6 +167,7 @@ def values_from_plan(plan: ContestPlan) -> dict[str, Any]:
         "base_score": _text(plan.base_score),
         "prizes": str(plan.prizes),
         "tie_break": plan.tie_break.value,
+        "decimals": "true" if plan.decimals else "false",
         "tie_source": source_values(plan.tie_break_source),
         "rounds": [round_values(spec) for spec in plan.rounds],
     }
@@ -203,6 +205,7 @@ def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
         "base_score": form.get("base_score", "").strip(),
         "prizes": form.get("prizes", "").strip(),
         "tie_break": form.get("tie_break", ""),
+        "decimals": form.get("decimals", ""),
         "tie_source": _source_from_form(form, "tie-source-"),
         "rounds": rounds,
     }
@@ -307,6 +310,8 @@ def mapping_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
         mapping["prizes"] = _number(values["prizes"])
     if values["tie_break"]:
         mapping["tie_break"] = values["tie_break"]
+    if values.get("decimals") == "true":  # whole points are the default: only the opt-in is written
+        mapping["decimals"] = True
     tie_source = _source_mapping(values["tie_source"])
     if tie_source and values["tie_break"] != TieBreak.TIME:
         mapping["tie_break_source"] = tie_source
