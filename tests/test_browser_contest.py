@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -105,6 +107,17 @@ rounds:
 """
 
 REVEALED = ("revealed", "scoreboard", "finished")
+
+#: Headless Chromium lets any page play sound; a desktop browser keeps audio suspended until the user
+#: clicks. This makes the projector's AudioContext start suspended, as it would on the room's PC.
+AUTOPLAY_POLICY = """
+(() => {
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    constructor(...args) { super(...args); this.suspend(); }
+  };
+})();
+"""
 
 
 def _squash(text: str) -> str:
@@ -209,8 +222,9 @@ class Screens:
         self.browser = browser
         self.errors: list[str] = []
 
-    def open(self, viewport: dict[str, int], scale: int = 1):  # type: ignore[no-untyped-def]
-        page = self.browser.new_context(viewport=viewport, device_scale_factor=scale).new_page()
+    def open(self, viewport: dict[str, int], scale: int = 1, timezone: str | None = None):  # type: ignore[no-untyped-def]
+        context = self.browser.new_context(viewport=viewport, device_scale_factor=scale, timezone_id=timezone)
+        page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
         page.on("console", lambda message: self._console(page, message))
         page.on("response", lambda response: self._response(response))
@@ -223,6 +237,11 @@ class Screens:
     def _response(self, response) -> None:  # type: ignore[no-untyped-def]
         if response.status >= 400 and not response.url.endswith("/favicon.ico"):
             self.errors.append(f"{response.status} {response.url}")
+
+
+def _sounds(projector) -> str:  # type: ignore[no-untyped-def]
+    """The cues the projector played, oldest first (it notes each one it plays)."""
+    return projector.locator("#proj").get_attribute("data-sounds") or ""
 
 
 def _phase(page, phase: str, where: str = "body") -> None:  # type: ignore[no-untyped-def]
@@ -298,12 +317,16 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     # ---- the organizer creates the contest; every screen joins -----------------------------------
     organizer_created.result()
     screens = Screens(browser)
-    host = _login(screens.open(HOST), server.url, "shuji", ORGANIZER_PASSWORD)
+    # the host's laptop is set to another time zone: the console still shows Asia/Shanghai times
+    host = _login(screens.open(HOST, timezone="America/New_York"), server.url, "shuji", ORGANIZER_PASSWORD)
     host.goto(server.url + "/contests/")
     host.select_option("#plan", "test-plan.yaml")
     host.get_by_role("button", name="创建竞赛").click()
     host.wait_for_url(re.compile(r".*/contests/\d+/host$"))
     _phase(host, "lobby")
+    logged = host.locator("#events li time").first.inner_text()
+    shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert logged[:5] in {(shanghai - timedelta(minutes=m)).strftime("%H:%M") for m in (0, 1)}, logged
     index = host.context.new_page()
     index.goto(server.url + "/contests/")
     shot(index, "contest-01-index")
@@ -316,9 +339,14 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     index.close()
 
     projector = screens.open(PROJECTOR)
+    projector.add_init_script(AUTOPLAY_POLICY)
     projector_frames = Frames(projector)
     projector.goto(projector_url)
     _phase(projector, "lobby", "#proj")
+    projector.wait_for_selector("#sound-prompt:not([hidden])")  # sound needs one click on the projector
+    shot(projector, "contest-05a-projector-sound-prompt")
+    projector.locator("#sound-prompt").click()
+    projector.wait_for_selector("#sound-prompt", state="hidden")
     assert projector.locator("#lobby-pin").inner_text() == pin
     projector.wait_for_function("() => document.querySelector('.lobby-qr img').naturalWidth > 0")  # the join QR
 
@@ -388,6 +416,8 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     shot(projector, "contest-09-projector-question")
     one.locator(f"#answers [data-key='{_key(question, True)}']").click()
     shot(one, "contest-10-team-answering")
+    one.reload()  # the choice not yet submitted survives a reload of the device
+    one.wait_for_selector(f"#answers [data-key='{_key(question, True)}'][aria-pressed=true]")
 
     _press(host, "p", "paused")  # a pause keeps the question and its clock
     projector.wait_for_selector("#paused:not([hidden])")
@@ -399,6 +429,7 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     one.locator("#submit").click()
     _phase(host, "locked")
     one.wait_for_selector("#state-line:text('已锁定')")
+    assert one.evaluate("() => sessionStorage.length") == 0  # submitted: the kept choice is gone
     _no_right_marks(projector, one, two)
     _press(host, "Space", "revealed")
     _phase(projector, "revealed", "#proj")
@@ -467,6 +498,7 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     assert "第一组" in order[1] and re.search(r"\+\d+ 毫秒", order[1])
     assert "第二组" in projector.locator("#buzz-banner").inner_text()
     shot(projector, "contest-17-projector-buzz-won")
+    assert "buzz" in _sounds(projector)
     _fits(projector)
     shot(host, "contest-18-host-buzz-won")
     _phase(one, "buzz_won", "#dev")
@@ -511,10 +543,21 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     lihong.wait_for_selector("#result.verdict-right")
     wangqiang.wait_for_selector("#result.verdict-wrong")
     # worked out on the phone from its ack and the revealed key and rules: 10 points plus the speed bonus
-    assert re.fullmatch(r"回答正确，得 1[01](\.\d+)? 分", lihong.locator("#result").inner_text())
+    # whole points: 10 plus the speed bonus (up to 2) rounded half up
+    assert re.fullmatch(r"回答正确，得 1[012] 分", lihong.locator("#result").inner_text())
     assert wangqiang.locator("#result").inner_text() == "回答错误，得 0 分"
+    # each phone works out its own rank from the score table sent to all of them
+    assert re.fullmatch(r"个人累计 1[012] 分 · 第 1 名 / 共 2 人", lihong.locator("#my-rank").inner_text())
+    assert wangqiang.locator("#my-rank").inner_text() == "个人累计 0 分 · 第 2 名 / 共 2 人"
     shot(lihong, "contest-25-player-result")
+    sounds = _sounds(projector)
+    assert "tick" in sounds and sounds.split()[-1] == "right"  # the last seconds ticked; someone scored
     _press(host, "Space", "scoreboard")
+    _phase(projector, "scoreboard", "#proj")
+    leaders = [row.inner_text() for row in projector.locator("#leaderboard .leader-name").all()]
+    assert leaders == ["李红", "王强"]  # the players' top ten next to the teams' scores
+    shot(projector, "contest-25a-projector-leaderboard")
+    _fits(projector)
 
     # ---- 风险题: weakest first (all three tied at 110 before 全员答题: 第二组, 第三组, then 第一组) ----------
     _press(host, "Space", "round_intro")
@@ -553,18 +596,46 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     _press(host, "Space", "scoreboard")
     _press(host, "Space", "finished")
 
-    # ---- the podium ---------------------------------------------------------------------------------
+    # ---- the podium, revealed by the host: third, second, first, then the full table ------------------
     _phase(projector, "finished", "#proj")
     podium = projector.locator("#podium")
-    assert podium.locator(".place-1 .podium-name").inner_text() == "第二组"
-    assert podium.locator(".place-1 .podium-score").inner_text() == "130 分"
-    assert podium.locator(".place-2 .podium-name").inner_text() == "第三组"
-    assert podium.locator(".place-3 .podium-name").inner_text() == "第一组"
-    shot(projector, "contest-30-projector-podium")
-    _fits(projector)
+    assert podium.locator(".is-revealed").count() == 0 and podium.locator(".is-mystery").count() == 3
+    assert host.locator("#next-label").inner_text() == "揭晓第三名"
     _phase(two, "finished", "#dev")
-    assert two.locator(".dev-place").inner_text() == "第 1 名"
+    assert two.locator("#final-place").inner_text() == "请看大屏揭晓名次"  # no phone spoils the podium
+    shot(projector, "contest-30-projector-podium-waiting")
+    steps = (("3", "第一组", None), ("2", "第三组", None), ("1", "第二组", "130 分"))
+    for stage, (place, team, score) in enumerate(steps, 1):
+        host.keyboard.press("Space")
+        projector.wait_for_selector(f"#podium[data-stage='{stage}']")
+        step = podium.locator(f"[data-place='{place}']")
+        assert "is-latest" in step.get_attribute("class") and step.locator(".podium-name").inner_text() == team
+        if score:
+            assert step.locator(".podium-score").inner_text() == score
+        assert podium.locator(".is-latest").count() == 1  # gold on the place just revealed
+        _fits(projector)
+    shot(projector, "contest-30-projector-podium-first")
+    two.wait_for_selector("#final-place:text('第 1 名')")
     shot(two, "contest-31-team-finished")
+    assert "podium" in _sounds(projector)
+    assert host.locator("#next-label").inner_text() == "显示完整名次"
+    host.keyboard.press("Space")
+    projector.wait_for_selector("#final-table")
+    final = [row.inner_text() for row in projector.locator("#final-table .rank-name").all()]
+    assert final == ["第二组", "第三组", "第一组"]
+    assert projector.locator("#leaderboard .leader-row").count() == 2
+    _fits(projector)
+    shot(projector, "contest-31a-projector-final-table")
+    lihong.wait_for_selector("#final-place:text('第一组 第 3 名')")
+    shot(lihong, "contest-31b-player-finished")
+    # the host mutes the projector; a reload of the projector keeps the mute and the final table
+    host.locator("#mute-btn").click()
+    projector.wait_for_selector("#muted:not([hidden])")
+    projector.reload()
+    projector.wait_for_selector("#final-table")
+    projector.wait_for_selector("#muted:not([hidden])")
+    assert projector.locator("#sound-prompt").is_hidden()  # muted: no prompt to enable sound
+    assert host.locator("#mute-btn").get_attribute("aria-pressed") == "true"
     two.close()  # the device drops: the host sees it offline at once
     host.wait_for_selector("#teams [data-team=t2] [data-device=offline]")
     shot(host, "contest-32-host-finished")

@@ -14,7 +14,8 @@
     foul: "抢答犯规", buzz_won: "抢答成功", buzz_recorded: "记录抢答", buzzing_reopened: "重新开放抢答",
     locked: "锁定作答", answer_revealed: "公布答案", scores: "比分更新", risk_choosing: "选择分值",
     risk_chosen: "已选分值", paused: "暂停", resumed: "继续", kicked: "移出",
-    readmitted: "恢复参赛", tiebreak_started: "加赛", finished: "比赛结束", answer_received: "收到答案"
+    readmitted: "恢复参赛", tiebreak_started: "加赛", finished: "比赛结束", answer_received: "收到答案",
+    podium: "公布名次", muted: "声音设置"
   };
 
   C.boot = function (id) {
@@ -137,10 +138,12 @@
     if (buzz.foul) { return "犯规"; }
     return index === 0 || !buzz.gap_ms ? "最先" : "+" + buzz.gap_ms + " 毫秒";
   };
-  C.clockText = function (ms) {
-    var d = new Date(ms || Date.now());
-    return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
-  };
+  // A time of day as every page shows it: in Asia/Shanghai (whatever the device's time zone), on the
+  // server's clock (the device's may be off).
+  var SHANGHAI = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+  });
+  C.clockText = function (ms) { return SHANGHAI.format(new Date(ms || C.now())); };
 
   // ---- countdown ------------------------------------------------------------------------------------
   // A number (and optionally an SVG ring) counting down to the server's deadline; red in the last 5 s.

@@ -92,9 +92,17 @@
       case "buzz_open": return { label: "等待各队抢答…" };
       case "buzz_won": return { label: "等待作答，或口头作答后评判（J / K）" };
       case "risk_choosing": return { label: "等待" + C.teamName(view, view.team_on_turn) + "选择分值" };
-      case "finished": return { label: "比赛已结束" };
+      case "finished": return podiumAction(view);
       default: return { label: view.phase_label };
     }
+  }
+
+  // After the last round the big button reveals the podium: third, second, first, then the full table.
+  function podiumAction(view) {
+    var podium = view.podium;
+    if (!podium || podium.done) { return { label: "比赛已结束" }; }
+    if (podium.next_place) { return { name: "podium", label: "揭晓第" + "一二三"[podium.next_place - 1] + "名" }; }
+    return { name: "podium", label: "显示完整名次" };
   }
 
   function canJudge(view) {
@@ -111,6 +119,8 @@
       case "void": return QUESTION_OPEN.indexOf(view.phase) >= 0;
       case "pause": return RUNNING.indexOf(view.phase) >= 0 || view.phase === "paused";
       case "undo": return view.phase !== "lobby" && (view.awards || []).length > 0;
+      case "mute": return true;
+      case "end": return view.phase !== "finished";
       default: return false;
     }
   }
@@ -121,6 +131,11 @@
     if (name === "pause" && view.phase === "paused") { name = "resume"; }
     if (name !== "resume" && !enabled(view, name)) { return; }
     if (name === "judge") { send("judge", { correct: extra === true }); return; }
+    if (name === "mute") { send("mute", { muted: !view.muted }); return; }
+    if (name === "end") {
+      C.confirm("确定现在结束比赛吗？各队按当前比分排名，结束后不能继续。", "结束比赛").then(function (ok) { if (ok) { send("end"); } });
+      return;
+    }
     if (name === "void") {
       C.confirm("确定将本题作废吗？作废后本题不计分，并向大家公布答案。", "作废本题").then(function (ok) { if (ok) { send("void"); } });
       return;
@@ -225,7 +240,7 @@
         view.phase === "round_intro" ? (round ? round.rules : "") :
         view.phase === "risk_choosing" ? "等待选择分值；也可以替该队选择（下方按钮）。" :
         view.phase === "scoreboard" ? "本环节结束，大屏显示比分。" :
-        view.phase === "finished" ? "比赛已结束，大屏显示名次。" : "";
+        view.phase === "finished" ? podiumText(view) : "";
       C.fill(box, [C.el("p", { "class": "muted host-idle" }, idle), over ? rankingTable(view) : null]);
       return;
     }
@@ -255,6 +270,14 @@
         q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null
       ])
     ]);
+  }
+
+  function podiumText(view) {
+    var podium = view.podium || {};
+    var lead = view.ended_early ? "比赛已提前结束。" : "比赛已结束。";
+    if (podium.done) { return lead + "大屏显示完整名次。"; }
+    if (!podium.stage) { return lead + "按上方按钮在大屏上依次揭晓第三名、第二名、第一名。"; }
+    return lead + "大屏已揭晓 " + podium.stage + " / " + podium.steps + " 个名次。";
   }
 
   function rankingTable(view) {
@@ -323,6 +346,9 @@
     });
     C.fill(C.$("pause-btn"), [view.phase === "paused" ? "继续 " : "暂停 ", C.el("kbd", {}, "P")]);
     C.fill(C.$("open-btn"), [view.phase === "buzz_armed" ? "开始抢答 " : "开始作答 ", C.el("kbd", {}, "O")]);
+    var mute = C.$("mute-btn");
+    mute.textContent = view.muted ? "大屏已静音（点击恢复声音）" : "大屏声音：开（点击静音）";
+    mute.setAttribute("aria-pressed", view.muted ? "true" : "false");
     var risk = C.$("risk-choice");
     risk.hidden = view.phase !== "risk_choosing";
     if (view.phase === "risk_choosing") {

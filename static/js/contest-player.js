@@ -18,6 +18,8 @@
   var results = {}; // question seq -> {verdict, points} (from a snapshot after the reveal)
   var sentAt = {}; // question seq -> the server's receive time of this phone's answer (from its ack)
   var asked = {}; // question seqs whose result this phone asked for with a re-join (answered on another phone)
+  var total = 0; // this player's 全员答题 points so far (the snapshot's, plus each later reveal's)
+  var totalSeq = 0; // the last question seq counted in `total`
   var selected = [];
   var selectedFor = null;
   var sending = false;
@@ -48,6 +50,8 @@
           if (view.phase === "answering" && !me.can_answer && !me.answered) { late[meSeq] = true; }
           if (me.result) { results[meSeq] = { verdict: me.result, points: me.points }; }
         }
+        total = me.total || 0; // the row is updated in the reveal's transaction: it includes a shown reveal
+        totalSeq = meSeq !== null && C.isRevealed(view) && isEveryone(view) ? meSeq : (meSeq || 0) - 1;
       }
       store.offer(view);
       render();
@@ -68,6 +72,7 @@
     onState: function (message) {
       var events = message.events || [];
       if (!store.offer(message.view)) { return; }
+      countReveal(message.view);
       render();
       var q = message.view.question;
       if (events.indexOf("kicked") >= 0 || events.indexOf("readmitted") >= 0) {
@@ -101,9 +106,33 @@
     var points = 0;
     if (right && !sc.voided) {
       var left = sc.answer_ms ? 1 - (sentAt[q.seq] - (sc.opened_ms || sentAt[q.seq])) / sc.answer_ms : 0;
-      points = Math.round((sc.points + sc.speed_bonus * Math.min(Math.max(left, 0), 1)) * 100) / 100;
+      var exact = sc.points + sc.speed_bonus * Math.min(Math.max(left, 0), 1);
+      // whole points rounded half up unless the plan keeps decimals (docs/contest-plan.md)
+      points = sc.decimals ? Math.round(exact * 100) / 100 : Math.round(exact);
     }
     return { verdict: right ? "correct" : "wrong", points: points };
+  }
+
+  // A reveal adds this phone's points to its total, once per question; an answer sent from another phone
+  // is not known here: the re-join's snapshot brings the total instead.
+  function countReveal(view) {
+    var q = view.question;
+    if (!q || !isEveryone(view) || !C.isRevealed(view) || !view.scoring || q.seq <= totalSeq) { return; }
+    if (answered[q.seq] === null && !results[q.seq]) { return; }
+    var result = ownResult(view);
+    total = Math.round((total + (result ? result.points || 0 : 0)) * 100) / 100;
+    totalSeq = q.seq;
+  }
+
+  // This player's place among all players, from the score table the players' room gets after each reveal.
+  function rankLine(view) {
+    var board = view.leaderboard;
+    if (!board || !me || me.kicked) { return null; }
+    var above = board.totals.reduce(function (n, row) { return n + (row[0] > total ? row[1] : 0); }, 0);
+    return C.el("p", { "class": "dev-rank", id: "my-rank" }, [
+      "个人累计 ", C.el("strong", { "class": "num" }, C.points(total)), " 分 · 第 ",
+      C.el("strong", { "class": "num" }, String(above + 1)), " 名 / 共 " + board.count + " 人"
+    ]);
   }
 
   function submit(response) {
@@ -234,12 +263,15 @@
       ]);
     }
     var parts = [];
+    var answering = view.question && isEveryone(view) && !C.isRevealed(view);
+    if (!answering) { parts.push(rankLine(view)); }
     if (view.question && isEveryone(view)) {
       parts.push(questionCard(view, phase));
     } else if (phase === "finished") {
       var row = team ? (view.ranking || []).filter(function (r) { return r.team === team.id; })[0] : null;
+      var waiting = view.podium && !view.podium.done && !row;
       parts.push(C.el("section", { "class": "card dev-final" }, [
-        C.el("p", { "class": "dev-place" }, row ? team.name + " 第 " + row.place + " 名" : "比赛结束"),
+        C.el("p", { "class": "dev-place", id: "final-place" }, row ? team.name + " 第 " + row.place + " 名" : waiting ? "请看大屏揭晓名次" : "比赛结束"),
         C.el("p", { "class": "muted" }, "本场成绩已记入学习档案")
       ]));
     } else {

@@ -12,6 +12,10 @@
   var count = null;
   var LOBBY_NAMES = 6; // names shown per team; the count covers everyone
   var QUESTION_PHASES = ["reading", "answering", "buzz_armed", "buzz_open", "buzz_won", "locked", "revealed"];
+  var TICKING = ["answering", "buzz_open", "buzz_won"]; // the countdown ticks in its last seconds
+  var PLACE_NAMES = "一二三四五六七八九十";
+  var sounds = window.QuizSounds;
+  sounds.init(boot.sounds, C.$("sound-prompt"), proj);
 
   C.connect({
     dot: C.$("conn"),
@@ -19,7 +23,11 @@
     onJoined: function (ack) { roster = ack.roster || roster; store.offer(ack.view); render(); },
     onRefused: function (ack) { C.fill(stage, C.el("p", { "class": "proj-error" }, ack.message)); },
     onState: function (message) {
-      if (store.offer(message.view)) { render(); }
+      var before = store.get();
+      if (store.offer(message.view)) {
+        cue(before, message.view, message.events || []);
+        render();
+      }
     },
     onCount: function (message) { count = message; renderSide(store.get()); },
     onPlayers: function (message) {
@@ -150,30 +158,94 @@
   }
 
   function scoreboard(view) {
-    return C.el("div", { "class": "proj-scoreboard" }, [
+    var players = (view.round || {}).kind === "everyone" ? leaderboard(view) : null;
+    return C.el("div", { "class": "proj-scoreboard" + (players ? " has-leaders" : "") }, [
       C.el("h1", { "class": "board-title" }, ((view.round || {}).title || "") + " · 当前比分"),
-      C.el("ol", { "class": "rank-list" }, rankingRows(view))
+      C.el("div", { "class": "board-columns" }, [C.el("ol", { "class": "rank-list" }, rankingRows(view)), players])
     ]);
+  }
+
+  // ---- players' leaderboard (全员答题) and the staged podium -------------------------------------------
+  function leaderboard(view) {
+    var board = view.leaderboard;
+    if (!board || !board.top.length) { return null; }
+    return C.el("section", { "class": "proj-leaders", id: "leaderboard" }, [
+      C.el("h2", { "class": "leaders-title" }, "全员答题 个人前十名"),
+      C.el("ol", { "class": "leaders-list" }, board.top.map(function (row) {
+        return C.teamColor(C.el("li", { "class": "leader-row" }, [
+          C.el("span", { "class": "leader-place num" }, String(row.place)),
+          C.el("span", { "class": "leader-name" }, row.name),
+          C.el("span", { "class": "leader-team" }, C.teamName(view, row.team)),
+          C.el("span", { "class": "leader-points num" }, C.points(row.points))
+        ]), C.team(view, row.team).color);
+      })),
+      C.el("p", { "class": "leaders-count" }, "共 " + board.count + " 名队员参加")
+    ]);
+  }
+
+  function podiumSteps(ranking) {
+    return [3, 2, 1].filter(function (place) { return ranking.some(function (r) { return r.place === place; }); });
   }
 
   function podium(view) {
     var ranking = view.ranking || [];
-    var top = ranking.slice(0, 3);
-    var order = [1, 0, 2].filter(function (i) { return i < top.length; });
-    return C.el("div", { "class": "proj-final" }, [
-      C.el("h1", { "class": "board-title" }, view.title + " · 最终名次"),
-      C.el("div", { "class": "podium", id: "podium" }, order.map(function (i) {
-        var r = top[i];
-        var team = C.team(view, r.team);
-        return C.teamColor(C.el("div", { "class": "podium-step place-" + r.place }, [
-          C.el("span", { "class": "podium-name" }, team.name),
-          C.el("span", { "class": "podium-score num" }, C.points(r.score) + " 分"),
-          C.el("span", { "class": "podium-block" }, C.el("span", { "class": "podium-place" }, "第" + "一二三四五六七八九十"[r.place - 1] + "名"))
-        ]), team.color);
-      })),
-      C.el("ol", { "class": "rank-list is-compact" }, rankingRows(view))
-    ]);
+    var state = view.podium || { stage: 0, places: [], done: true };
+    var steps = podiumSteps(ranking);
+    var latest = state.stage > 0 && !state.done ? steps[state.stage - 1] : null;
+    var shown = {};
+    state.places.forEach(function (r) { shown[r.team] = true; });
+    var heading = state.done ? view.title + " · 最终名次" : latest ? "揭晓第" + PLACE_NAMES[latest - 1] + "名" : view.title + " · 即将揭晓名次";
+    var blocks = [2, 1, 3].filter(function (place) { return steps.indexOf(place) >= 0; }).map(function (place) {
+      var teams = ranking.filter(function (r) { return r.place === place; });
+      var open = teams.every(function (r) { return shown[r.team]; });
+      var cls = "podium-step place-" + place + (open ? " is-revealed" : " is-hidden") + (place === latest ? " is-latest" : "");
+      return C.el("div", { "class": cls, "data-place": String(place) }, [
+        open ? C.el("span", { "class": "podium-names" }, teams.map(function (r) {
+          return C.teamColor(C.el("span", { "class": "podium-name" }, C.teamName(view, r.team)), C.team(view, r.team).color);
+        })) : C.el("span", { "class": "podium-name is-mystery" }, "？"),
+        C.el("span", { "class": "podium-score num" }, open ? C.points(teams[0].score) + " 分" : ""),
+        C.el("span", { "class": "podium-block" }, C.el("span", { "class": "podium-place" }, "第" + PLACE_NAMES[place - 1] + "名"))
+      ]);
+    });
+    var parts = [
+      C.el("h1", { "class": "board-title", id: "podium-title" }, heading),
+      view.ended_early ? C.el("p", { "class": "podium-note" }, "主持人已提前结束比赛，按当前比分排名") : null,
+      C.el("div", { "class": "podium" + (state.done ? " is-done" : ""), id: "podium", "data-stage": String(state.stage) }, blocks)
+    ];
+    if (state.done) {
+      parts.push(C.el("div", { "class": "final-tables" }, [
+        C.el("ol", { "class": "rank-list is-compact", id: "final-table" }, rankingRows(view)),
+        leaderboard(view)
+      ]));
+    }
+    return C.el("div", { "class": "proj-final" + (state.done ? " is-done" : "") }, parts);
   }
+
+  // ---- sounds ---------------------------------------------------------------------------------------
+  // Which cue a transition calls for: buzz won, right or wrong at the reveal (a team on turn gained or
+  // not; in 全员答题 whether any team scored), the podium; the countdown ticks on its own below.
+  function cue(before, view, events) {
+    if (events.indexOf("podium") >= 0) { sounds.play("podium"); return; }
+    if (events.indexOf("buzz_won") >= 0) { sounds.play("buzz"); return; }
+    if (events.indexOf("answer_revealed") < 0 || view.voided || !before) { return; }
+    var old = {};
+    (before.teams || []).forEach(function (t) { old[t.id] = t.score; });
+    var gained = view.teams.filter(function (t) { return t.score > (old[t.id] || 0); }).map(function (t) { return t.id; });
+    var right = view.team_on_turn ? gained.indexOf(view.team_on_turn) >= 0 : gained.length > 0;
+    sounds.play(right ? "right" : "wrong");
+  }
+
+  var lastTick = null;
+  window.setInterval(function () {
+    var view = store.get();
+    if (!view || !view.deadline_ms || TICKING.indexOf(view.phase) < 0) { return; }
+    var left = Math.ceil(C.secondsLeft(view.deadline_ms));
+    var key = view.deadline_ms + ":" + left;
+    if (left >= 1 && left <= 5 && key !== lastTick) {
+      lastTick = key;
+      sounds.play("tick");
+    }
+  }, 200);
 
   // ---- side and band --------------------------------------------------------------------------------
   function renderSide(view) {
@@ -204,11 +276,12 @@
     var phase = C.shownPhase(view);
     var won = phase === "buzz_won" ? view.team_on_turn : null;
     var onTurn = QUESTION_PHASES.indexOf(phase) >= 0 || phase === "risk_choosing" ? view.team_on_turn : null;
+    var secret = phase === "finished" && view.podium && !view.podium.done; // the podium tells the scores
     C.fill(C.$("band"), view.teams.map(function (team) {
       var cls = "band-team" + (team.id === onTurn ? " is-on-turn" : "") + (team.id === won ? " is-winner" : "") + (team.kicked ? " is-kicked" : "");
       return C.teamColor(C.el("div", { "class": cls, "data-team": team.id }, [
         C.el("span", { "class": "band-name" }, team.name),
-        C.el("span", { "class": "band-score num score" }, C.points(team.score))
+        C.el("span", { "class": "band-score num score" }, secret ? "" : C.points(team.score))
       ]), team.color);
     }));
   }
@@ -236,6 +309,8 @@
     C.$("paused").hidden = view.phase !== "paused";
     C.fill(C.$("round"), round && phase !== "finished" ? [C.el("strong", {}, round.label), view.question ? "  第 " + round.question_number + " 题" : ""] : "");
     C.$("phase").textContent = view.phase_label;
+    sounds.setMuted(view.muted);
+    C.$("muted").hidden = !view.muted;
     var screen;
     if (phase === "lobby") { screen = lobby(view); } else if (phase === "round_intro") { screen = titleCard(view); } else if (phase === "risk_choosing") { screen = riskChoosing(view); } else if (phase === "scoreboard") { screen = scoreboard(view); } else if (phase === "finished") { screen = podium(view); } else if (view.question) { screen = questionScreen(view, phase); } else { screen = C.el("p", { "class": "proj-wait" }, view.phase_label); }
     C.fill(stage, screen);

@@ -9,6 +9,8 @@
   var tokenKey = "quizengine-contest-" + boot.contest + "-team-token";
   var answersKey = "quizengine-contest-" + boot.contest + "-team-answers";
   var mine = JSON.parse(window.localStorage.getItem(answersKey) || "{}"); // question seq -> response we sent
+  // The choice made but not yet submitted survives a reload of this tab (cleared on submit and reveal).
+  var choiceKey = "quizengine-contest-" + boot.contest + "-team-choice";
   var notice = C.$("notice");
   var selected = [];
   var selectedFor = null;
@@ -65,6 +67,17 @@
     if (manualCode) { C.notice(notice, ""); conn.rejoin(); }
   });
 
+  function keepChoice(q) {
+    window.sessionStorage.setItem(choiceKey, JSON.stringify({ seq: q.seq, question: q.id, keys: selected }));
+  }
+
+  function keptChoice(q) {
+    var kept = JSON.parse(window.sessionStorage.getItem(choiceKey) || "null");
+    return kept && kept.seq === q.seq && kept.question === q.id ? kept.keys : [];
+  }
+
+  function forgetChoice() { window.sessionStorage.removeItem(choiceKey); }
+
   function remember(seq, response) {
     mine[seq] = response;
     window.localStorage.setItem(answersKey, JSON.stringify(mine));
@@ -94,6 +107,7 @@
       sending = false;
       if (ack.ok || ack.code === "duplicate") {
         remember(q.seq, response); // the state line and "本队作答" say it; no toast over the question
+        forgetChoice();
       } else {
         C.notice(notice, ack.message, "error");
       }
@@ -147,7 +161,8 @@
     var kind = (view.round || {}).kind;
     var canAnswer = !me.kicked && me.my_turn && !me.answered && sent === undefined && C.canTap(q) && kind !== "everyone" &&
       (phase === "buzz_won" || (phase === "answering" && kind !== "buzzer"));
-    if (selectedFor !== q.seq) { selected = []; selectedFor = q.seq; }
+    if (revealed) { forgetChoice(); }
+    if (selectedFor !== q.seq) { selected = canAnswer ? keptChoice(q) : []; selectedFor = q.seq; }
     var parts = [
       C.el("p", { "class": "question-type" }, (C.TYPE_LABELS[q.type] || "") + " · " + C.points(q.points) + " 分" +
         (view.risk_value ? " · 风险 " + view.risk_value + " 分" : "")),
@@ -165,6 +180,7 @@
             var at = selected.indexOf(pair[0]);
             if (at >= 0) { selected.splice(at, 1); } else { selected.push(pair[0]); }
           } else { selected = [pair[0]]; }
+          keepChoice(q);
           render();
         });
         return b;
@@ -216,8 +232,9 @@
 
   function finalCard(view, me) {
     var row = (view.ranking || []).filter(function (r) { return r.team === me.team; })[0];
+    var waiting = !row && view.podium && !view.podium.done; // the podium on the projector tells it first
     return C.el("section", { "class": "card dev-final" }, [
-      C.el("p", { "class": "dev-place" }, row ? "第 " + row.place + " 名" : ""),
+      C.el("p", { "class": "dev-place", id: "final-place" }, row ? "第 " + row.place + " 名" : waiting ? "请看大屏揭晓名次" : ""),
       C.el("p", {}, row ? "最终得分 " + C.points(row.score) + " 分" : ""),
       C.el("p", { "class": "muted" }, "感谢参赛")
     ]);
