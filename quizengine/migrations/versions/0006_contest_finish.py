@@ -16,15 +16,15 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE ADD/DROP COLUMN (SQLite >= 3.35 has both): a batch "move and copy" would drop and
+# recreate `contests`, which the tables referencing it refuse.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("contest_players", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("points", sa.Double(), nullable=False, server_default="0"))
-    with op.batch_alter_table("contests", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("archived_at", sa.DateTime(), nullable=True))
+    op.add_column("contest_players", sa.Column("points", sa.Double(), nullable=False, server_default="0"))
+    op.add_column("contests", sa.Column("archived_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contests", schema=None) as batch_op:
-        batch_op.drop_column("archived_at")
-    with op.batch_alter_table("contest_players", schema=None) as batch_op:
-        batch_op.drop_column("points")
+    op.drop_column("contests", "archived_at")
+    op.drop_column("contest_players", "points")
