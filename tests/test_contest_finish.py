@@ -160,3 +160,14 @@ def test_ending_and_archiving_an_abandoned_contest_hides_it_from_the_list(
     assert f'data-contest="{live.id}"' in http.get("/contests/").get_data(as_text=True)
     page = http.get(f"/contests/{live.id}/results").get_data(as_text=True)
     assert "主持人提前结束" in page
+
+
+def test_the_new_host_commands_refuse_bad_args(app: Flask, live: Contest, session: Session) -> None:
+    host, projector, _ = _seat(app, live, session)
+    for args in ({"muted": "yes"}, {"muted": 1}, {}, {"muted": True, "extra": 1}):
+        refused = _command(host, "mute", 0, **args)
+        assert refused["ok"] is False and refused["code"] == "bad_input", args
+    assert _command(host, "podium", 0, stage=3)["code"] == "bad_input"
+    assert _command(host, "end", 0, reason="x")["code"] == "bad_input"
+    assert session.scalar(select(Contest.version).where(Contest.id == live.id)) == 0  # nothing changed
+    assert _views(projector) == []

@@ -95,6 +95,10 @@ class _Pause(WireSchema):
     reason = Text(max_length=200)
 
 
+class _Mute(WireSchema):
+    muted = StrictBool(required=True)
+
+
 class RiskSchema(WireSchema):
     """`choose_risk` (team), and the host's `choose_risk` args: one of the round's values."""
 
@@ -117,6 +121,9 @@ COMMAND_ARGS: dict[str, type[WireSchema]] = {
     "kick": _Participant,
     "readmit": _Participant,
     "choose_risk": RiskSchema,
+    "podium": _NoArgs,
+    "mute": _Mute,
+    "end": _NoArgs,
 }
 
 
