@@ -65,6 +65,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "POINTS_PER_CORRECT": int(environ.get("QUIZENGINE_POINTS_PER_CORRECT", "1")),
         "POINTS_PER_SESSION": int(environ.get("QUIZENGINE_POINTS_PER_SESSION", "5")),
         "POINTS_DAILY_CAP": int(environ.get("QUIZENGINE_POINTS_DAILY_CAP", "50")),
+        "DAILY_GOAL": max(1, int(environ.get("QUIZENGINE_DAILY_GOAL", "10"))),  # questions a day (home page)
         # The address members open behind a reverse proxy (join links, QR codes, the socket origin check).
         "PUBLIC_URL": environ.get("PUBLIC_URL") or None,
         "BIND_HOST": None,  # the address run.py listens on (None: unknown, e.g. another WSGI server)

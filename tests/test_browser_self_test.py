@@ -124,6 +124,13 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
 
         summary = phone.locator(".score-line").inner_text()
         assert "答对 4 / 5 题" in summary
+        today = phone.locator("#today")
+        assert today.locator("#earned .stat-value").inner_text() == "+9"  # 4 right + 5 for the finished session
+        assert today.locator("#today-points .stat-value").inner_text() == "9/50"
+        assert today.locator("#streak .stat-value").inner_text() == "1"
+        assert "今日目标 10 题：已答 5 题，还差 5 题" in today.inner_text()
+        assert "建议下一步：智能练习" in today.inner_text()
+        _fits(phone)
         shot(phone, "self-test-05-summary")
 
         phone.goto(server.url + "/practice/wrong-book")
@@ -134,6 +141,13 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
         assert "回答正确" in phone.locator(".verdict").inner_text()
         shot(phone, "self-test-06-redo-right")
 
+        phone.goto(server.url + "/")
+        goal = phone.locator("#today")
+        assert "今日目标 10 题：已答 6 题，还差 4 题" in goal.inner_text()
+        assert phone.locator("#daily-goal").get_attribute("value") == "6"
+        _fits(phone)
+        shot(phone, "self-test-08-home-goal")
+
         phone.goto(server.url + "/record/")
         assert phone.locator(".stat-value").first.inner_text() == "6"
         recent = phone.locator("#recent-sessions").inner_text()
@@ -142,6 +156,11 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
         assert CHAPTER in chapters
         phone.wait_for_function("document.querySelector('#calendar-chart canvas') !== null")
         shot(phone, "self-test-07-record")
+
+
+def _fits(page) -> None:  # type: ignore[no-untyped-def]
+    """Nothing scrolls sideways on the phone."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _import_roster(browser, url: str, roster: Path) -> str:  # type: ignore[no-untyped-def]

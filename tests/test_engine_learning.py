@@ -5,7 +5,15 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from quizengine.engine.learning import DayActivity, PointsPolicy, current_streak, day_points, merge_days, total_points
+from quizengine.engine.learning import (
+    DayActivity,
+    PointsPolicy,
+    current_streak,
+    day_points,
+    merge_days,
+    points_added,
+    total_points,
+)
 from quizengine.engine.spacing import INTERVALS, TOP_BOX, ReviewState, is_due, review
 from quizengine.modes.self_test import (
     Candidate,
@@ -88,3 +96,12 @@ def test_sequential_start_wraps_at_the_end() -> None:
     assert sequential_start(30, 10) == (10, False)
     assert sequential_start(30, 30) == (0, True)
     assert sequential_start(0, 0) == (0, False)
+
+
+def test_points_added_by_a_session_count_within_the_days_cap() -> None:
+    policy = PointsPolicy(per_correct=1, per_session=5, daily_cap=12)
+    day = DayActivity(date(2026, 1, 1), answered=10, correct=10, sessions=2)  # 20 raw, 12 capped
+    session = DayActivity(date(2026, 1, 1), answered=5, correct=5, sessions=1)  # the rest earned 10 already
+    assert points_added(day, session, policy) == 2
+    assert points_added(day, day, policy) == 12
+    assert points_added(day, DayActivity(date(2026, 1, 1)), policy) == 0

@@ -36,6 +36,12 @@ def day_points(activity: DayActivity, policy: PointsPolicy) -> int:
     return min(raw, policy.daily_cap)
 
 
+def points_added(day: DayActivity, part: DayActivity, policy: PointsPolicy) -> int:
+    """The points ``part`` of a day's activity (one session) added to the day: the cap applies to the whole day."""
+    rest = DayActivity(day.day, day.answered - part.answered, day.correct - part.correct, day.sessions - part.sessions)
+    return day_points(day, policy) - day_points(rest, policy)
+
+
 def total_points(days: Iterable[DayActivity], policy: PointsPolicy) -> int:
     """All points ever earned (each day capped on its own)."""
     return sum(day_points(activity, policy) for activity in days)

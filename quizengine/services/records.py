@@ -48,12 +48,13 @@ class Mastery:
 
 @dataclass(frozen=True)
 class DayPoint:
-    """One local day: answers given, correct answers, points earned."""
+    """One local day: answers given, correct answers, points earned, sessions finished."""
 
     day: date
     answered: int
     correct: int
     points: int
+    sessions: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -132,7 +133,7 @@ def get_learning_record(
     for finished_at in finished:
         sessions[_local_day(finished_at, zone)] += 1
     activity = merge_days({day: (a, c) for day, (a, c) in per_day.items()}, sessions)
-    days = [DayPoint(a.day, a.answered, a.correct, day_points(a, policy)) for a in activity]
+    days = [DayPoint(a.day, a.answered, a.correct, day_points(a, policy), a.sessions) for a in activity]
     today = clock.now().astimezone(zone).date()
     return LearningRecord(
         member=member,

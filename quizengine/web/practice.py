@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -13,7 +14,7 @@ from quizengine.engine.questions import get_type
 from quizengine.extensions import db
 from quizengine.models import AttemptStatus
 from quizengine.modes.self_test import COUNTS, KIND_LABELS, PracticeKind
-from quizengine.services import practice
+from quizengine.services import motivation, practice
 from quizengine.services.access import NotAllowed
 from quizengine.services.banks import list_banks_for_practice
 
@@ -179,7 +180,24 @@ def summary(attempt_id: int) -> str | Response:
         }
         for item in current.items
     ]
-    return render_template("practice/summary.html", attempt=current, rows=rows, kinds=KIND_LABELS)
+    config = current_app.config
+    progress = motivation.session_summary(
+        db.session(),
+        current_user,
+        current,
+        motivation.points_policy(config),
+        config["DAILY_GOAL"],
+        ZoneInfo(config["DISPLAY_TIMEZONE"]),
+    )
+    return render_template(
+        "practice/summary.html",
+        attempt=current,
+        rows=rows,
+        kinds=KIND_LABELS,
+        earned=progress.earned,
+        today=progress.today,
+        suggestion=progress.suggestion,
+    )
 
 
 @bp.get("/wrong-book")
