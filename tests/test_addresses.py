@@ -157,3 +157,16 @@ def test_the_organizer_contest_list_shows_the_join_link_phones_can_open(  # type
     login(client, "host")
     page = client.get("/contests/").get_data(as_text=True)  # opened as http://localhost/
     assert "http://192.168.1.20/contests/play" in page
+
+
+def test_the_host_console_and_the_team_code_sheet_warn_too(  # type: ignore[no-untyped-def]
+    app: Flask, client: FlaskClient, contest: Contest, monkeypatch
+) -> None:
+    monkeypatch.setattr(addresses, "lan_addresses", lambda: [])
+    login(client, "host")
+    for path in (f"/contests/{contest.id}/host", f"/contests/{contest.id}/teams/print"):
+        page = client.get(path).get_data(as_text=True)  # opened as http://localhost/
+        assert '<p class="flash flash-error" role="alert">' in page and "当前地址只能在本机访问" in page, path
+    monkeypatch.setattr(addresses, "lan_addresses", lambda: LAN)
+    sheet = client.get(f"/contests/{contest.id}/teams/print").get_data(as_text=True)
+    assert "当前地址只能在本机访问" not in sheet and "http://192.168.1.20/contests/" in sheet
