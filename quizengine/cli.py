@@ -12,15 +12,15 @@ from flask.cli import FlaskGroup
 from quizengine.banks.loader import Bank, BankLoadError
 from quizengine.engine.questions import QUESTION_TYPES
 from quizengine.extensions import db
-from quizengine.models import MemberStatus, Role
-from quizengine.services.accounts import AccountError, create_user
+from quizengine.models import ROLE_LABELS, MemberStatus, Role
+from quizengine.services.accounts import AccountError, create_user, reset_password, set_role
 from quizengine.services.banks import check_banks, sync_banks
 from quizengine.services.schema import current_revision, head_revision, upgrade_database
 from quizengine.services.setup import FirstRunReport, first_run
 
 db_cli = click.Group("db", help="数据库结构（Alembic 迁移）。")
 banks_cli = click.Group("banks", help="题库：检查与导入 YAML。")
-users_cli = click.Group("users", help="账号管理。")
+users_cli = click.Group("users", help="账号管理：创建、重置密码、设置角色。")
 exams_cli = click.Group("exams", help="在线考试。")
 
 
@@ -141,6 +141,32 @@ def users_create(
     click.echo(f"已创建账号 {user.username}（{user.name}）")
     if generated:
         click.echo(f"一次性密码：{generated}（只显示这一次，首次登录须修改）")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+def users_reset_password(username: str) -> None:
+    """重置密码：生成一次性密码（首次登录须修改），其他登录全部失效，清除登录限制。 Reset a password."""
+    try:
+        user, password = reset_password(db.session(), username)
+    except AccountError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"已重置 {user.username}（{user.name}）的密码，原有登录已全部失效")
+    click.echo(f"一次性密码：{password}（只显示这一次，登录后须修改）")
+
+
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role")
+@click.option("--branch", "branch_name", help="所在支部名称（须已存在）；支部组织员和党员必填")
+def users_set_role(username: str, role: str, branch_name: str | None) -> None:
+    """设置角色：admin（党委管理员）、organizer（支部组织员）、member（党员）。 Set an account's role."""
+    try:
+        user = set_role(db.session(), username, role, branch_name)
+    except AccountError as error:
+        raise click.ClickException(error.message) from None
+    branch = f"，支部：{user.branch.name}" if user.branch else ""
+    click.echo(f"{user.username}（{user.name}）的角色已设为{ROLE_LABELS[Role(user.role)]}{branch}")
 
 
 @exams_cli.command("sweep")

@@ -29,6 +29,11 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _flag(value: str | None) -> bool | None:
+    """An on/off environment variable: None when unset."""
+    return None if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Build the app configuration from defaults, the environment and explicit overrides (tests).
 
@@ -58,9 +63,15 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "SESSION_COOKIE_SECURE": environ.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
         "SESSION_COOKIE_NAME": "quizengine_session",
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: an exam page may stay open for hours
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_MAX_FAILURES_PER_IP": 30,
-        "LOGIN_LOCK_MINUTES": 15,
+        # Login throttling (services/login_throttle.py): free failures, then doubling delays up to a cap.
+        "LOGIN_FREE_FAILURES": 5,
+        "LOGIN_FREE_FAILURES_PER_ADDRESS": 30,
+        "LOGIN_FIRST_DELAY_SECONDS": 30,
+        "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none, the default).
+        "TRUSTED_PROXIES": int(environ.get("QUIZENGINE_TRUSTED_PROXIES", "0")),
+        # One log line per request; None: on, except when TESTING.
+        "REQUEST_LOG": _flag(environ.get("QUIZENGINE_REQUEST_LOG")),
         "PASSWORD_MIN_LENGTH": 8,
         "POINTS_PER_CORRECT": int(environ.get("QUIZENGINE_POINTS_PER_CORRECT", "1")),
         "POINTS_PER_SESSION": int(environ.get("QUIZENGINE_POINTS_PER_SESSION", "5")),

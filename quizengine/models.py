@@ -115,6 +115,9 @@ class User(Base):
     member_status: Mapped[str] = mapped_column(String(16), default=MemberStatus.FULL)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Bumped by a password change or reset, deactivation and "log out everywhere": a session made
+    #: under an older epoch is no longer valid (see `get_id`).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     branch: Mapped[Branch | None] = relationship()
@@ -134,19 +137,23 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session stores: "id.epoch", so bumping the epoch ends every older session."""
+        return f"{self.id}.{self.session_epoch}"
 
 
-class LoginAttempt(Base):
-    """One login try, kept for rate limiting (by username and by address)."""
+class LoginThrottle(Base):
+    """Failed-login counter of one key: an account, an unknown name, a client address or a known device.
 
-    __tablename__ = "login_attempts"
+    Updated only by conditional UPDATEs (see services.login_throttle), so parallel guesses cannot all
+    pass the same check.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(index=True)
-    succeeded: Mapped[bool] = mapped_column(Boolean)
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Bank(Base):

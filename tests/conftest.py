@@ -137,9 +137,9 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its production cost makes hundreds of test logins slow; the hashing code path stays the same."""
     from argon2 import PasswordHasher
 
-    from quizengine.services import accounts
+    from quizengine.services import passwords
 
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.slow, needs_browser]
 
 HOST = {"width": 1366, "height": 900}
 PROJECTOR = {"width": 1920, "height": 1080}
-ORGANIZER_PASSWORD = "shuji-pass-2026"
-MEMBER_PASSWORD = "member-pass-2026"
+ORGANIZER_PASSWORD = "Hong-Qi-Piao-2026"
+MEMBER_PASSWORD = "Zhi-Bu-Xue-Xi-2026"
 MEMBERS = (("lihong", "李红"), ("wangqiang", "王强"))
 
 #: Copied verbatim from question_banks/dangzhang-2022.yaml: the fixed questions of the first three rounds

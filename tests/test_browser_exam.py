@@ -36,7 +36,7 @@ QUESTION_IDS = [f"dz-zonggang-{n:03d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 
 # (type label, count, points per question): 3×2 + 2×3 + 2×2 + 2×2 = 20 points, 9 questions.
 BLUEPRINT = [("单选题", 3, 2), ("多选题", 2, 3), ("判断题", 2, 2), ("填空题", 2, 2)]
 TOTAL_POINTS = 20
-PASSWORD = "dangyuan-pass-2026"
+PASSWORD = "Hong-Qi-Piao-2026"
 
 
 def _write_bank(folder: Path) -> Path:
@@ -224,7 +224,7 @@ def test_monthly_exam_end_to_end(tmp_path: Path) -> None:
             "--branch",
             branch,
             "--password",
-            "shuji-pass-2026",
+            "Hong-Qi-Piao-2026",
         )
         with ThreadPoolExecutor() as pool:  # each CLI call starts the app (seconds): overlap them with scheduling
             members = [
@@ -235,7 +235,7 @@ def test_monthly_exam_end_to_end(tmp_path: Path) -> None:
             ]
             desk_context = browser.new_context(viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
             desk = desk_context.new_page()
-            _login(desk, server.url, "shuji", "shuji-pass-2026")
+            _login(desk, server.url, "shuji", "Hong-Qi-Piao-2026")
             exam_id = _schedule_exam(desk, server.url)
             for member in members:
                 member.result()

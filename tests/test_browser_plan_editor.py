@@ -20,7 +20,7 @@ from .browser import DESKTOP, ROOT, chromium, live_server, needs_browser, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
-PASSWORD = "shuji-pass-2026"
+PASSWORD = "Hong-Qi-Piao-2026"
 
 
 def _console(errors: list[str], message) -> None:  # type: ignore[no-untyped-def]

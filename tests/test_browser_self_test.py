@@ -82,7 +82,7 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
             "--branch",
             "第一党支部",
             "--password",
-            "shuji-pass-2026",
+            "Hong-Qi-Piao-2026",
         )
         member_password = _import_roster(browser, server.url, _make_roster(tmp_path / "roster.xlsx"))
 
@@ -93,8 +93,8 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
         shot(phone, "self-test-01-login-phone")
         phone.get_by_role("button", name="登录").click()
         phone.fill("#current", member_password)
-        phone.fill("#new", "lihong-2026-new")
-        phone.fill("#confirm", "lihong-2026-new")
+        phone.fill("#new", "Chun-Feng-Hua-Yu-9")
+        phone.fill("#confirm", "Chun-Feng-Hua-Yu-9")
         phone.get_by_role("button", name="保存新密码").click()
         assert "密码已修改" in phone.content()
 
@@ -168,7 +168,7 @@ def _import_roster(browser, url: str, roster: Path) -> str:  # type: ignore[no-u
     desk = browser.new_page(viewport=DESKTOP)
     desk.goto(url + "/login")
     desk.fill("#username", "shuji")
-    desk.fill("#password", "shuji-pass-2026")
+    desk.fill("#password", "Hong-Qi-Piao-2026")
     desk.get_by_role("button", name="登录").click()
     desk.goto(url + "/org/")
     desk.get_by_role("link", name=re.compile("导入")).first.click()

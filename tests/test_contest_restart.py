@@ -24,7 +24,7 @@ from .conftest import PG_ADMIN_URL
 
 pytestmark = pytest.mark.slow
 NS = "/contest"
-PASSWORD = "host-pass-2026"
+PASSWORD = "Hong-Qi-Piao-2026"
 
 
 def _banks(tmp_path: Path) -> Path:

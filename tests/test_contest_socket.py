@@ -318,8 +318,8 @@ def test_a_join_writes_its_own_row_and_rosters_go_coalesced_to_host_and_projecto
     outsider = app.test_client()
     from quizengine.services.accounts import create_user
 
-    create_user(session, username="player3", name="队员三", password="Player3-pass-2026", branch_name="第一党支部")
-    login(outsider, "player3", "Player3-pass-2026")
+    create_user(session, username="player3", name="队员三", password="Hong-Qi-Piao-2026", branch_name="第一党支部")
+    login(outsider, "player3", "Hong-Qi-Piao-2026")
     refused = _join(_client(app, outsider), pin=live.pin, role="player", team="t9")
     assert refused["ok"] is False and refused["code"] == "bad_team"
     assert session.scalar(select(func.count(ContestPlayer.id)).where(ContestPlayer.contest_id == live.id)) == 2

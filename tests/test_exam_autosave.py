@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from quizengine.config import load_config
 from quizengine.extensions import Database, db
 from quizengine.models import Attempt, AttemptItem, User
-from quizengine.services import accounts, exams
+from quizengine.services import exams, passwords
 from quizengine.services.access import NotAllowed
 from quizengine.services.practice import paper_item
 
@@ -219,7 +219,7 @@ def test_service_refuses_with_the_same_errors(session: Session, setting, fake_cl
 
 def test_password_hashing_runs_in_gevents_thread_pool_when_patched(monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[int] = []
-    real = accounts._hasher
+    real = passwords._hasher
 
     class Recording:
         def hash(self, password: str) -> str:
@@ -230,12 +230,12 @@ def test_password_hashing_runs_in_gevents_thread_pool_when_patched(monkeypatch: 
             threads.append(threading.get_ident())
             return real.verify(password_hash, password)
 
-    monkeypatch.setattr(accounts, "_hasher", Recording())
-    hashed = accounts.hash_password("horse-battery-42")  # not monkey-patched: in this thread
+    monkeypatch.setattr(passwords, "_hasher", Recording())
+    hashed = passwords.hash_password("horse-battery-42")  # not monkey-patched: in this thread
     assert threads == [threading.get_ident()]
-    monkeypatch.setattr(accounts.monkey, "is_module_patched", lambda name: True)
-    assert accounts.verify_password(hashed, "horse-battery-42")
-    assert not accounts.verify_password(hashed, "wrong")
+    monkeypatch.setattr(passwords.monkey, "is_module_patched", lambda name: True)
+    assert passwords.verify_password(hashed, "horse-battery-42")
+    assert not passwords.verify_password(hashed, "wrong")
     assert len(threads) == 3 and threads[1] != threading.get_ident()
 
 
@@ -266,7 +266,7 @@ def test_forced_password_change_still_guards_every_other_page(client: FlaskClien
     member.must_change_password = True
     session.commit()
     page = client.get(f"/exams/attempts/{attempt.id}")
-    assert page.status_code == 302 and page.headers["Location"].endswith("/account/password")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/account/password?next=")
 
 
 def test_https_saves_need_a_same_site_referrer(client: FlaskClient, session: Session, taking) -> None:  # type: ignore[no-untyped-def]

@@ -1,55 +1,47 @@
-"""Accounts: password hashing (Argon2id), login with rate limiting, password changes, first admin."""
+"""Accounts: creation, login (throttled, constant cost), password changes, session epochs, roles, first admin."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import cache
-from typing import TypeVar
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from gevent import monkey
-from gevent.threadpool import ThreadPool
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import QuizError
 from quizengine.engine.timing import Clock, SystemClock
-from quizengine.models import AuditEntry, Branch, Committee, LoginAttempt, MemberStatus, Role, User
+from quizengine.models import AuditEntry, Branch, Committee, MemberStatus, Role, User
+from quizengine.services import login_throttle
+from quizengine.services.login_throttle import LoginPolicy
+from quizengine.services.passwords import (
+    PasswordError,
+    check_new_password,
+    hash_one_time_password,
+    hash_password,
+    verify_password,
+)
 
-#: Argon2id, memory-hard: 64 MiB, 3 passes (argon2-cffi's RFC 9106 low-memory profile).
-_hasher = PasswordHasher()
-#: One-time passwords are 12 random characters (~69 bits) and replaced at first login, so a lighter
-#: Argon2id (19 MiB, 1 pass, ~25 ms) is enough; under gevent hashing blocks the server, and a roster
-#: import hashes one per member.
-_one_time_hasher = PasswordHasher(time_cost=1, memory_cost=19 * 1024, parallelism=1)
+__all__ = [
+    "AccountError",
+    "LoginPolicy",
+    "PasswordError",
+    "authenticate",
+    "bump_session_epoch",
+    "change_password",
+    "check_new_password",
+    "create_user",
+    "ensure_first_admin",
+    "hash_one_time_password",
+    "hash_password",
+    "one_time_password",
+    "parse_session_id",
+    "reset_password",
+    "set_role",
+    "verify_password",
+]
 
 DEFAULT_COMMITTEE = "党委"
-
-_T = TypeVar("_T")
-#: Hashing threads under gevent: Argon2id takes 64 MiB and ~0.3 s of CPU per call, so two at a time
-#: (one per core here) bounds memory while the event loop keeps serving other requests.
-_HASH_THREADS = 2
-
-
-@cache
-def _hash_threads() -> ThreadPool:
-    """The hashing threads, made on first use (in the server's own thread, whose hub they report to)."""
-    return ThreadPool(_HASH_THREADS)
-
-
-def _off_the_loop(function: Callable[..., _T], *args: str) -> _T:
-    """Run a password hash or verify in gevent's native thread pool under gevent, directly otherwise.
-
-    argon2-cffi releases the GIL while it hashes, so the event loop goes on serving other requests
-    instead of stopping for ~0.3 s per login. Tests and the CLI (not monkey-patched) call it directly.
-    """
-    if not monkey.is_module_patched("threading"):
-        return function(*args)
-    return _hash_threads().spawn(function, *args).get()
 
 
 class AccountError(QuizError):
@@ -59,30 +51,18 @@ class AccountError(QuizError):
 
 
 @dataclass(frozen=True)
-class LoginPolicy:
-    """How many failures lock a username or an address out, and for how long."""
+class TrustedDevice:
+    """A device that logged in to `user_id` before (from its signed cookie), while its password had `tag`."""
 
-    max_failures: int = 5
-    max_failures_per_address: int = 30
-    lock_minutes: int = 15
-
-
-def hash_password(password: str) -> str:
-    """Hash with Argon2id."""
-    return _off_the_loop(_hasher.hash, password)
+    user_id: int
+    tag: str
+    nonce: str
 
 
-def hash_one_time_password(password: str) -> str:
-    """Hash a generated one-time password (verified by verify_password like any other hash)."""
-    return _off_the_loop(_one_time_hasher.hash, password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """True when `password` matches; never raises for a bad hash."""
-    try:
-        return _off_the_loop(_hasher.verify, password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+def password_tag(user: User) -> str:
+    """A short digest of the account's password hash: a device cookie is trusted only until the password
+    changes (so a thief's device loses its trust with the stolen password), not across logouts."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def one_time_password() -> str:
@@ -91,12 +71,23 @@ def one_time_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(12))
 
 
-def check_new_password(password: str, min_length: int) -> None:
-    """Refuse passwords that are too short or trivially weak."""
-    if len(password) < min_length:
-        raise AccountError(f"新密码至少需要{min_length}个字符")
-    if password.isdigit() or len(set(password)) < 4:
-        raise AccountError("新密码过于简单，请混合使用字母和数字")
+def parse_session_id(value: object) -> tuple[int, int] | None:
+    """(user id, session epoch) from what `User.get_id` stored in the session, or None if malformed."""
+    if not isinstance(value, str):
+        return None
+    user_id, dot, epoch = value.partition(".")
+    if not dot or not user_id.isascii() or not user_id.isdigit() or not epoch.isascii() or not epoch.isdigit():
+        return None
+    if len(user_id) > 18 or len(epoch) > 18:
+        return None
+    return int(user_id), int(epoch)
+
+
+def bump_session_epoch(session: Session, user: User) -> None:
+    """End every session of `user` made before now (the caller commits; a session that should stay
+    logged in logs in again with the new epoch)."""
+    session.execute(update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1))
+    session.refresh(user, ["session_epoch"])
 
 
 def get_or_create_branch(session: Session, name: str) -> Branch:
@@ -108,6 +99,13 @@ def get_or_create_branch(session: Session, name: str) -> Branch:
     branch = Branch(name=name, committee=committee)
     session.add(branch)
     return branch
+
+
+def _check_password(password: str, min_length: int, *personal: str | None) -> None:
+    try:
+        check_new_password(password, min_length, personal)
+    except PasswordError as error:
+        raise AccountError(error.message) from None
 
 
 def create_user(
@@ -140,7 +138,7 @@ def create_user(
     if password is None:
         generated = password = one_time_password()
     else:
-        check_new_password(password, min_length)
+        _check_password(password, min_length, username, phone, name)
     user = User(
         username=username,
         name=name.strip(),
@@ -158,14 +156,10 @@ def create_user(
     return user, generated
 
 
-def _recent_failures(session: Session, column: object, value: str, since: object) -> int:
-    return session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            column == value,  # type: ignore[operator]
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at >= since,
-        )
-    )
+def find_login(session: Session, login: str) -> User | None:
+    """The account a login name means: its username (any case) or its phone."""
+    login = login.strip()
+    return session.scalar(select(User).where((func.lower(User.username) == login.lower()) | (User.phone == login)))
 
 
 def authenticate(
@@ -174,49 +168,108 @@ def authenticate(
     password: str,
     address: str,
     *,
+    device: TrustedDevice | None = None,
     clock: Clock | None = None,
     policy: LoginPolicy | None = None,
 ) -> User:
-    """Check a login and record the try; raise AccountError with a message fit for the login page.
+    """Check a login; raise AccountError with a message fit for the login page.
 
-    A username (or address) with too many recent failures is locked for `lock_minutes`, even for the
-    right password, so guessing stays slow. The lock message does not reveal whether the user exists.
+    Throttled per account and per address (see services.login_throttle for the design), atomically.
+    Unknown and inactive accounts cost the same Argon2 verify as a wrong password, and get the same
+    message, so neither timing nor wording tells whether an account exists.
     """
     clock, policy = clock or SystemClock(), policy or LoginPolicy()
     now = clock.now()
-    since = now - timedelta(minutes=policy.lock_minutes)
-    username = username.strip()
-    if (
-        _recent_failures(session, LoginAttempt.username, username.lower(), since) >= policy.max_failures
-        or _recent_failures(session, LoginAttempt.address, address, since) >= policy.max_failures_per_address
-    ):
-        raise AccountError(f"登录失败次数过多，请{policy.lock_minutes}分钟后再试")
-    user = session.scalar(
-        select(User).where((func.lower(User.username) == username.lower()) | (User.phone == username))
-    )
+    user = find_login(session, username)
     password_hash = user.password_hash if user is not None and user.active else None
-    session.commit()  # end the read before the slow verify: no pooled connection is held meanwhile
-    ok = user is not None and password_hash is not None and verify_password(password_hash, password)
-    session.add(LoginAttempt(username=username.lower(), address=address, at=now, succeeded=ok))
-    if ok and user is not None:
-        user.last_login_at = now
-    session.commit()
-    if not ok or user is None:
+    account_key = login_throttle.account_key(user.id) if user is not None else f"name:{username.strip().lower()[:100]}"
+    address_key = f"address:{address}"
+    trusted = device is not None and user is not None and (device.user_id, device.tag) == (user.id, password_tag(user))
+    if trusted and device is not None:
+        keys = [(f"device:{device.nonce}", policy.free_failures)]
+    else:
+        keys = [(address_key, policy.free_failures_per_address), (account_key, policy.free_failures)]
+    session.commit()  # end the read: no pooled connection is held during the claims and the slow verify
+    refused = login_throttle.claim(session, keys, now, policy)
+    if refused is not None:
+        raise AccountError(refused.message)
+    if not verify_password(password_hash, password) or user is None:
         raise AccountError("用户名或密码错误")
+    user.last_login_at = now
+    session.commit()
+    if trusted:
+        login_throttle.give_back(session, [], forget=(keys[0][0],))
+    else:
+        login_throttle.give_back(session, [address_key], forget=(account_key,))
     return user
 
 
 def change_password(session: Session, user: User, current: str, new: str, *, min_length: int = 8) -> None:
-    """Change a password after checking the current one; clears the forced-change flag."""
+    """Change a password after checking the current one; clears the forced-change flag.
+
+    Bumps the session epoch: every other session of the account ends (the caller logs the current
+    one in again).
+    """
     if not verify_password(user.password_hash, current):
         raise AccountError("当前密码不正确")
     if new == current:
         raise AccountError("新密码不能与当前密码相同")
-    check_new_password(new, min_length)
+    _check_password(new, min_length, user.username, user.phone, user.name)
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    bump_session_epoch(session, user)
     session.add(AuditEntry(actor_id=user.id, action="users.change_password", subject=user.username))
     session.commit()
+
+
+def log_out_everywhere(session: Session, user: User) -> None:
+    """End every session of the account (the caller logs the current one in again)."""
+    bump_session_epoch(session, user)
+    session.add(AuditEntry(actor_id=user.id, action="users.logout_everywhere", subject=user.username))
+    session.commit()
+
+
+def _account(session: Session, username: str) -> User:
+    user = find_login(session, username)
+    if user is None:
+        raise AccountError(f"没有找到用户“{username}”")
+    return user
+
+
+def reset_password(session: Session, username: str) -> tuple[User, str]:
+    """Give an account a one-time password (from the command line): forced change at next login, every
+    session ended, the login delays of the account cleared (the owner is locked out no longer)."""
+    user = _account(session, username)
+    password = one_time_password()
+    user.password_hash = hash_one_time_password(password)
+    user.must_change_password = True
+    bump_session_epoch(session, user)
+    login_throttle.clear(session, [login_throttle.account_key(user.id)])
+    session.add(AuditEntry(actor_id=None, action="users.reset_password", subject=user.username, detail={"via": "cli"}))
+    session.commit()
+    return user, password
+
+
+def set_role(session: Session, username: str, role: str, branch_name: str | None = None) -> User:
+    """Change an account's role (from the command line); organizers and members need an existing branch."""
+    user = _account(session, username)
+    if role not in {str(item) for item in Role}:
+        raise AccountError(f"未知角色“{role}”，可选：admin（党委管理员）、organizer（支部组织员）、member（党员）")
+    branch = user.branch
+    if branch_name is not None:
+        branch = session.scalar(select(Branch).where(Branch.name == branch_name))
+        if branch is None:
+            raise AccountError(f"没有找到支部“{branch_name}”")
+    if role != Role.ADMIN and branch is None:
+        raise AccountError("支部组织员和党员必须属于一个支部，请用 --branch 指定")
+    old = {"role": str(user.role), "branch": user.branch.name if user.branch else None}
+    user.role, user.branch = Role(role), branch
+    new = {"role": role, "branch": branch.name if branch else None}
+    changes = {key: [old[key], new[key]] for key in old if old[key] != new[key]}
+    if changes:
+        session.add(AuditEntry(actor_id=None, action="users.set_role", subject=user.username, detail=changes))
+    session.commit()
+    return user
 
 
 def ensure_first_admin(session: Session, username: str = "admin") -> str | None:

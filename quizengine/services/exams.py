@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy import Engine, Integer, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -411,16 +411,17 @@ class PasswordChangeRequired(QuizError):
     code = "password_change_required"
 
 
-_ACCOUNT = select(User.active, User.must_change_password).where(User.id == bindparam("user_id"))
+_ACCOUNT = select(User.active, User.must_change_password, User.session_epoch).where(User.id == bindparam("user_id"))
 
 
-def check_account(session: Session, user_id: int) -> None:
-    """Refuse a session whose account is gone, inactive, or must change its password first.
+def check_account(session: Session, user_id: int, epoch: int | None = None) -> None:
+    """Refuse a session whose account is gone, inactive, ended (older session epoch), or must change its
+    password first.
 
     The autosave endpoint checks this itself instead of loading the user on every save.
     """
     row = session.execute(_ACCOUNT, {"user_id": user_id}).first()
-    if row is None or not row.active:
+    if row is None or not row.active or (epoch is not None and row.session_epoch != epoch):
         raise NotSignedIn("请先登录")
     if row.must_change_password:
         raise PasswordChangeRequired("请先修改密码")
@@ -511,6 +512,7 @@ def _paper_meta(session: Session, attempt_id: int) -> _PaperMeta | None:
 #: is checked here, in the database, so several worker processes stay correct. The attempt row is read
 #: FOR SHARE (PostgreSQL; SQLite has one writer anyway): a submit's status change waits for a save that
 #: saw the attempt open, so the grading that follows it always sees that answer.
+_EPOCH = bindparam("b_epoch", None, type_=Integer, required=False)
 _SAVE = (
     update(AttemptItem)
     .where(
@@ -525,6 +527,8 @@ _SAVE = (
             Attempt.deadline_at >= bindparam("b_cutoff"),
             User.active.is_(True),
             User.must_change_password.is_(False),
+            # a session from before a password change or logout (older epoch) saves nothing; no epoch: no check
+            User.session_epoch == func.coalesce(_EPOCH, User.session_epoch),
         )
         .with_for_update(read=True, of=Attempt)
         .exists(),
@@ -534,13 +538,21 @@ _SAVE = (
 
 
 def save_answer(
-    session: Session, member_id: int, attempt_id: int, position: int, shown_response: Any, *, clock: Clock | None = None
+    session: Session,
+    member_id: int,
+    attempt_id: int,
+    position: int,
+    shown_response: Any,
+    *,
+    clock: Clock | None = None,
+    epoch: int | None = None,
 ) -> SavedAnswer:
     """Store one answer as it is given (it may change until submission); refused after deadline + grace.
 
     This is the hot path of a monthly exam. The answer is validated and mapped with the paper's cached
     immutable part, then stored by one conditional UPDATE; only when that changes nothing does the slow
     path find out why and refuse with the same clear message as always. A blank response clears the answer.
+    `epoch` is the session's epoch (the web request's): a session ended since then saves nothing.
     """
     now = (clock or SystemClock()).now()
     meta = _paper_meta(session, attempt_id)
@@ -558,6 +570,7 @@ def save_answer(
                 "b_cutoff": now - meta.grace,  # type: ignore[union-attr]
                 "b_response": stored,
                 "b_answered_at": now if stored is not None else None,
+                "b_epoch": epoch,
             }
             if session.in_transaction():  # the caller has work in progress: write within it
                 updated = session.connection().execute(_SAVE, params).rowcount
@@ -567,14 +580,20 @@ def save_answer(
                     updated = connection.execute(_SAVE, params).rowcount
             if updated:
                 return SavedAnswer(position, now)
-    return _save_checked(session, member_id, attempt_id, position, shown_response, now)
+    return _save_checked(session, member_id, attempt_id, position, shown_response, now, epoch)
 
 
 def _save_checked(
-    session: Session, member_id: int, attempt_id: int, position: int, shown_response: Any, now: datetime
+    session: Session,
+    member_id: int,
+    attempt_id: int,
+    position: int,
+    shown_response: Any,
+    now: datetime,
+    epoch: int | None,
 ) -> SavedAnswer:
     """The slow path: every check in order, each with its own message (and the lazy finalization)."""
-    check_account(session, member_id)
+    check_account(session, member_id, epoch)
     row = session.execute(
         select(AttemptItem.id, AttemptItem.option_order, QuestionRevision.content, Attempt, Exam.grace_seconds)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)

@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session, selectinload
 from quizengine.engine.errors import QuizError
 from quizengine.models import AuditEntry, Branch, MemberStatus, PartyGroup, Role, User
 from quizengine.services.access import can_manage_branch, is_admin, is_organizer, require
-from quizengine.services.accounts import AccountError, get_or_create_branch, hash_one_time_password, one_time_password
+from quizengine.services.accounts import (
+    AccountError,
+    bump_session_epoch,
+    get_or_create_branch,
+    hash_one_time_password,
+    one_time_password,
+)
 
 #: How the two member categories are written in forms, tables and roster files.
 STATUS_LABELS: dict[str, str] = {MemberStatus.FULL: "正式", MemberStatus.PROBATIONARY: "预备"}
@@ -381,6 +387,7 @@ def reset_password(session: Session, actor: User, user_id: int) -> tuple[User, s
     password = one_time_password()
     member.password_hash = hash_one_time_password(password)
     member.must_change_password = True
+    bump_session_epoch(session, member)  # the old password's sessions end with it
     _audit(session, actor, "users.reset_password", member.username)
     _commit(session)
     return member, password
@@ -391,6 +398,8 @@ def _set_active(session: Session, actor: User, user_id: int, active: bool) -> Us
     require(member.id != actor.id, "不能停用或恢复自己的账号")
     if member.active != active:
         member.active = active
+        if not active:
+            bump_session_epoch(session, member)  # reactivating must not bring old sessions back
         _audit(session, actor, "users.reactivate" if active else "users.deactivate", member.username)
         _commit(session)
     return member

@@ -9,12 +9,16 @@ from flask import Flask, Request, Response, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
+from quizengine.services.accounts import parse_session_id
 
 from . import auth, contest_results, contests, errors, exams, main, org, practice, records
 from .links import join_url, join_warning
+from .redirects import current_path
+from .request_log import init_request_log
 
 #: Only the app's own assets (Party intranets are often offline; nothing comes from a CDN).
 CONTENT_SECURITY_POLICY = (
@@ -80,6 +84,8 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     app.before_request(_force_password_change)
     app.after_request(_security_headers)
+    init_request_log(app)
+    trust_proxies(app)
     zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
 
     @app.template_filter("localtime")
@@ -96,9 +102,24 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["role_labels"] = {Role(key): label for key, label in ROLE_LABELS.items()}
 
 
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def trust_proxies(app: Flask) -> None:
+    """Read the client address, scheme and host from X-Forwarded-* set by TRUSTED_PROXIES proxy hops.
+
+    Off (0) by default: without a proxy that sets them, those headers are the client's own words. The
+    wrapper is outermost, around Flask-SocketIO's middleware too, so socket handlers see the real address.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def _load_user(session_id: str) -> User | None:
+    """The session's user, if still active and the session is of its current epoch (one primary-key get)."""
+    signed_in = parse_session_id(session_id)
+    if signed_in is None:
+        return None
+    user = db.session.get(User, signed_in[0])
+    return user if user is not None and user.active and user.session_epoch == signed_in[1] else None
 
 
 def _force_password_change() -> Response | None:
@@ -108,7 +129,9 @@ def _force_password_change() -> Response | None:
         and current_user.must_change_password
         and request.endpoint not in _PASSWORD_CHANGE_ALLOWED
     ):
-        return redirect(url_for("auth.change_password"))
+        # A deep link (e.g. a contest QR code) survives the first password change: it comes back as `next`.
+        target = current_path() if request.method == "GET" else None
+        return redirect(url_for("auth.change_password", next=target))
     return None
 
 

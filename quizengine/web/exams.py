@@ -21,6 +21,7 @@ from quizengine.models import AttemptStatus, Bank, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.services import exams as service
 from quizengine.services.access import NotAllowed, is_organizer
+from quizengine.services.accounts import parse_session_id
 from quizengine.services.exam_results import exam_overview, export_workbook
 from quizengine.services.practice import engine_question, shown_answer, shown_response
 
@@ -160,16 +161,17 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     loading the user (see services.exams.save_answer); refusals are the same as on every other page.
     """
     _check_csrf_header()
-    user_id = cookie_session.get("_user_id")  # what Flask-Login's login_user stored
-    if not isinstance(user_id, str) or not user_id.isdigit():
+    signed_in = parse_session_id(cookie_session.get("_user_id"))  # what Flask-Login's login_user stored
+    if signed_in is None:
         return login_manager.unauthorized()
+    user_id, epoch = signed_in
     payload = request.get_json(silent=True)
     try:
         position = payload.get("position") if isinstance(payload, dict) else None
         if not isinstance(position, int) or isinstance(position, bool):  # JSON true is not position 1
-            service.check_account(db.session(), int(user_id))
+            service.check_account(db.session(), user_id, epoch)
             return _json_error(QuizError("请求格式不正确"), 400)
-        saved = service.save_answer(db.session(), int(user_id), attempt_id, position, payload.get("response"))
+        saved = service.save_answer(db.session(), user_id, attempt_id, position, payload.get("response"), epoch=epoch)
     except service.NotSignedIn:
         return login_manager.unauthorized()
     except service.PasswordChangeRequired:
