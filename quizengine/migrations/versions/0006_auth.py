@@ -1,7 +1,7 @@
-"""accounts: a session epoch per user, and login throttles (compare-and-set counters) replacing the attempt log
+"""accounts: a session epoch per user, and login throttles (conditional-update counters) replacing the attempt log
 
 Revision ID: 0006_auth
-Revises: 0005
+Revises: 0006_contest_finish
 Create Date: 2026-12-06 04:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_auth"
-down_revision = "0005"
+down_revision = "0006_contest_finish"
 branch_labels = None
 depends_on = None
 
