@@ -62,6 +62,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environ.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
         "SESSION_COOKIE_NAME": "quizengine_session",
+        # Largest request body: the roster upload (services.roster.MAX_BYTES, 5 MB) plus its form; more is a 413.
+        "MAX_CONTENT_LENGTH": int(environ.get("QUIZENGINE_MAX_CONTENT_LENGTH", str(6 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: an exam page may stay open for hours
         # Login throttling (services/login_throttle.py): free failures, then doubling delays up to a cap.
         "LOGIN_FREE_FAILURES": 5,

@@ -273,6 +273,9 @@ def test_bad_form_input_gets_a_clear_message(client: FlaskClient, sample: Bank, 
     token = csrf_token(client, "/practice/")
     response = client.post("/practice/start", data={"csrf_token": token, "kind": "custom", "bank": "x", "count": 5})
     assert response.status_code == 302
-    assert "提交的选项无效" in client.get("/practice/").get_data(as_text=True)
+    assert "输入有误（bank.0：须为整数）" in client.get("/practice/").get_data(as_text=True)
     response = client.post("/practice/start", data={"csrf_token": token, "kind": "nonsense", "count": 5})
-    assert "请选择练习方式和题量" in client.get("/practice/").get_data(as_text=True)
+    assert "请选择练习方式" in client.get("/practice/").get_data(as_text=True)
+    for count in ("²", "9" * 30, "nan"):  # a Unicode digit, a huge number, not a number: refused, no 500
+        client.post("/practice/start", data={"csrf_token": token, "kind": "custom", "count": count})
+        assert "count：" in client.get("/practice/").get_data(as_text=True)

@@ -8,6 +8,9 @@ Feature schemas live in sibling modules (`schemas.contest`, `schemas.exam`, …)
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +20,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 #: Default ceiling for a free-text field (names, reasons); long answers declare their own.
 TEXT_MAX = 200
+#: Deepest nesting of arrays/objects accepted in a JSON body (real payloads need 3).
+JSON_MAX_DEPTH = 16
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
 class BadInput(ValueError):
@@ -41,12 +49,10 @@ def Number(*, lo: float, hi: float, **kwargs: Any) -> fields.Float:
     return _NoBoolFloat(allow_nan=False, validate=validate.Range(lo, hi, error=f"须在 {lo:g} 到 {hi:g} 之间"), **kwargs)
 
 
-def Text(*, max_length: int = TEXT_MAX, min_length: int = 0, **kwargs: Any) -> fields.String:
-    """A string of at most `max_length` characters (after stripping surrounding whitespace)."""
-    return _StrippedString(
-        validate=validate.Length(min_length, max_length, error=f"长度须在 {min_length} 到 {max_length} 字之间"),
-        **kwargs,
-    )
+def Text(*, max_length: int = TEXT_MAX, min_length: int = 0, also: Any = None, **kwargs: Any) -> fields.String:
+    """A string of at most `max_length` characters (after stripping surrounding whitespace); `also`: more checks."""
+    length = validate.Length(min_length, max_length, error=f"长度须在 {min_length} 到 {max_length} 字之间")
+    return _StrippedString(validate=[length, *([also] if also else [])], **kwargs)
 
 
 class _NoBoolInteger(fields.Integer):
@@ -85,6 +91,39 @@ def parse(schema: Schema, data: Any) -> dict[str, Any]:
         reasons = {name: _first(messages) for name, messages in _flatten(error.messages).items()}
         summary = "；".join(f"{name}：{reason}" for name, reason in reasons.items())
         raise BadInput(f"输入有误（{summary}）", reasons) from None
+
+
+def parse_form(schema: Schema, form: Any) -> dict[str, Any]:
+    """Load the schema's own fields from a form (a Werkzeug MultiDict): list fields take every value.
+
+    Other form keys (the CSRF token, buttons) are not the schema's business and are left out; an absent or
+    blank field (an empty number input) is absent, so the field's default applies.
+    """
+    data: dict[str, Any] = {}
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if isinstance(field, fields.List):
+            data[key] = form.getlist(key)
+        elif form.get(key, "").strip():
+            data[key] = form.get(key)
+    return parse(schema, data)
+
+
+def parse_json(body: bytes, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
+    """Decode a JSON request body, refusing nesting deeper than `max_depth` *before* decoding it.
+
+    json.loads recurses once per level: a body of 100,000 `[` is a RecursionError (a 500), and a merely deep
+    one costs time in every later walk. Strings are blanked out first so brackets inside them do not count.
+    """
+    skeleton = _JSON_STRING.sub(b'""', body)
+    brackets = skeleton.translate(_BRACKET_STEPS, delete=bytes(set(range(256)) - set(b"[]{}")))
+    depth = max(itertools.accumulate(1 if step == 1 else -1 for step in brackets), default=0)
+    if depth > max_depth:
+        raise BadInput(f"请求内容嵌套过深（超过 {max_depth} 层）")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadInput("请求内容不是有效的 JSON") from None
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Request, Response, redirect, request, url_for
@@ -10,9 +11,11 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
+from quizengine.schemas import INT_MAX, BadInput
 from quizengine.services.accounts import parse_session_id
 
 from . import auth, contest_results, contests, errors, exams, main, org, practice, records
@@ -67,8 +70,19 @@ class FastSessionInterface(SecureCookieSessionInterface):
         return serializer
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` for the whole app: ASCII digits up to INT_MAX, else 404 (a 20-digit id was a 500 in the database)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     """Register blueprints, the login loader, security headers and template helpers."""
+    app.url_map.converters["int"] = BoundedIntConverter  # before any rule is added
     app.session_interface = FastSessionInterface()
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -79,6 +93,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)
     errors.register(app)
+    app.register_error_handler(BadInput, _bad_input)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.user_loader(_load_user)
@@ -120,6 +135,11 @@ def _load_user(session_id: str) -> User | None:
         return None
     user = db.session.get(User, signed_in[0])
     return user if user is not None and user.active and user.session_epoch == signed_in[1] else None
+
+
+def _bad_input(error: BadInput) -> tuple[Response | str, int]:
+    """A value refused by its wire schema (quizengine.schemas): 400 with the schema's Chinese message."""
+    return errors.error_response(400, error.message, "bad_input")
 
 
 def _force_password_change() -> Response | None:

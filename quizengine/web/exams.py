@@ -19,6 +19,8 @@ from quizengine.engine.questions import OPTION_KEYS, MultiplePolicy
 from quizengine.extensions import csrf, db, login_manager
 from quizengine.models import AttemptStatus, Bank, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
+from quizengine.schemas import BadInput, parse, parse_form, parse_json
+from quizengine.schemas.exam import FORM_SECTIONS, ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm
 from quizengine.services import exams as service
 from quizengine.services.access import NotAllowed, is_organizer
 from quizengine.services.accounts import parse_session_id
@@ -165,13 +167,17 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     if signed_in is None:
         return login_manager.unauthorized()
     user_id, epoch = signed_in
-    payload = request.get_json(silent=True)
     try:
-        position = payload.get("position") if isinstance(payload, dict) else None
-        if not isinstance(position, int) or isinstance(position, bool):  # JSON true is not position 1
+        answer = parse(SaveAnswer(), parse_json(request.get_data()))
+    except BadInput as error:
+        answer, refusal = None, error
+    try:
+        if answer is None:  # the account's refusal (log in again, change password) comes first, as for a save
             service.check_account(db.session(), user_id, epoch)
-            return _json_error(QuizError("请求格式不正确"), 400)
-        saved = service.save_answer(db.session(), user_id, attempt_id, position, payload.get("response"), epoch=epoch)
+            return _json_error(QuizError(refusal.message), 400)
+        saved = service.save_answer(
+            db.session(), user_id, attempt_id, answer["position"], answer["response"], epoch=epoch
+        )
     except service.NotSignedIn:
         return login_manager.unauthorized()
     except service.PasswordChangeRequired:
@@ -229,8 +235,7 @@ def result(attempt_id: int) -> str | Response:
 # ---- organizers --------------------------------------------------------------------------------------
 
 
-def _form_time(name: str) -> datetime:
-    value = request.form.get(name, "")
+def _form_time(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=_zone()).astimezone(UTC)
     except ValueError:
@@ -238,43 +243,33 @@ def _form_time(name: str) -> datetime:
 
 
 def _spec_from_form() -> service.ExamSpec:
-    form = request.form
-    sections = []
-    for index in range(5):
-        count = form.get(f"s{index}_count", "").strip()
-        if not count:
-            continue
-        if not count.isdigit():
-            raise QuizError("题数必须是整数")
-        sections.append(
-            {
-                "banks": [form[f"s{index}_bank"]] if form.get(f"s{index}_bank") else [],
-                "types": [form[f"s{index}_type"]] if form.get(f"s{index}_type") else [],
-                "difficulties": [int(form[f"s{index}_difficulty"])]
-                if form.get(f"s{index}_difficulty", "").isdigit()
-                else [],
-                "count": int(count),
-                "points": float(form.get(f"s{index}_points") or 1),
-            }
-        )
-    try:
-        return service.ExamSpec(
-            title=form.get("title", ""),
-            branch_ids=tuple(int(value) for value in form.getlist("branch")),
-            opens_at=_form_time("opens_at"),
-            closes_at=_form_time("closes_at"),
-            duration_minutes=int(form.get("duration_minutes", "0")),
-            blueprint={"sections": sections},
-            shuffle_questions="shuffle_questions" in form,
-            shuffle_options="shuffle_options" in form,
-            pass_mark=float(form.get("pass_mark", "60")),
-            attempts_allowed=int(form.get("attempts_allowed", "1")),
-            review_policy=ReviewPolicy(form.get("review_policy", "after_close")),
-            multiple_policy=MultiplePolicy(form.get("multiple_policy", "all_or_nothing")),
-            grace_seconds=int(form.get("grace_seconds", "30")),
-        )
-    except ValueError:
-        raise QuizError("请检查表单中的数字和选项") from None
+    form = parse_form(ExamForm(), request.form)
+    sections = [
+        {
+            "banks": [form[f"s{index}_bank"]] if form.get(f"s{index}_bank") else [],
+            "types": [form[f"s{index}_type"]] if form.get(f"s{index}_type") else [],
+            "difficulties": [form[f"s{index}_difficulty"]] if f"s{index}_difficulty" in form else [],
+            "count": form[f"s{index}_count"],
+            "points": form.get(f"s{index}_points", 1.0),
+        }
+        for index in range(FORM_SECTIONS)
+        if form.get(f"s{index}_count") is not None
+    ]
+    return service.ExamSpec(
+        title=form["title"],
+        branch_ids=tuple(form["branch"]),
+        opens_at=_form_time(form["opens_at"]),
+        closes_at=_form_time(form["closes_at"]),
+        duration_minutes=form["duration_minutes"],
+        blueprint={"sections": sections},
+        shuffle_questions="shuffle_questions" in form,
+        shuffle_options="shuffle_options" in form,
+        pass_mark=form["pass_mark"],
+        attempts_allowed=form["attempts_allowed"],
+        review_policy=ReviewPolicy(form.get("review_policy", "after_close")),
+        multiple_policy=MultiplePolicy(form.get("multiple_policy", "all_or_nothing")),
+        grace_seconds=form["grace_seconds"],
+    )
 
 
 def _branches_for_form() -> list[Branch]:
@@ -294,7 +289,7 @@ def new() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         try:
             exam = service.create_exam(session, current_user, _spec_from_form())
-        except QuizError as error:
+        except (QuizError, BadInput) as error:
             flash(error.message, "error")
             return render_template("exams/new.html", banks=banks, branches=_branches_for_form(), form=request.form), 400
         flash("考试已安排", "info")
@@ -347,18 +342,14 @@ def grading(exam_id: int) -> str:
 def grade(item_id: int) -> Response:
     """Grade one short answer."""
     _organizer_only()
+    exam_id = parse_form(ExamRef(), request.form)["exam_id"]
     try:
-        item = service.grade_short_answer(
-            db.session(), current_user, item_id, float(request.form.get("score", "")), request.form.get("comment", "")
-        )
+        form = parse_form(GradeForm(), request.form)
+        item = service.grade_short_answer(db.session(), current_user, item_id, form["score"], form["comment"])
         flash("已评分", "info")
         exam_id = item.attempt.exam_id
-    except ValueError:
-        flash("请填写得分", "error")
-        exam_id = int(request.form.get("exam_id", "0"))
-    except QuizError as error:
+    except (QuizError, BadInput) as error:
         flash(error.message, "error")
-        exam_id = int(request.form.get("exam_id", "0"))
     return redirect(url_for("exams.grading", exam_id=exam_id))
 
 
@@ -381,17 +372,13 @@ def void(exam_id: int) -> Response:
     """Void a question (full credit, or removed from the total)."""
     _organizer_only()
     try:
+        form = parse_form(VoidForm(), request.form)
         changes = service.void_question(
-            db.session(),
-            current_user,
-            exam_id,
-            int(request.form.get("question_id", "0")),
-            request.form.get("mode", ""),
-            request.form.get("reason", ""),
+            db.session(), current_user, exam_id, form["question_id"], form["mode"], form["reason"]
         )
         flash(f"已作废该题，{len(changes)} 份试卷成绩变化", "info")
-    except (QuizError, ValueError) as error:
-        flash(getattr(error, "message", "请求无效"), "error")
+    except (QuizError, BadInput) as error:
+        flash(error.message, "error")
     return redirect(url_for("exams.manage", exam_id=exam_id))
 
 
@@ -400,21 +387,21 @@ def void(exam_id: int) -> Response:
 def override(exam_id: int) -> Response:
     """补考 for one member."""
     _organizer_only()
-    form = request.form
     try:
+        form = parse_form(OverrideForm(), request.form)
         service.set_override(
             db.session(),
             current_user,
             exam_id,
-            int(form.get("member_id", "0")),
-            opens_at=_form_time("opens_at") if form.get("opens_at") else None,
-            closes_at=_form_time("closes_at") if form.get("closes_at") else None,
-            duration_minutes=int(form["duration_minutes"]) if form.get("duration_minutes") else None,
-            extra_attempts=int(form.get("extra_attempts") or 0),
+            form["member_id"],
+            opens_at=_form_time(form["opens_at"]) if form["opens_at"] else None,
+            closes_at=_form_time(form["closes_at"]) if form["closes_at"] else None,
+            duration_minutes=form["duration_minutes"],
+            extra_attempts=form["extra_attempts"],
         )
         flash("已安排补考", "info")
-    except (QuizError, ValueError) as error:
-        flash(getattr(error, "message", "请检查补考设置"), "error")
+    except (QuizError, BadInput) as error:
+        flash(error.message, "error")
     return redirect(url_for("exams.manage", exam_id=exam_id))
 
 

@@ -190,7 +190,7 @@ def _source_from_form(form: MultiDict[str, str], prefix: str) -> dict[str, Any]:
 def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
     """The posted form as values, rounds in the order of their numbers (the script renumbers on every move)."""
     indices = sorted(
-        {int(match.group(1)) for key in form if (match := re.fullmatch(r"rounds-(\d+)-kind", key)) is not None}
+        {int(match.group(1)) for key in form if (match := re.fullmatch(r"rounds-([0-9]{1,3})-kind", key)) is not None}
     )
     rounds = []
     for index in indices:

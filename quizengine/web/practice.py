@@ -14,6 +14,8 @@ from quizengine.engine.questions import get_type
 from quizengine.extensions import db
 from quizengine.models import AttemptStatus
 from quizengine.modes.self_test import COUNTS, KIND_LABELS, PracticeKind
+from quizengine.schemas import BadInput, parse, parse_form
+from quizengine.schemas.practice import PracticeAnswer, StartPractice
 from quizengine.services import motivation, practice
 from quizengine.services.access import NotAllowed
 from quizengine.services.banks import list_banks_for_practice
@@ -21,30 +23,12 @@ from quizengine.services.banks import list_banks_for_practice
 bp = Blueprint("practice", __name__, url_prefix="/practice")
 
 
-def _ints(name: str) -> tuple[int, ...]:
-    values = request.form.getlist(name)
-    if not all(value.isdigit() for value in values):
-        raise practice.PracticeError("提交的选项无效，请刷新页面后重试")
-    return tuple(int(value) for value in values)
-
-
-def _chapters() -> tuple[tuple[int, str], ...]:
-    chapters = []
-    for value in request.form.getlist("chapter"):
-        bank_id, _, key = value.partition(":")
-        if not bank_id.isdigit() or not key:
-            raise practice.PracticeError("提交的章节无效，请刷新页面后重试")
-        chapters.append((int(bank_id), key))
-    return tuple(chapters)
-
-
 def _practice_request() -> practice.PracticeRequest:
-    try:
-        kind = PracticeKind(request.form.get("kind", ""))
-        count = int(request.form.get("count", "10"))
-    except ValueError:
-        raise practice.PracticeError("请选择练习方式和题量") from None
-    return practice.PracticeRequest(kind, _ints("bank"), _chapters(), tuple(request.form.getlist("type")), count)
+    form = parse_form(StartPractice(), request.form)
+    chapters = tuple((int(bank_id), key) for bank_id, _, key in (value.partition(":") for value in form["chapter"]))
+    return practice.PracticeRequest(
+        PracticeKind(form["kind"]), tuple(form["bank"]), chapters, tuple(form["type"]), form["count"]
+    )
 
 
 @bp.get("/")
@@ -68,7 +52,7 @@ def start() -> Response | tuple[str, int]:
     """Start a session and go to its first question."""
     try:
         attempt = practice.start_practice(db.session(), current_user, _practice_request())
-    except QuizError as error:
+    except (QuizError, BadInput) as error:
         flash(error.message, "error")
         return redirect(url_for("practice.choose"))
     return redirect(url_for("practice.attempt", attempt_id=attempt.id))
@@ -118,11 +102,9 @@ def _response() -> Any:
 @login_required
 def answer(attempt_id: int) -> Response:
     """Save one answer; practice shows its feedback, a mock exam goes straight on."""
-    position = request.form.get("position", "")
-    if not position.isdigit():
-        abort(400)
+    answer = parse(PracticeAnswer(), {"position": request.form.get("position", ""), "response": _response()})
     try:
-        item = practice.answer_item(db.session(), current_user, attempt_id, int(position), _response())
+        item = practice.answer_item(db.session(), current_user, attempt_id, answer["position"], answer["response"])
     except NotAllowed:
         abort(404)
     except QuizError as error:
