@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
@@ -27,6 +26,8 @@ from quizengine.services.accounts import (
 )
 from quizengine.web.redirects import safe_next
 
+from .forms import HtmlForm
+
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("quizengine.auth")
 
@@ -35,14 +36,14 @@ DEVICE_COOKIE = "quizengine_device"
 DEVICE_COOKIE_MAX_AGE = timedelta(days=180)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(HtmlForm):
     """Username (or phone) and password."""
 
     username = StringField("用户名或手机号", validators=[DataRequired("请输入用户名或手机号"), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=256)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(HtmlForm):
     """Current password and the new one twice."""
 
     current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=256)])

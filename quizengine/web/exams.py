@@ -44,6 +44,12 @@ def _not_allowed(error: NotAllowed) -> tuple[str, int]:
     return render_template("exams/error.html", message=error.message), 404
 
 
+@bp.errorhandler(QuizError)
+def _refused(error: QuizError) -> tuple[str, int]:
+    """A rule the service enforces (no such exam, closed, …) that a view did not turn into a message itself."""
+    return render_template("exams/error.html", message=error.message), 400
+
+
 # ---- members -----------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,6 @@ from typing import TypeVar
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask import session as browser_session
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField
@@ -50,6 +49,8 @@ from quizengine.services.roster import (
     roster_template,
 )
 
+from .forms import HtmlForm
+
 bp = Blueprint("org", __name__, url_prefix="/org")
 
 Page = str | Response | tuple[str, int]
@@ -58,13 +59,13 @@ Page = str | Response | tuple[str, int]
 _MAX_PENDING_UPLOADS = 5
 
 
-class NameForm(FlaskForm):
+class NameForm(HtmlForm):
     """The name of a new branch or party group."""
 
     name = StringField("名称", validators=[DataRequired("请输入名称"), Length(max=100, message="名称最多100个字符")])
 
 
-class EditMemberForm(FlaskForm):
+class EditMemberForm(HtmlForm):
     """What an organizer may change about a member."""
 
     name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=100, message="姓名最多100个字符")])
@@ -88,7 +89,7 @@ class MemberForm(EditMemberForm):
 MemberFormT = TypeVar("MemberFormT", bound=EditMemberForm)
 
 
-class RosterForm(FlaskForm):
+class RosterForm(HtmlForm):
     """The roster file to preview."""
 
     file = FileField(

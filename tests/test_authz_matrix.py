@@ -1,0 +1,224 @@
+"""HTTP authorization matrix: every role × every rule of `app.url_map`, expected outcomes from ONE table.
+
+The objects in the URLs are real and belong to branch A (member A's practice and exam attempts, branch A's
+exam, contest, members); the roles include a member and an organizer of branch B, so "another branch's
+object" is tested on every route. A rule missing from `EXPECTED` fails the test: a new route must declare
+who may use it. (The Socket.IO side is tested in the contest tests.)
+
+Outcome letters: o = the view ran (2xx, 3xx elsewhere, or a 4xx about the input), l = redirected to log in,
+p = redirected to change the password first, f = 403, n = 404. A 500 is always a failure.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from quizengine.models import AttemptItem, Branch, ExamOverride, Role, VoidedQuestion
+from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
+from quizengine.modes.self_test import PracticeKind
+from quizengine.realtime import timers
+from quizengine.services import contests, exams, practice
+
+from . import test_exams
+from .conftest import login
+from .test_exams import _now, _spec
+
+setting = test_exams.setting  # fixture: exam bank, organizer "org" and members m0..m2 of branch A
+
+ROLES = ("anonymous", "member", "stranger", "organizer", "foreign_organizer", "admin")
+#: endpoint -> outcome per role, in ROLES order. The user who must change the password is the rule below.
+EXPECTED: dict[str, str] = {
+    "static": "oooooo",
+    "main.index": "oooooo",
+    "auth.login": "oooooo",
+    "auth.logout": "llllll",  # logging out ends on the login page
+    "auth.change_password": "looooo",
+    # self-test: a member's own attempts only; nobody else sees them (not even an organizer or admin)
+    "practice.choose": "looooo",
+    "practice.start": "looooo",
+    "practice.wrong_book": "looooo",
+    "practice.remove_wrong": "looooo",
+    "practice.attempt": "lonnnn",
+    "practice.answer": "lonnnn",
+    "practice.feedback": "lonnnn",
+    "practice.finish": "lonnnn",
+    "practice.summary": "lonnnn",
+    # learning record: one's own; an organizer sees their branch's members; admin all
+    "records.mine": "looooo",
+    "records.member": "lonono",
+    # exams: members of the exam's branches take it; organizers of the branch manage it
+    "exams.index": "looooo",
+    "exams.start": "looooo",  # not invited: a Chinese message on the exam list (no attempt is made)
+    "exams.take": "lonnnn",
+    "exams.save": "lonnnn",
+    "exams.result": "lonnnn",
+    "exams.submit": "lonnnn",
+    "exams.tab_switch": "looooo",  # counts only on the member's own open attempt, a no-op otherwise
+    "exams.new": "lffooo",  # an organizer schedules for their own branch
+    "exams.manage": "lffono",
+    "exams.export": "lffono",
+    "exams.grading": "lffono",
+    "exams.member_attempt": "lffono",
+    # another branch's organizer: the service refuses with a flashed message and changes nothing
+    "exams.grade": "lffooo",
+    "exams.regrade": "lffono",
+    "exams.void": "lffooo",
+    "exams.override": "lffooo",
+    "exams.release": "lffono",
+    # organization: organizers of the branch and admins (another branch's organizer: 403)
+    "org.index": "lffooo",
+    "org.new_branch": "lffffo",
+    "org.branch": "lffofo",
+    "org.new_group": "lffofo",
+    "org.new_member": "lffofo",
+    "org.import_members": "lffofo",
+    "org.confirm_import": "lffofo",
+    "org.edit_member": "lffofo",
+    "org.reset_member_password": "lffofo",
+    "org.deactivate": "lffofo",
+    "org.reactivate": "lffofo",
+    "org.download_template": "lffooo",
+    # contests: organizers host; the team and projector pages are for devices in the room
+    "contests.index": "looooo",
+    "contests.create": "lffooo",
+    "contests.plan_new": "lffooo",
+    "contests.plan_submit": "lffooo",
+    "contests.host": "lffofo",
+    "contests.projector": "oooooo",
+    "contests.team": "oooooo",
+    "contests.play": "looooo",
+    # the join QR shows the PIN: #11 item 7 (the contest-trust work) protects it; tighten this row with it
+    "contests.join_qr": "oooooo",
+}
+#: What a user who must change the password may still reach (everything else redirects to the form).
+PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout"}
+
+
+@dataclass
+class World:
+    """Real ids of branch A's objects, by URL argument name (and blueprint where a name is ambiguous)."""
+
+    args: dict[str, dict[str, object]]
+    #: A well-formed body per POST endpoint, so the request reaches the authorization decision.
+    bodies: dict[str, dict[str, object]]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    contests._machine_cache.clear()
+    contests._player_cache.clear()
+    timers._last_rosters.clear()
+    timers._last_counts.clear()
+
+
+@pytest.fixture
+def world(app: Flask, session: Session, make_user, setting) -> World:  # type: ignore[no-untyped-def]
+    organizer, (member, *_) = setting
+    make_user(username="stranger", branch="第二党支部")
+    make_user(Role.ORGANIZER, username="foreign_organizer", branch="第二党支部")
+    make_user(Role.ADMIN, username="admin")
+    make_user(username="must_change", branch=test_exams.BRANCH).must_change_password = True
+    session.commit()
+    exam = exams.create_exam(session, organizer, _spec(session, _now()))
+    exam_attempt = exams.start_exam(session, member, exam.id)
+    short_item = next(item for item in exam_attempt.items if item.revision.content["type"] == "short")
+    exams.save_answer(session, member.id, exam_attempt.id, short_item.position, "简答的回答")
+    exams.submit_exam(session, member, exam_attempt.id)  # its 简答 waits for grading
+    drill = practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.CUSTOM, count=5))
+    plan = ContestPlan("支部知识竞赛", (RoundSpec(RoundKind.EVERYONE, "全员答题", QuestionSource(count=1), points=10),))
+    contest = contests.create_contest(session, organizer, plan, rng=random.Random(1))
+    common = {
+        "user_id": member.id,
+        "branch_id": member.branch_id,
+        "exam_id": exam.id,
+        "item_id": short_item.id,
+        "contest_id": contest.id,
+        "token": contest.projector_token,
+        "question_id": drill.items[0].question_id,
+        "position": 0,
+        "filename": "css/app.css",
+    }
+    return World(
+        {
+            "practice": {**common, "attempt_id": drill.id},
+            "exams": {**common, "attempt_id": exam_attempt.id},
+            "": common,
+        },
+        {
+            "exams.save": {"json": {"position": 0, "response": None}},
+            "practice.answer": {"position": "0"},
+            "exams.grade": {"score": "1", "exam_id": str(exam.id)},
+            "exams.void": {"question_id": str(short_item.question_id), "mode": "full", "reason": "题目有误"},
+            "exams.override": {"member_id": str(member.id), "extra_attempts": "1"},
+            "org.new_branch": {"name": "新支部"},
+        },
+    )
+
+
+def _outcome(client: FlaskClient, method: str, url: str, body: dict[str, object]) -> str:
+    if isinstance(body.get("json"), dict):
+        response = client.open(url, method=method, json=body["json"])
+    else:
+        response = client.open(url, method=method, data=body, headers={"Accept": "text/html"})
+    response.close()
+    status, location = response.status_code, response.headers.get("Location", "")
+    assert status < 500, f"{method} {url}: {status}"
+    if status in {302, 303} and "/login" in location:
+        return "l"
+    if status in {302, 303} and "/account/password" in location:
+        return "p"
+    return {403: "f", 404: "n"}.get(status, "o")
+
+
+def _requests(app: Flask, world: World) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every rule: GETs first, then POSTs, logging out last."""
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            blueprint = rule.endpoint.partition(".")[0]
+            values = world.args.get(blueprint, world.args[""])
+            args = {name: values[name] for name in rule.arguments}
+            url = app.url_for(rule.endpoint, **args)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                found.append((rule.endpoint, method, url))
+    return sorted(found, key=lambda entry: (entry[0] == "auth.logout", entry[1] != "GET", entry[0]))
+
+
+@pytest.mark.parametrize("role", [*ROLES, "must_change"])
+def test_every_route_answers_every_role_as_declared(
+    app: Flask, client: FlaskClient, session: Session, world: World, role: str
+) -> None:
+    if role != "anonymous":
+        login(client, "org" if role == "organizer" else "m0" if role == "member" else role)
+    app.config["WTF_CSRF_ENABLED"] = False  # the matrix is about who may; CSRF has its own tests
+    wrong = []
+    for endpoint, method, url in _requests(app, world):
+        assert endpoint in EXPECTED, f"{endpoint} has no row in EXPECTED: declare who may use the new route"
+        if role == "must_change":
+            expected = EXPECTED[endpoint][ROLES.index("member")] if endpoint in PASSWORD_CHANGE_REACHES else "p"
+        else:
+            expected = EXPECTED[endpoint][ROLES.index(role)]
+        got = _outcome(client, method, url, world.bodies.get(endpoint, {}) if method == "POST" else {})
+        if got != expected:
+            wrong.append(f"{method} {url} ({endpoint}): expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+    if role in {"anonymous", "stranger", "foreign_organizer", "must_change"}:  # refused means nothing changed
+        session.expire_all()
+        item = session.get(AttemptItem, world.args["exams"]["item_id"])
+        assert item is not None and item.verdict == "pending" and item.score == 0
+        for model in (ExamOverride, VoidedQuestion):
+            assert session.scalar(select(func.count()).select_from(model)) == 0, model
+        assert session.scalar(select(func.count()).select_from(Branch)) == 2
+
+
+def test_the_table_has_no_stale_rows(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert set(EXPECTED) <= endpoints, set(EXPECTED) - endpoints
+    assert all(len(row) == len(ROLES) for row in EXPECTED.values())
