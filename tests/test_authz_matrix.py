@@ -94,8 +94,10 @@ EXPECTED: dict[str, str] = {
     "contests.projector": "oooooo",
     "contests.team": "oooooo",
     "contests.play": "looooo",
-    # the join QR shows the PIN: #11 item 7 (the contest-trust work) protects it; tighten this row with it
-    "contests.join_qr": "oooooo",
+    # the QR codes carry the PIN and the team secrets: the projector (its token, tested apart) and hosts only
+    "contests.join_qr": "nnnono",
+    "contests.team_qr": "lffofo",
+    "contests.team_codes": "lffofo",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout"}
@@ -141,6 +143,7 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
         "item_id": short_item.id,
         "contest_id": contest.id,
         "token": contest.projector_token,
+        "key": contest.teams[0].key,
         "question_id": drill.items[0].question_id,
         "position": 0,
         "filename": "css/app.css",
