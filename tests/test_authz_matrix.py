@@ -98,6 +98,10 @@ EXPECTED: dict[str, str] = {
     "contests.join_qr": "nnnono",
     "contests.team_qr": "lffofo",
     "contests.team_codes": "lffofo",
+    # results, Excel export, ending and archiving: whoever may host the contest
+    "contest_results.results": "lffofo",
+    "contest_results.export": "lffofo",
+    "contest_results.archive": "lffofo",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout"}
