@@ -185,7 +185,7 @@ def test_unknown_user_costs_the_same_as_a_wrong_password(
 
     known, unknown = median("timed"), median("nobody-here")
     assert known > 0.005  # the hash dominates
-    assert 0.5 < unknown / known < 2, (known, unknown)
+    assert 0.3 < unknown / known < 3.3, (known, unknown)  # same order (was 40x apart); loose for busy CI
 
 
 @pytest.mark.parametrize(("hops", "seen"), [(0, "127.0.0.1"), (1, "192.0.2.99"), (2, "198.51.100.7")])
