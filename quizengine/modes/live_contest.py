@@ -238,6 +238,8 @@ class ContestState:
     phase: Phase = Phase.LOBBY
     paused_phase: Phase | None = None
     paused_left_ms: int | None = None
+    #: Why the contest is paused (shown to the host), e.g. a deadline that passed while the server was down.
+    pause_reason: str = ""
     round_index: int = -1
     question_index: int = -1
     question_seq: int = 0
@@ -392,6 +394,7 @@ class LiveContest:
             "phase": str(state.phase),
             "phase_label": PHASE_LABELS[state.phase],
             "paused_phase": str(state.paused_phase) if state.paused_phase else None,
+            "pause_reason": state.pause_reason,
             "deadline_ms": state.deadline_ms,
             "title": self.plan.title,
             "round": self._round_view(spec),
@@ -966,14 +969,15 @@ class LiveContest:
         state.paused_phase = state.phase
         state.paused_left_ms = max(0, state.deadline_ms - now) if state.deadline_ms else None
         state.phase, state.deadline_ms = Phase.PAUSED, None
-        return [Event("paused", EVERYONE_ROLES, {"reason": command.args.get("reason", "")})]
+        state.pause_reason = str(command.args.get("reason", ""))
+        return [Event("paused", EVERYONE_ROLES, {"reason": state.pause_reason})]
 
     def _resume(self, command: Command, now: int) -> list[Event]:
         state = self.state
         assert state.paused_phase is not None
         state.phase = state.paused_phase
         state.deadline_ms = now + state.paused_left_ms if state.paused_left_ms is not None else None
-        state.paused_phase, state.paused_left_ms = None, None
+        state.paused_phase, state.paused_left_ms, state.pause_reason = None, None, ""
         return [Event("resumed", EVERYONE_ROLES)]
 
     def _void(self, command: Command, now: int) -> list[Event]:
@@ -986,6 +990,10 @@ class LiveContest:
         state = self.state
         if state.deadline_ms is None or now < state.deadline_ms:
             return []
+        if now - state.deadline_ms > OUTAGE_MS:  # the timers were not running (a restart): the host decides
+            state.paused_phase, state.paused_left_ms, state.pause_reason = state.phase, OUTAGE_GRACE_MS, OUTAGE_REASON
+            state.phase, state.deadline_ms = Phase.PAUSED, None
+            return [Event("paused", EVERYONE_ROLES, {"reason": OUTAGE_REASON})]
         if state.phase is Phase.READING:
             return self._open(command, now)
         if state.phase is Phase.BUZZ_OPEN:  # nobody buzzed (or nobody left): the question is void
@@ -1037,6 +1045,12 @@ class LiveContest:
         state.phase, state.paused_phase, state.paused_left_ms, state.deadline_ms = Phase.FINISHED, None, None, None
         state.question, state.team_on_turn = None, None
         return [Event("finished", EVERYONE_ROLES, {"ended_early": True})]
+
+
+#: A deadline found this late was not missed by a 0.1 s timer but by a server that was down: the contest is
+#: paused instead of judged, and on resume the clock gives back a short grace.
+OUTAGE_MS, OUTAGE_GRACE_MS = 3_000, 10_000
+OUTAGE_REASON = "服务器中断期间计时已到，未作判定。请确认后点“继续”（计时恢复 10 秒）"
 
 
 def _rules_line(spec: RoundSpec) -> str:

@@ -4,10 +4,10 @@ the contests that are due and ticks them. Answer counts and rosters are coalesce
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Flask
 
+from quizengine.engine.timing import Clock, SystemClock
 from quizengine.extensions import db, socketio
 from quizengine.modes.live_contest import Command, Phase, Role, RoundKind
 from quizengine.services import contests
@@ -23,13 +23,16 @@ _last_rosters: dict[int, tuple[int, tuple[str, ...]]] = {}
 log = logging.getLogger("quizengine.contest.timers")
 
 
-def tick_due(now: datetime | None = None) -> int:
-    """Send a tick to every contest whose deadline has passed; return how many changed."""
+def tick_due(clock: Clock | None = None) -> int:
+    """Send a tick to every contest whose deadline has passed; return how many changed. The tick is judged at
+    the same `clock` time the contests were found due at (a deadline long gone after a restart pauses)."""
     session = db.session()
+    clock = clock or SystemClock()
     changed = 0
-    for contest_id in contests.due_contests(session, now or datetime.now(UTC)):
+    for contest_id in contests.due_contests(session, clock.now()):
         try:
-            applied = contests.apply_command(session, contest_id, Command("tick", Role.SYSTEM), actor="timer")
+            command = Command("tick", Role.SYSTEM)
+            applied = contests.apply_command(session, contest_id, command, actor="timer", clock=clock)
         except contests.ContestError:
             continue
         if applied.events:

@@ -219,7 +219,7 @@
 
   function renderQuestion(view) {
     var round = view.round;
-    var phaseText = view.phase === "paused" ? "比赛暂停（" + (view.paused_phase ? labelOf(view.paused_phase) : "") + "）" : view.phase_label;
+    var phaseText = view.phase === "paused" ? "比赛暂停（" + (view.paused_phase ? labelOf(view.paused_phase) : "") + "）" + (view.pause_reason ? " " + view.pause_reason : "") : view.phase_label;
     C.$("phase").textContent = phaseText;
     C.$("phase").className = "phase-chip is-" + view.phase;
     C.fill(C.$("round-line"), round ? [
