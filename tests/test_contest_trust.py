@@ -262,3 +262,36 @@ def test_socket_connections_from_a_foreign_origin_are_refused(
     headers = {"Origin": origin} if origin else {}
     response = http.get("/socket.io/?EIO=4&transport=polling", headers=headers)
     assert response.status_code == status
+
+
+def test_malformed_socket_input_is_refused_with_an_ack_and_changes_nothing(
+    app: Flask, contest: Contest, session: Session
+) -> None:
+    http = app.test_client()
+    login(http, "host")
+    host = _client(app, http)
+    assert _join(host, contest=contest.id, role="host")["ok"]
+    version = _command(host, "start", 0)["version"]
+    sent = [
+        ("adjust", {"team": "t1", "delta": "nan", "reason": "x"}, "delta：须为有限的数字"),
+        ("adjust", {"team": "t1", "delta": float("inf"), "reason": "x"}, "delta：须为有限的数字"),
+        ("adjust", {"team": "t1", "delta": 5, "reason": "x" * 201}, "reason：长度须在"),
+        ("judge", {"correct": "yes"}, "correct：须为是或否"),
+        ("explode", {}, "未知指令"),
+    ]
+    for name, args, reason in sent:
+        ack = _command(host, name, version, **args)
+        assert ack["ok"] is False and ack["code"] == "bad_input" and reason in ack["message"], ack
+    for payload in ((), ([1, 2],), ("start",), (None,)):
+        ack = host.emit(protocol.COMMAND, *payload, namespace=NS, callback=True)
+        assert ack["ok"] is False and ack["code"] == "bad_input" and ack["message"] == "请求内容格式不正确"
+    device = _client(app)
+    assert _join(device, contest=contest.id, role="team", code=_teams(session, contest)["t1"][1])["ok"]
+    for event in (protocol.BUZZ, protocol.SUBMIT_ANSWER, protocol.CHOOSE_RISK):
+        assert device.emit(event, namespace=NS, callback=True)["code"] == "bad_input"
+    too_long = device.emit(
+        protocol.SUBMIT_ANSWER, {"question": "c-1", "response": ["A"] * 21}, namespace=NS, callback=True
+    )
+    assert too_long["code"] == "bad_input"
+    assert session.scalar(select(Contest.version).where(Contest.id == contest.id)) == version
+    assert _command(host, "adjust", version, team="t1", delta=5, reason="补记")["ok"]
