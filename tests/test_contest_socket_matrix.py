@@ -106,6 +106,14 @@ def connect(app: Flask, live: Contest, session: Session, make_user) -> Callable[
     return join
 
 
+def test_every_host_command_of_the_engine_has_an_args_schema() -> None:
+    """A command the engine knows but the wire schema does not would be refused as unknown (and vice versa)."""
+    from quizengine.modes.live_contest import _HANDLERS
+    from quizengine.modes.live_contest import Role as ContestRole
+
+    assert set(COMMAND_ARGS) == {name for name, handler in _HANDLERS.items() if ContestRole.HOST in handler.roles}
+
+
 def _code(ack: dict) -> str:
     return "ok" if ack["ok"] else ack["code"]
 

@@ -91,6 +91,10 @@ class _Participant(WireSchema):
     participant = Text(max_length=32, required=True)
 
 
+class _Mute(WireSchema):
+    muted = StrictBool(required=True)
+
+
 class _Pause(WireSchema):
     reason = Text(max_length=200)
 
