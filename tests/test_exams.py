@@ -18,7 +18,7 @@ from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, AttemptItem, AuditEntry, Exam, Question, Role, User
 from quizengine.modes.timed_exam import MemberStatus, ReviewPolicy
-from quizengine.services import exams
+from quizengine.services import exam_admin, exams
 from quizengine.services.access import NotAllowed
 from quizengine.services.exam_results import exam_overview, export_workbook
 from quizengine.services.practice import paper_item
@@ -292,7 +292,7 @@ def test_attempts_allowed_and_make_up_override(session: Session, setting, fake_c
     fake_clock.advance(hours=3)  # window closed
     with pytest.raises(exams.ExamError, match="考试已结束"):
         exams.start_exam(session, member, exam.id, clock=fake_clock)
-    exams.set_override(
+    exam_admin.set_override(
         session,
         organizer,
         exam.id,
@@ -313,7 +313,7 @@ def test_review_visibility_follows_the_policy(session: Session, setting, fake_cl
     assert exams.review_is_visible(exam, exam.closes_at)
     exam.review_policy = ReviewPolicy.MANUAL
     assert not exams.review_is_visible(exam, exam.closes_at + timedelta(days=1))
-    exams.release_results(session, organizer, exam.id)
+    exam_admin.release_results(session, organizer, exam.id)
     assert exams.review_is_visible(exam, fake_clock.now())
 
 
@@ -326,8 +326,8 @@ def test_short_answers_graded_then_final_and_audited(session: Session, setting, 
     exams.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert attempt.pending_count == 1
     with pytest.raises(exams.ExamError, match="得分应在 0 到 10 之间"):
-        exams.grade_short_answer(session, organizer, short.id, 11, "")
-    exams.grade_short_answer(session, organizer, short.id, 7.5, "要点基本齐全")
+        exam_admin.grade_short_answer(session, organizer, short.id, 11, "")
+    exam_admin.grade_short_answer(session, organizer, short.id, 7.5, "要点基本齐全")
     session.refresh(attempt)
     assert attempt.pending_count == 0 and attempt.score == 7.5
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "exams.grade_short")).detail["score"] == 7.5
@@ -358,10 +358,10 @@ def test_regrade_after_a_key_fix_with_dry_run(session: Session, setting, fake_cl
     )
     (tmp_path / "exam.yaml").write_text(fixed, encoding="utf-8")
     assert runner.invoke(args=["banks", "load", str(tmp_path / "exam.yaml")]).exit_code == 0
-    preview = exams.regrade_exam(session, organizer, exam.id, dry_run=True)
+    preview = exam_admin.regrade_exam(session, organizer, exam.id, dry_run=True)
     assert len(preview) == 3 and all((c.before, c.after) == (0, 5) for c in preview)
     assert {a.score for a in session.scalars(select(Attempt))} == {0}  # nothing written by the dry run
-    exams.regrade_exam(session, organizer, exam.id, dry_run=False)
+    exam_admin.regrade_exam(session, organizer, exam.id, dry_run=False)
     session.expire_all()
     assert {a.score for a in session.scalars(select(Attempt))} == {5}
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "exams.regrade")) is not None
@@ -377,16 +377,16 @@ def test_void_question_full_credit_or_removed(session: Session, setting, fake_cl
         exams.save_answer(session, who.id, attempt.id, item.position, paper_item(item).shown_key("A"), clock=fake_clock)
         exams.submit_exam(session, who, attempt.id, clock=fake_clock)
     first, second = (session.scalar(select(Question.id).where(Question.external_id == qid)) for qid in ("e-s0", "e-s1"))
-    changes = exams.void_question(session, organizer, exam.id, second, "full_credit", "题干有歧义")
+    changes = exam_admin.void_question(session, organizer, exam.id, second, "full_credit", "题干有歧义")
     assert len(changes) == 2
     assert {(a.score, a.max_score) for a in session.scalars(select(Attempt))} == {(10, 10)}
-    exams.void_question(session, organizer, exam.id, first, "removed", "答案有误")
+    exam_admin.void_question(session, organizer, exam.id, first, "removed", "答案有误")
     session.expire_all()
     assert {(a.score, a.max_score) for a in session.scalars(select(Attempt))} == {(5, 5)}
     with pytest.raises(exams.ExamError, match="已经作废"):
-        exams.void_question(session, organizer, exam.id, first, "removed", "再来一次")
+        exam_admin.void_question(session, organizer, exam.id, first, "removed", "再来一次")
     with pytest.raises(exams.ExamError, match="请填写作废原因"):
-        exams.void_question(session, organizer, exam.id, second + 999, "removed", " ")
+        exam_admin.void_question(session, organizer, exam.id, second + 999, "removed", " ")
     assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "exams.void_question")).all()) == 2
 
 

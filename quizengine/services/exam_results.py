@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,8 +16,9 @@ from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, Branch, Exam, User, VoidedQuestion
 from quizengine.modes.timed_exam import STATUS_LABELS, MemberStatus, passed
 
-from .access import require
+from .access import member_scope_clause, require
 from .exams import can_manage_exam, finalize_expired, get_exam
+from .spreadsheet import workbook_bytes
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,18 @@ class ExamOverview:
         return sum(1 for row in done if row.passed) / len(done) if done else None
 
 
-def _audience(session: Session, exam: Exam) -> list[User]:
+def _audience(session: Session, exam: Exam, viewer: User) -> list[User]:
+    """The exam's audience that `viewer` may act on (their own branch; admin: all), by branch and name."""
     branch_ids = [branch.id for branch in exam.branches]
     return list(
         session.scalars(
             select(User)
-            .where(User.branch_id.in_(branch_ids), User.active.is_(True), User.role.in_(("member", "organizer")))
+            .where(
+                User.branch_id.in_(branch_ids),
+                User.active.is_(True),
+                User.role.in_(("member", "organizer")),
+                member_scope_clause(viewer),
+            )
             .join(Branch, Branch.id == User.branch_id)
             .order_by(Branch.name, User.name)
         )
@@ -88,11 +95,20 @@ def _audience(session: Session, exam: Exam) -> list[User]:
 
 
 def exam_overview(session: Session, viewer: User, exam_id: int, *, clock: Clock | None = None) -> ExamOverview:
-    """Build the dashboard: 一个不落 status of every audience member, ranking, distribution, item analysis."""
+    """Build the dashboard: 一个不落 status of every audience member, ranking, distribution, item analysis.
+
+    Only members in the viewer's scope appear (an organizer sees their own branch of a joint exam; an admin
+    everyone); ranking, distribution and item analysis are computed over those rows, so nothing about
+    another branch's members leaks through them.
+    """
     exam = get_exam(session, exam_id)
     require(can_manage_exam(viewer, exam), "只能查看本支部的考试")
     finalize_expired(session, clock=clock or SystemClock())  # nobody stays "答题中" past the deadline
-    attempts = session.scalars(select(Attempt).where(Attempt.exam_id == exam.id)).all()
+    attempts = session.scalars(
+        select(Attempt)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.exam_id == exam.id, member_scope_clause(viewer))
+    ).all()
     by_member: dict[int, list[Attempt]] = {}
     for attempt in attempts:
         by_member.setdefault(attempt.user_id, []).append(attempt)
@@ -109,7 +125,7 @@ def exam_overview(session: Session, viewer: User, exam_id: int, *, clock: Clock 
         )
     }
     rows = []
-    for member in _audience(session, exam):
+    for member in _audience(session, exam, viewer):
         own = by_member.get(member.id, [])
         if member.id in best:
             attempt = best[member.id]
@@ -158,53 +174,68 @@ def _item_rows(session: Session, exam: Exam, finished: list[Attempt]) -> list[It
 
 
 def export_workbook(overview: ExamOverview, zone: ZoneInfo) -> bytes:
-    """Excel (openpyxl): results of every audience member, and the item statistics."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """Excel: results of every member in scope, and the item statistics; names and stems written as text."""
 
-    book = Workbook()
-    results = book.active
-    results.title = "成绩"
-    results.append(
-        ["支部", "姓名", "用户名", "状态", "得分", "满分", "是否及格", "名次", "交卷时间", "切屏次数", "待评阅"]
-    )
-    for row in overview.members:
+    def result_row(row: MemberRow) -> list[object]:
         attempt = row.attempt
-        finished = (
-            attempt.finished_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if attempt and attempt.finished_at else ""
-        )
-        results.append(
-            [
-                row.member.branch.name if row.member.branch else "",
-                row.member.name,
-                row.member.username,
-                row.status_label,
-                attempt.score if attempt and row.status is MemberStatus.SUBMITTED else None,
-                attempt.max_score if attempt else None,
-                {True: "及格", False: "不及格", None: ""}[row.passed],
-                row.place,
-                finished,
-                attempt.tab_switches if attempt else 0,
-                attempt.pending_count if attempt else 0,
-            ]
-        )
-    items = book.create_sheet("题目分析")
-    items.append(["题号", "题干", "分值", "作答人数", "难度系数（得分率）", "区分度", "作废"])
-    for row in overview.items:
-        items.append(
-            [
-                row.external_id,
-                row.stem,
-                row.points,
-                row.stats.responses,
-                None if row.stats.facility is None else round(row.stats.facility, 3),
-                None if row.stats.discrimination is None else round(row.stats.discrimination, 3),
-                {"full_credit": "全部给分", "removed": "不计入总分"}.get(row.voided or "", ""),
-            ]
-        )
-    for sheet in (results, items):
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        finished = attempt.finished_at if attempt and attempt.finished_at else None
+        return [
+            row.member.branch.name if row.member.branch else "",
+            row.member.name,
+            row.member.username,
+            row.status_label,
+            attempt.score if attempt and row.status is MemberStatus.SUBMITTED else None,
+            attempt.max_score if attempt else None,
+            {True: "及格", False: "不及格", None: ""}[row.passed],
+            row.place,
+            finished.astimezone(zone).strftime("%Y-%m-%d %H:%M") if finished else "",
+            attempt.tab_switches if attempt else 0,
+            attempt.pending_count if attempt else 0,
+        ]
+
+    def item_row(row: ItemRow) -> list[object]:
+        return [
+            row.external_id,
+            row.stem,
+            row.points,
+            row.stats.responses,
+            None if row.stats.facility is None else round(row.stats.facility, 3),
+            None if row.stats.discrimination is None else round(row.stats.discrimination, 3),
+            {"full_credit": "全部给分", "removed": "不计入总分"}.get(row.voided or "", ""),
+        ]
+
+    return workbook_bytes(
+        [
+            (
+                "成绩",
+                [
+                    "支部",
+                    "姓名",
+                    "用户名",
+                    "状态",
+                    "得分",
+                    "满分",
+                    "是否及格",
+                    "名次",
+                    "交卷时间",
+                    "切屏次数",
+                    "待评阅",
+                ],
+                (result_row(row) for row in overview.members),
+            ),
+            (
+                "题目分析",
+                ["题号", "题干", "分值", "作答人数", "难度系数（得分率）", "区分度", "作废"],
+                (item_row(row) for row in overview.items),
+            ),
+        ]
+    )
+
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def export_filename(exam: Exam, zone: ZoneInfo) -> str:
+    """A Chinese file name with the exam's title and date, e.g. "11月月度测试-成绩-2026-11-28.xlsx"."""
+    title = _UNSAFE_IN_FILE_NAMES.sub("_", exam.title).strip(" ._") or "考试"
+    return f"{title[:80]}-成绩-{exam.opens_at.astimezone(zone):%Y-%m-%d}.xlsx"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Integer, and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, Integer, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -279,8 +279,17 @@ def get_exam(session: Session, exam_id: int) -> Exam:
 
 
 def can_manage_exam(user: User, exam: Exam) -> bool:
-    """Admins manage every exam; an organizer manages exams whose audience includes their branch."""
+    """Admins manage every exam; an organizer opens the dashboard of exams whose audience includes their branch.
+
+    What they then see and do per member is limited by `access.in_member_scope` (their own branch only).
+    """
     return user.role == Role.ADMIN or any(can_manage_branch(user, branch.id) for branch in exam.branches)
+
+
+def owns_exam(user: User, exam: Exam) -> bool:
+    """Exam-wide changes (publish, redraw, regrade, void, release) touch every branch's members: admin, or an
+    organizer of every branch in the audience."""
+    return user.role == Role.ADMIN or all(can_manage_branch(user, branch.id) for branch in exam.branches)
 
 
 def window_for(session: Session, exam: Exam, member: User) -> Window:
@@ -655,7 +664,7 @@ def _finalize(session: Session, attempt: Attempt, finished_at: datetime | None) 
     session.commit()
     session.refresh(attempt)
     if claimed.rowcount:
-        _grade_attempt(session, attempt, _voided(session, attempt.exam_id))
+        grade_attempt(session, attempt, voided_questions(session, attempt.exam_id))
         session.commit()
 
 
@@ -675,7 +684,8 @@ def finalize_expired(session: Session, *, clock: Clock | None = None) -> int:
     return done
 
 
-def _voided(session: Session, exam_id: int | None) -> dict[int, str]:
+def voided_questions(session: Session, exam_id: int | None) -> dict[int, str]:
+    """Voided questions of an exam: question row id -> "full_credit" or "removed"."""
     return dict(
         session.execute(
             select(VoidedQuestion.question_id, VoidedQuestion.mode).where(VoidedQuestion.exam_id == exam_id)
@@ -683,7 +693,7 @@ def _voided(session: Session, exam_id: int | None) -> dict[int, str]:
     )
 
 
-def _grade_attempt(session: Session, attempt: Attempt, voided: dict[int, str]) -> None:
+def grade_attempt(session: Session, attempt: Attempt, voided: dict[int, str]) -> None:
     """(Re)compute every item's verdict and score and the attempt's totals; human grades of short answers stay."""
     exam = attempt.exam
     policy = MultiplePolicy(exam.multiple_policy) if exam else MultiplePolicy.ALL_OR_NOTHING
@@ -713,195 +723,26 @@ def _grade_attempt(session: Session, attempt: Attempt, voided: dict[int, str]) -
     attempt.answered_count, attempt.correct_count, attempt.pending_count = answered, correct, pending
 
 
-def grade_short_answer(
-    session: Session, grader: User, item_id: int, score: float, comment: str, *, clock: Clock | None = None
-) -> AttemptItem:
-    """An organizer grades a 简答 answer (0..points); the attempt is final when nothing is pending. Audited."""
-    item = session.get(AttemptItem, item_id)
-    require(item is not None and item.attempt.exam is not None, "没有找到这道题")
-    assert item is not None
-    require(can_manage_exam(grader, item.attempt.exam), "只能评阅本支部的考试")
-    if item.attempt.status != AttemptStatus.FINISHED:
-        raise ExamError("试卷尚未提交，不能评阅")
-    if not 0 <= score <= item.points:
-        raise ExamError(f"得分应在 0 到 {item.points:g} 之间")
-    item.score = round_points(score)
-    item.credit = item.score / item.points if item.points else 0.0
-    item.verdict = Verdict.CORRECT if item.score == item.points else Verdict.PARTIAL if item.score else Verdict.WRONG
-    item.graded_by, item.graded_at, item.comment = grader.id, (clock or SystemClock()).now(), comment.strip() or None
-    _grade_attempt(session, item.attempt, _voided(session, item.attempt.exam_id))
-    session.add(
-        AuditEntry(
-            actor_id=grader.id,
-            action="exams.grade_short",
-            subject=f"attempt {item.attempt_id} item {item.position + 1}",
-            detail={"score": item.score, "comment": item.comment},
-        )
-    )
-    session.commit()
-    return item
-
-
-@dataclass(frozen=True)
-class ScoreChange:
-    """How a regrade or a void changes one attempt's score."""
-
-    attempt_id: int
-    member: str
-    before: float
-    after: float
-
-
-def _finished_attempts(session: Session, exam: Exam) -> list[Attempt]:
-    return list(
-        session.scalars(
-            select(Attempt)
-            .where(Attempt.exam_id == exam.id, Attempt.status == AttemptStatus.FINISHED)
-            .order_by(Attempt.id)
-        )
-    )
-
-
-def regrade_exam(session: Session, actor: User, exam_id: int, *, dry_run: bool = True) -> list[ScoreChange]:
-    """Re-mark submitted attempts against each question's current revision (after a key fix).
-
-    Only revisions with the same option keys as the one asked are used (the member's choices keep their
-    meaning). With `dry_run` nothing is written: the organizer sees the score changes first. Audited.
-    """
-    exam = get_exam(session, exam_id)
-    require(can_manage_exam(actor, exam), "只能管理本支部的考试")
-    current = {
-        question_id: revision
-        for question_id, revision in session.execute(
-            select(Question.id, QuestionRevision)
-            .join(QuestionRevision, QuestionRevision.question_id == Question.id)
-            .where(QuestionRevision.number == Question.current_revision)
-        ).all()
-    }
-    voided = _voided(session, exam.id)
-    changes = []
-    for attempt in _finished_attempts(session, exam):
-        before = attempt.score
-        for item in attempt.items:
-            latest = current.get(item.question_id)
-            if latest is not None and latest.id != item.revision_id:
-                same_keys = set(latest.content.get("options", {})) == set(item.revision.content.get("options", {}))
-                if same_keys and latest.content["type"] == item.revision.content["type"]:
-                    item.revision_id, item.revision = latest.id, latest
-        _grade_attempt(session, attempt, voided)
-        if attempt.score != before:
-            changes.append(ScoreChange(attempt.id, attempt.user.name, before, attempt.score))
-    if dry_run:
-        session.rollback()
-        return changes
-    session.add(
-        AuditEntry(
-            actor_id=actor.id,
-            action="exams.regrade",
-            subject=exam.title,
-            detail={"exam_id": exam.id, "changes": [change.__dict__ for change in changes]},
-        )
-    )
-    session.commit()
-    return changes
-
-
-def void_question(
-    session: Session, actor: User, exam_id: int, question_id: int, mode: str, reason: str
-) -> list[ScoreChange]:
-    """Void a question in an exam: full credit for everyone, or removed from the total. Audited."""
-    exam = get_exam(session, exam_id)
-    require(can_manage_exam(actor, exam), "只能管理本支部的考试")
-    if mode not in ("full_credit", "removed"):
-        raise ExamError("作废方式只能是“全部给分”或“不计入总分”")
-    if not reason.strip():
-        raise ExamError("请填写作废原因")
-    if session.scalar(
-        select(VoidedQuestion.id).where(VoidedQuestion.exam_id == exam.id, VoidedQuestion.question_id == question_id)
-    ):
-        raise ExamError("这道题已经作废")
-    session.add(VoidedQuestion(exam_id=exam.id, question_id=question_id, mode=mode, reason=reason.strip()))
-    session.flush()
-    voided = _voided(session, exam.id)
-    changes = []
-    for attempt in _finished_attempts(session, exam):
-        before = attempt.score
-        _grade_attempt(session, attempt, voided)
-        if attempt.score != before:
-            changes.append(ScoreChange(attempt.id, attempt.user.name, before, attempt.score))
-    session.add(
-        AuditEntry(
-            actor_id=actor.id,
-            action="exams.void_question",
-            subject=exam.title,
-            detail={"exam_id": exam.id, "question_id": question_id, "mode": mode, "reason": reason.strip()},
-        )
-    )
-    session.commit()
-    return changes
-
-
-def set_override(
-    session: Session,
-    actor: User,
-    exam_id: int,
-    member_id: int,
-    *,
-    opens_at: datetime | None,
-    closes_at: datetime | None,
-    duration_minutes: int | None,
-    extra_attempts: int,
-) -> ExamOverride:
-    """Give one member a 补考: their own window, duration or extra attempts. Audited."""
-    exam = get_exam(session, exam_id)
-    member = session.get(User, member_id)
-    require(
-        can_manage_exam(actor, exam) and member is not None and can_manage_branch(actor, member.branch_id),
-        "只能为本支部党员安排补考",
-    )
-    assert member is not None
-    if opens_at and closes_at and closes_at <= opens_at:
-        raise ExamError("补考结束时间必须晚于开始时间")
-    if duration_minutes is not None and not 1 <= duration_minutes <= 600:
-        raise ExamError("考试时长应在 1 到 600 分钟之间")
-    if extra_attempts < 0:
-        raise ExamError("增加的作答次数不能为负数")
-    override = session.scalar(
-        select(ExamOverride).where(ExamOverride.exam_id == exam.id, ExamOverride.user_id == member.id)
-    )
-    override = override or ExamOverride(exam_id=exam.id, user_id=member.id)
-    override.opens_at, override.closes_at = opens_at, closes_at
-    override.duration_minutes, override.extra_attempts = duration_minutes, extra_attempts
-    session.add(override)
-    session.add(
-        AuditEntry(
-            actor_id=actor.id,
-            action="exams.override",
-            subject=f"{exam.title} · {member.name}",
-            detail={
-                "exam_id": exam.id,
-                "member_id": member.id,
-                "extra_attempts": extra_attempts,
-                "duration": duration_minutes,
-            },
-        )
-    )
-    session.commit()
-    return override
-
-
-def release_results(session: Session, actor: User, exam_id: int) -> None:
-    """Show results and answers to members now (for the manual review policy). Audited."""
-    exam = get_exam(session, exam_id)
-    require(can_manage_exam(actor, exam), "只能管理本支部的考试")
-    exam.results_released = True
-    session.add(AuditEntry(actor_id=actor.id, action="exams.release", subject=exam.title, detail={"exam_id": exam.id}))
-    session.commit()
-
-
 def review_is_visible(exam: Exam, now: datetime) -> bool:
     """Whether members may see scores, answers and 解析 of this exam now."""
     return review_visible(ReviewPolicy(exam.review_policy), exam.results_released, now >= exam.closes_at)
+
+
+def exam_items_visible(now: datetime) -> ColumnElement[bool]:
+    """The review policy as a filter over `Attempt`: every query that reads answers, verdicts or scores of
+    attempts for a member's eyes (record, charts, mastery, points) applies it, so an exam's results reach
+    nobody's learning record before `review_is_visible` allows (self-test attempts always pass).
+
+    It is `modes.timed_exam.review_visible` in SQL; a test checks both agree for every policy.
+    """
+    visible_exams = select(Exam.id).where(
+        or_(
+            Exam.results_released.is_(True),
+            Exam.review_policy == ReviewPolicy.IMMEDIATELY.value,
+            and_(Exam.review_policy == ReviewPolicy.AFTER_CLOSE.value, Exam.closes_at <= now),
+        )
+    )
+    return or_(Attempt.exam_id.is_(None), Attempt.exam_id.in_(visible_exams))
 
 
 def list_member_exams(session: Session, member: User) -> list[tuple[Exam, list[Attempt]]]:

@@ -29,6 +29,15 @@ from quizengine.models import (
 )
 
 from .access import can_view_member, require
+from .exams import exam_items_visible, review_is_visible
+
+
+@dataclass(frozen=True)
+class ExamLine:
+    """One submitted exam on the record; its score shows only once the exam's review policy allows."""
+
+    attempt: Attempt
+    visible: bool
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,7 @@ class LearningRecord:
     #: The local calendar day the record was computed on (charts end there, whatever the device's clock says).
     today: date
     #: Submitted exam attempts (newest first) and finished contests the member played in.
-    exams: list[Attempt] = field(default_factory=list)
+    exams: list[ExamLine] = field(default_factory=list)
     contests: list[ContestResult] = field(default_factory=list)
 
     @property
@@ -97,9 +106,14 @@ def get_learning_record(
     zone: ZoneInfo | None = None,
     clock: Clock | None = None,
 ) -> LearningRecord:
-    """Build the record of `member` as `viewer` may see it (themselves, their organizer, an admin)."""
+    """Build the record of `member` as `viewer` may see it (themselves, their organizer, an admin).
+
+    Answers of an exam count (days, banks, chapters, points) only once its results are published to
+    members (`exams.exam_items_visible`): the record must not tell right from wrong before the review does.
+    """
     require(can_view_member(viewer, member), "没有权限查看该党员的学习档案")
     policy, zone, clock = policy or PointsPolicy(), zone or ZoneInfo("Asia/Shanghai"), clock or SystemClock()
+    now = clock.now()
     rows = session.execute(
         select(AttemptItem.answered_at, AttemptItem.verdict, Question.bank_id, Question.category)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
@@ -108,6 +122,7 @@ def get_learning_record(
             Attempt.user_id == member.id,
             AttemptItem.answered_at.is_not(None),
             AttemptItem.verdict != Verdict.PENDING,
+            exam_items_visible(now),
         )
     ).all()
     per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
@@ -134,7 +149,7 @@ def get_learning_record(
         sessions[_local_day(finished_at, zone)] += 1
     activity = merge_days({day: (a, c) for day, (a, c) in per_day.items()}, sessions)
     days = [DayPoint(a.day, a.answered, a.correct, day_points(a, policy), a.sessions) for a in activity]
-    today = clock.now().astimezone(zone).date()
+    today = now.astimezone(zone).date()
     return LearningRecord(
         member=member,
         answered=sum(a for a, _ in per_day.values()),
@@ -147,14 +162,15 @@ def get_learning_record(
         recent=_recent_attempts(session, member),
         days=days,
         today=today,
-        exams=list(
-            session.scalars(
+        exams=[
+            ExamLine(attempt, attempt.exam is not None and review_is_visible(attempt.exam, now))
+            for attempt in session.scalars(
                 select(Attempt)
                 .where(Attempt.user_id == member.id, Attempt.mode == "exam", Attempt.status == AttemptStatus.FINISHED)
                 .order_by(Attempt.finished_at.desc())
                 .limit(12)
             )
-        ),
+        ],
         contests=list(
             session.scalars(
                 select(ContestResult)

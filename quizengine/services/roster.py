@@ -41,6 +41,7 @@ from quizengine.services.organization import (
     parse_status,
     taken_login_names,
 )
+from quizengine.services.spreadsheet import append_row
 
 #: Header text -> field, in the template's order.
 COLUMNS = {"姓名": "name", "用户名": "username", "手机号": "phone", "党小组": "group", "党员类别": "status"}
@@ -345,8 +346,8 @@ def roster_template() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "党员名册"
-    sheet.append(list(COLUMNS))
-    sheet.append(["张三", "zhangsan", "13800000000", "第一党小组", "正式"])
+    append_row(sheet, list(COLUMNS))
+    append_row(sheet, ["张三", "zhangsan", "13800000000", "第一党小组", "正式"])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for letter, width in zip("ABCDE", (12, 16, 16, 16, 12), strict=True):
@@ -367,7 +368,7 @@ def roster_template() -> bytes:
         "同一文件内及系统中已有的用户名、手机号不能重复。只要有一行有误，整份名册都不会导入。",
         "导入后每位党员获得一个一次性密码，首次登录须修改。",
     ):
-        notes.append([line])
+        append_row(notes, [line])
     notes.column_dimensions["A"].width = 90
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -108,6 +108,9 @@ def init_app(app: Flask) -> None:
         """Show a UTC datetime in the display time zone (Asia/Shanghai)."""
         return value.astimezone(zone).strftime(fmt) if value else ""
 
+    app.add_template_filter(format_score, "score")
+    app.add_template_filter(answer_text, "answer_text")
+
     @app.context_processor
     def server_time() -> dict[str, str]:
         """The server's clock, so countdowns can correct for the device's clock offset."""
@@ -115,6 +118,22 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(join_url=join_url, join_warning=join_warning)
     app.jinja_env.globals["role_labels"] = {Role(key): label for key, label in ROLE_LABELS.items()}
+
+
+def format_score(value: float | None) -> str:
+    """The one way a score or points value is shown: at most two decimals, no trailing zeros (14, 7.5, 0.25)."""
+    if value is None:
+        return ""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def answer_text(value: object) -> str:
+    """A bank's reference answer without a leading "参考答案：" label (pages print their own label)."""
+    text = str(value)
+    for label in ("参考答案：", "参考答案:"):
+        if text.startswith(label):
+            return text[len(label) :].lstrip()
+    return text
 
 
 def trust_proxies(app: Flask) -> None:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask import session as cookie_session
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -21,10 +34,11 @@ from quizengine.models import AttemptStatus, Bank, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.schemas import BadInput, parse, parse_form, parse_json
 from quizengine.schemas.exam import FORM_SECTIONS, ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm
+from quizengine.services import exam_admin
 from quizengine.services import exams as service
 from quizengine.services.access import NotAllowed, is_organizer
 from quizengine.services.accounts import parse_session_id
-from quizengine.services.exam_results import exam_overview, export_workbook
+from quizengine.services.exam_results import exam_overview, export_filename, export_workbook
 from quizengine.services.practice import engine_question, shown_answer, shown_response
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -319,11 +333,11 @@ def export(exam_id: int) -> Response:
     """Results and item statistics as an Excel file."""
     _organizer_only()
     overview = exam_overview(db.session(), current_user, exam_id)
-    body = export_workbook(overview, _zone())
-    return Response(
-        body,
+    return send_file(
+        io.BytesIO(export_workbook(overview, _zone())),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=exam-{exam_id}-results.xlsx"},
+        as_attachment=True,
+        download_name=export_filename(overview.exam, _zone()),  # Werkzeug adds RFC 5987 filename*=UTF-8''
     )
 
 
@@ -351,7 +365,7 @@ def grade(item_id: int) -> Response:
     exam_id = parse_form(ExamRef(), request.form)["exam_id"]
     try:
         form = parse_form(GradeForm(), request.form)
-        item = service.grade_short_answer(db.session(), current_user, item_id, form["score"], form["comment"])
+        item = exam_admin.grade_short_answer(db.session(), current_user, item_id, form["score"], form["comment"])
         flash("已评分", "info")
         exam_id = item.attempt.exam_id
     except (QuizError, BadInput) as error:
@@ -365,7 +379,7 @@ def regrade(exam_id: int) -> str | Response:
     """Dry run first (shows the score changes), then apply."""
     _organizer_only()
     apply = request.form.get("apply") == "1"
-    changes = service.regrade_exam(db.session(), current_user, exam_id, dry_run=not apply)
+    changes = exam_admin.regrade_exam(db.session(), current_user, exam_id, dry_run=not apply)
     if apply:
         flash(f"已重新评分，{len(changes)} 份试卷成绩变化", "info")
         return redirect(url_for("exams.manage", exam_id=exam_id))
@@ -379,7 +393,7 @@ def void(exam_id: int) -> Response:
     _organizer_only()
     try:
         form = parse_form(VoidForm(), request.form)
-        changes = service.void_question(
+        changes = exam_admin.void_question(
             db.session(), current_user, exam_id, form["question_id"], form["mode"], form["reason"]
         )
         flash(f"已作废该题，{len(changes)} 份试卷成绩变化", "info")
@@ -395,7 +409,7 @@ def override(exam_id: int) -> Response:
     _organizer_only()
     try:
         form = parse_form(OverrideForm(), request.form)
-        service.set_override(
+        exam_admin.set_override(
             db.session(),
             current_user,
             exam_id,
@@ -416,7 +430,7 @@ def override(exam_id: int) -> Response:
 def release(exam_id: int) -> Response:
     """Publish results and answers to members now."""
     _organizer_only()
-    service.release_results(db.session(), current_user, exam_id)
+    exam_admin.release_results(db.session(), current_user, exam_id)
     flash("成绩和答案已公布", "info")
     return redirect(url_for("exams.manage", exam_id=exam_id))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
@@ -35,9 +34,7 @@ def _render(member: User) -> str:
         "calendar": [[day.day.isoformat(), day.answered] for day in record.days],
         "trend": [[day.day.isoformat(), round(100 * day.accuracy, 1)] for day in record.days],
     }
-    return render_template(
-        "records/record.html", record=record, charts=charts, kinds=KIND_LABELS, now_utc=datetime.now(UTC)
-    )
+    return render_template("records/record.html", record=record, charts=charts, kinds=KIND_LABELS)
 
 
 @bp.get("/")
