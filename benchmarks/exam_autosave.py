@@ -478,7 +478,7 @@ class Setup:
     seconds: float
 
 
-def prepare(url: str, instance: Path, count: int) -> Setup:
+def prepare(url: str, instance: Path, count: int, paper_mode: str = "uniform") -> Setup:
     """Migrate, load the shipped banks, add members (one shared Argon2 hash), schedule the exam, mint sessions.
 
     Sessions are made by Flask-Login's own `login_user` and Flask-WTF's `generate_csrf` in a request
@@ -494,7 +494,7 @@ def prepare(url: str, instance: Path, count: int) -> Setup:
     from quizengine.extensions import db
     from quizengine.models import MemberStatus, Role, User
     from quizengine.services.accounts import create_user, get_or_create_branch
-    from quizengine.services.exams import ExamSpec, create_exam
+    from quizengine.services.exam_setup import ExamSpec, create_exam, publish_exam
     from quizengine.services.setup import first_run
 
     started = time.monotonic()
@@ -540,10 +540,12 @@ def prepare(url: str, instance: Path, count: int) -> Setup:
                 opens_at=now - timedelta(minutes=10),
                 closes_at=now + timedelta(hours=4),
                 duration_minutes=120,
-                blueprint=BLUEPRINT,
+                blueprint={**BLUEPRINT, "difficulty_tolerance": 2} if paper_mode == "random" else BLUEPRINT,
                 pass_mark=40,
+                paper_mode=paper_mode,
             ),
         )
+        publish_exam(session, organizer, exam.id)
         users = session.scalars(select(User).where(User.username.like("bench0%")).order_by(User.id)).all()
         exam_id = exam.id
         db.session.remove()
@@ -956,7 +958,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
             app_url = f"sqlite:///{instance / 'quizengine.sqlite3'}"
             baseline_url = f"sqlite:///{work / 'baseline.sqlite3'}"
         log(f"setup: migrate, load banks, {cfg.members} members, exam ({report['database']}, {work})")
-        setup = prepare(app_url, instance, cfg.members)
+        setup = prepare(app_url, instance, cfg.members, cfg.paper_mode)
         report["setup_seconds"] = round(setup.seconds, 1)
         members = setup.members
 
@@ -1139,6 +1141,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres", action="store_true", help="run on a throw-away PostgreSQL database")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help=f"where to create it (default {PG_ADMIN_URL})")
     parser.add_argument("--quick", action="store_true", help="200 members over 2 s, 5 s phases, 5 real logins")
+    parser.add_argument(
+        "--paper-mode",
+        choices=("uniform", "random"),
+        default="uniform",
+        help="统一试卷 (drawn once, default) or 随机组卷 (each member's own balanced draw)",
+    )
     parser.add_argument("--seed", default="exam-autosave", help="seed of the answers' random choices")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, server logs)")

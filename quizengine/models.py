@@ -370,6 +370,15 @@ class Exam(Base):
     multiple_policy: Mapped[str] = mapped_column(String(16), default="all_or_nothing")
     grace_seconds: Mapped[int] = mapped_column(Integer, default=30)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: "uniform" (统一试卷: drawn once, previewed and frozen when published) or "random" (随机组卷: each member's
+    #: own balanced draw). The server defaults describe exams made before paper modes existed (drawn per member).
+    paper_mode: Mapped[str] = mapped_column(String(16), default="uniform", server_default="random")
+    #: "draft" until the organizer publishes it (members see published exams only).
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="published")
+    published_at: Mapped[datetime | None]
+    #: A uniform exam's paper: [{"q": question row id, "r": revision id, "id": external id, "h": content hash,
+    #: "p": points, "s": section}] in drawn order (services.exam_papers).
+    paper: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     branches: Mapped[list[Branch]] = relationship(secondary="exam_branches", order_by="Branch.name")
 
 

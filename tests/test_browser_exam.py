@@ -264,10 +264,24 @@ def _schedule_exam(desk, url: str) -> int:  # type: ignore[no-untyped-def]
         desk.fill(f"input[name=s{index}_count]", str(count))
         desk.fill(f"input[name=s{index}_points]", str(points))
     desk.select_option("select[name=review_policy]", "immediately")
+    assert desk.locator("input[name=paper_mode][value=uniform]").is_checked()  # 统一试卷 by default
     shot(desk, "exam-01-schedule")
-    desk.get_by_role("button", name="安排考试").click()
+    desk.get_by_role("button", name="保存草稿并预览试卷").click()
     desk.wait_for_url(re.compile(r"/exams/\d+/manage$"))
-    assert "考试已安排" in desk.locator(".flash").inner_text()
+    assert "草稿" in desk.locator(".flash").inner_text()
+    preview = desk.locator("#paper-preview")
+    assert preview.locator("tbody tr").count() == 9 and f"满分 {TOTAL_POINTS}" in preview.inner_text()
+    first = preview.locator("tbody").inner_text()
+    for _ in range(5):  # the organizer may redraw the paper before publishing
+        desk.get_by_role("button", name="重新抽题").click()
+        desk.wait_for_load_state()
+        if desk.locator("#paper-preview tbody").inner_text() != first:
+            break
+    assert desk.locator("#paper-preview tbody").inner_text() != first
+    shot(desk, "exam-01b-paper-preview")
+    desk.get_by_role("button", name="发布考试").click()
+    desk.wait_for_load_state()
+    assert "考试已发布" in desk.locator(".flash").inner_text()
     return int(re.search(r"/exams/(\d+)/manage", desk.url).group(1))  # type: ignore[union-attr]
 
 
@@ -298,6 +312,11 @@ def _first_member_takes_the_exam(browser, url: str, key) -> None:  # type: ignor
         assert shown[0] != "已保存" and shown[-1] == "已保存", shown
         assert "is-answered" in _cell_class(phone, index)
     _go_to(phone, first[0])
+    # focus mode: no site header or navigation while the attempt is open, only the exam's own bar
+    assert not phone.locator("body > header").is_visible()
+    assert phone.locator("a:visible").count() == 0  # no way off the paper but 交卷
+    assert phone.locator("#progress").inner_text() == f"已答 {len(first)}/{len(types)}"
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(phone, "exam-02-paper-phone")
     _go_to(phone, skipped)
     phone.get_by_role("button", name="标记本题").click()  # flagged to come back to (shown in the navigator)
@@ -316,6 +335,11 @@ def _first_member_takes_the_exam(browser, url: str, key) -> None:  # type: ignor
         _go_to(phone, index)
         assert _shown_answer(phone, question) == answer, (question.type, question.stem)
     assert "is-flagged" in _cell_class(phone, skipped)
+    _go_to(phone, skipped)
+    phone.reload()  # back on the question the member was on, not question 1
+    phone.wait_for_selector(".question-card")
+    assert f"第 {skipped + 1} / " in phone.locator(".question-type").inner_text()
+    assert "is-current" in _cell_class(phone, skipped)
     shot(phone, "exam-03-navigator-after-reload")
 
     for index in rest:
@@ -410,6 +434,8 @@ def _organizer_reviews(desk, url: str, exam_id: int) -> None:  # type: ignore[no
 
     with desk.expect_download() as download_info:
         desk.get_by_role("link", name="导出 Excel").click()
+    day = datetime.now(ZONE).strftime("%Y-%m-%d")
+    assert download_info.value.suggested_filename == f"{TITLE}-成绩-{day}.xlsx"  # Chinese, from filename*
     book = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     assert book.sheetnames == ["成绩", "题目分析"]
     rows = [list(row) for row in book["成绩"].iter_rows(values_only=True)]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from quizengine.engine.analysis import histogram, item_statistics
+from quizengine.engine.analysis import MIN_RESPONSES, histogram, item_statistics
 from quizengine.modes.timed_exam import ReviewPolicy, member_window, passed, review_visible
 
 T0 = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
@@ -14,18 +14,25 @@ T0 = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
 
 def test_facility_and_discrimination() -> None:
     # the strong members get the item right, the weak ones wrong: high discrimination
-    stats = item_statistics(marks=[2, 2, 0, 0], totals=[10, 9, 4, 3], max_mark=2)
+    stats = item_statistics(marks=[2, 2, 0, 0], totals=[10, 9, 4, 3], max_mark=2, min_responses=4)
     assert stats.responses == 4 and stats.facility == 0.5
     assert stats.discrimination is not None and stats.discrimination > 0.9
     # a wrong key: the weak get it "right"
-    reversed_key = item_statistics(marks=[0, 0, 2, 2], totals=[8, 7, 6, 5], max_mark=2)
+    reversed_key = item_statistics(marks=[0, 0, 2, 2], totals=[8, 7, 6, 5], max_mark=2, min_responses=4)
     assert reversed_key.discrimination is not None and reversed_key.discrimination < 0
 
 
 def test_statistics_without_variance_or_answers() -> None:
-    assert item_statistics([1, 1, 1], [5, 6, 7], 1).discrimination is None
+    assert item_statistics([1, 1, 1], [5, 6, 7], 1, min_responses=3).discrimination is None
     assert item_statistics([], [], 1).facility is None
-    assert item_statistics([1], [3], 2).discrimination is None
+    assert item_statistics([1], [3], 2, min_responses=1).discrimination is None
+
+
+def test_too_few_responses_compute_nothing() -> None:
+    few = item_statistics([1] * (MIN_RESPONSES - 1), list(range(MIN_RESPONSES - 1)), 1)
+    assert few.too_few and (few.responses, few.facility, few.discrimination) == (MIN_RESPONSES - 1, None, None)
+    enough = item_statistics([1, 0] * 5, list(range(10, 0, -1)), 1)
+    assert not enough.too_few and enough.facility == 0.5 and enough.discrimination is not None
 
 
 def test_histogram_bands_include_the_maximum() -> None:

@@ -25,7 +25,7 @@ from quizengine.services.access import NotAllowed
 from quizengine.services.practice import paper_item
 
 from .conftest import csrf_token, login
-from .test_exams import _now, _right, _spec, setting  # noqa: F401  (setting is a fixture)
+from .test_exams import _now, _right, _spec, scheduled, setting  # noqa: F401  (setting is a fixture)
 
 
 @contextmanager
@@ -56,7 +56,7 @@ def _answers(session: Session, attempt_id: int) -> list[Any]:
 def taking(client: FlaskClient, session: Session, setting):  # type: ignore[no-untyped-def]  # noqa: F811
     """m0 has started an exam and opened the paper (as the page does); returns (attempt, save url, token)."""
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, _now()))
+    exam = scheduled(session, organizer, _spec(session, _now()))
     attempt = exams.start_exam(session, member, exam.id)
     login(client, "m0")
     token = csrf_token(client, "/exams/")
@@ -185,20 +185,21 @@ def test_paper_page_loads_items_eagerly_and_parses_once(client: FlaskClient, ses
     )  # parsed questions come from the cache
 
 
-def test_start_draws_least_used_questions_first(session: Session, setting, fake_clock) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_papers_draw_least_used_questions_first(session: Session, setting, fake_clock) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     organizer, members = setting
     blueprint = {"sections": [{"types": ["judge"], "count": 2, "points": 5}]}  # 6 judge questions in the bank
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock, blueprint=blueprint, pass_mark=5))
     drawn = []
-    for member in members:  # 3 members × 2 questions: every judge question asked once
-        attempt = exams.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(7))
+    for number in range(3):  # 3 monthly exams × 2 questions: every judge question asked once
+        spec = _spec(session, fake_clock, blueprint=blueprint, pass_mark=5, title=f"第{number + 1}次")
+        exam = scheduled(session, organizer, spec)
+        attempt = exams.start_exam(session, members[0], exam.id, clock=fake_clock, rng=random.Random(7))
         drawn += [item.question_id for item in attempt.items]
     assert len(set(drawn)) == 6
 
 
 def test_service_refuses_with_the_same_errors(session: Session, setting, fake_clock) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     organizer, (member, other, _) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
     item = _single(attempt)
     with pytest.raises(NotAllowed, match="没有找到这道题"):
@@ -288,7 +289,7 @@ def test_a_submit_waits_for_a_save_in_flight_on_postgresql(app: Flask, session: 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks matter with concurrent writers: PostgreSQL only (set QUIZENGINE_TEST_DATABASE_URL)")
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, _now()))
+    exam = scheduled(session, organizer, _spec(session, _now()))
     attempt = exams.start_exam(session, member, exam.id)
     item = _single(attempt)
     params = {

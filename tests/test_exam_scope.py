@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import Attempt, AttemptItem, Branch, Exam, ExamOverride, Role, User
 from quizengine.modes.timed_exam import ReviewPolicy, review_visible
-from quizengine.services import exam_admin, exams
+from quizengine.services import exam_admin, exam_setup, exams
 from quizengine.services.access import NotAllowed
 from quizengine.services.practice import paper_item
 from quizengine.web import answer_text, format_score
 
 from .conftest import csrf_token, login
+from .test_exams import scheduled
 
 INJECTED_NAME = '=HYPERLINK("http://x","y")'
 INJECTED_STEM = "=cmd|' /C calc'!A0"
@@ -53,10 +54,10 @@ def joint(runner: FlaskCliRunner, session: Session, make_user, tmp_path: Path): 
     member_a = make_user(username="ma", branch="甲支部")
     member_b = make_user(username="mb", branch="乙支部", name=INJECTED_NAME)
     now = datetime.now(UTC)
-    exam = exams.create_exam(
+    exam = scheduled(
         session,
         admin,
-        exams.ExamSpec(
+        exam_setup.ExamSpec(
             title="联合考试/十一月",
             branch_ids=(org_a.branch_id, org_b.branch_id),
             opens_at=now - timedelta(minutes=5),

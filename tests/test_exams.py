@@ -18,7 +18,7 @@ from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, AttemptItem, AuditEntry, Exam, Question, Role, User
 from quizengine.modes.timed_exam import MemberStatus, ReviewPolicy
-from quizengine.services import exam_admin, exams
+from quizengine.services import exam_admin, exam_setup, exams
 from quizengine.services.access import NotAllowed
 from quizengine.services.exam_results import exam_overview, export_workbook
 from quizengine.services.practice import paper_item
@@ -52,7 +52,7 @@ def setting(runner: FlaskCliRunner, session: Session, make_user, fake_clock: Fak
     return organizer, members
 
 
-def _spec(session: Session, clock: FakeClock, **changes) -> exams.ExamSpec:
+def _spec(session: Session, clock: FakeClock, **changes) -> exam_setup.ExamSpec:
     branch_id = session.scalar(select(User.branch_id).where(User.username == "org"))
     values = {
         "title": "11月月度测试",
@@ -71,7 +71,13 @@ def _spec(session: Session, clock: FakeClock, **changes) -> exams.ExamSpec:
         "pass_mark": 30,
     }
     values.update(changes)
-    return exams.ExamSpec(**values)
+    return exam_setup.ExamSpec(**values)
+
+
+def scheduled(session: Session, actor: User, spec: exam_setup.ExamSpec) -> Exam:
+    """Schedule an exam and publish it at once (its paper as drawn), as most tests need."""
+    exam = exam_setup.create_exam(session, actor, spec)
+    return exam_setup.publish_exam(session, actor, exam.id)
 
 
 def _now() -> FakeClock:
@@ -94,7 +100,7 @@ def _right(item: AttemptItem):  # type: ignore[no-untyped-def]
 
 def test_create_exam_validates_and_audits(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, _ = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     assert exam.id and session.scalar(select(AuditEntry).where(AuditEntry.action == "exams.create"))
     bad = [
         ({"title": " "}, "请填写考试名称"),
@@ -105,20 +111,20 @@ def test_create_exam_validates_and_audits(session: Session, setting, fake_clock:
     ]
     for change, message in bad:
         with pytest.raises(exams.ExamError, match=message):
-            exams.create_exam(session, organizer, _spec(session, fake_clock, **change))
+            scheduled(session, organizer, _spec(session, fake_clock, **change))
     with pytest.raises(InsufficientQuestions, match="需要50题"):
-        exams.create_exam(
+        scheduled(
             session, organizer, _spec(session, fake_clock, blueprint={"sections": [{"types": ["judge"], "count": 50}]})
         )
     other = session.scalar(select(User).where(User.username == "m0"))
     with pytest.raises(NotAllowed):
-        exams.create_exam(session, other, _spec(session, fake_clock))
+        scheduled(session, other, _spec(session, fake_clock))
     assert len(session.scalars(select(Exam)).all()) == 1
 
 
 def test_start_makes_the_paper_once_and_resumes(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(1))
     assert attempt.question_count == 11 and attempt.max_score == 46  # 5×4 + 2×5 + 3×2 + 10
     assert attempt.deadline_at == fake_clock.now() + timedelta(minutes=30)
@@ -130,16 +136,14 @@ def test_start_makes_the_paper_once_and_resumes(session: Session, setting, fake_
 
 def test_deadline_is_cut_by_the_window_close(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(
-        session, organizer, _spec(session, fake_clock, closes_at=fake_clock.now() + timedelta(minutes=10))
-    )
+    exam = scheduled(session, organizer, _spec(session, fake_clock, closes_at=fake_clock.now() + timedelta(minutes=10)))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
     assert attempt.deadline_at == exam.closes_at
 
 
 def test_deadline_edges_exact_grace_and_after(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(2))
     first, second, third = attempt.items[0], attempt.items[1], attempt.items[2]
     fake_clock.set(attempt.deadline_at)  # exactly at the deadline: on time
@@ -160,7 +164,7 @@ def test_answers_change_until_submit_and_submit_twice_scores_once(
     session: Session, setting, fake_clock: FakeClock
 ) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
     for item in attempt.items:
         wrong = "D" if item.revision.content["type"] == "single" else None
@@ -177,7 +181,7 @@ def test_reload_or_another_device_resumes_every_answer(
     client: FlaskClient, session: Session, setting, fake_clock
 ) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(
+    exam = scheduled(
         session,
         organizer,
         _spec(
@@ -213,7 +217,7 @@ def _shown_json(value) -> str:  # type: ignore[no-untyped-def]
 
 def test_api_refuses_bad_json_foreign_attempts_and_late_answers(client: FlaskClient, session: Session, setting) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, _now()))
+    exam = scheduled(session, organizer, _spec(session, _now()))
     attempt = exams.start_exam(session, member, exam.id)
     login(client, "m1")
     token = csrf_token(client, "/exams/")
@@ -237,7 +241,7 @@ def test_concurrent_saves_of_the_same_answer(app, setting) -> None:  # type: ign
     organizer, (member, *_) = setting
     with app.app_context():
         session = db.session()
-        exam = exams.create_exam(session, organizer, _spec(session, _now()))
+        exam = scheduled(session, organizer, _spec(session, _now()))
         attempt = exams.start_exam(session, session.get(User, member.id), exam.id)
         attempt_id, member_id = attempt.id, member.id
         position = next(i.position for i in attempt.items if i.revision.content["type"] == "single")
@@ -268,7 +272,7 @@ def test_sweeper_finalizes_attempts_nobody_came_back_to(
     session: Session, setting, fake_clock: FakeClock, runner
 ) -> None:
     organizer, (first, second, _) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     one = exams.start_exam(session, first, exam.id, clock=fake_clock)
     exams.save_answer(session, first.id, one.id, 0, _right(one.items[0]), clock=fake_clock)
     fake_clock.advance(minutes=10)
@@ -284,7 +288,7 @@ def test_sweeper_finalizes_attempts_nobody_came_back_to(
 
 def test_attempts_allowed_and_make_up_override(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
     exams.submit_exam(session, member, attempt.id, clock=fake_clock)
     with pytest.raises(exams.ExamError, match="没有剩余作答次数"):
@@ -308,7 +312,7 @@ def test_attempts_allowed_and_make_up_override(session: Session, setting, fake_c
 
 def test_review_visibility_follows_the_policy(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, _ = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     assert not exams.review_is_visible(exam, fake_clock.now())
     assert exams.review_is_visible(exam, exam.closes_at)
     exam.review_policy = ReviewPolicy.MANUAL
@@ -319,7 +323,7 @@ def test_review_visibility_follows_the_policy(session: Session, setting, fake_cl
 
 def test_short_answers_graded_then_final_and_audited(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
     short = next(item for item in attempt.items if item.revision.content["type"] == "short")
     exams.save_answer(session, member.id, attempt.id, short.position, "党员要认真学习党章", clock=fake_clock)
@@ -335,7 +339,7 @@ def test_short_answers_graded_then_final_and_audited(session: Session, setting, 
 
 def test_regrade_after_a_key_fix_with_dry_run(session: Session, setting, fake_clock, runner, tmp_path: Path) -> None:
     organizer, members = setting
-    exam = exams.create_exam(
+    exam = scheduled(
         session,
         organizer,
         _spec(session, fake_clock, blueprint={"fixed_ids": ["e-s0", "e-s1"], "fixed_points": 5}, pass_mark=5),
@@ -370,7 +374,7 @@ def test_regrade_after_a_key_fix_with_dry_run(session: Session, setting, fake_cl
 def test_void_question_full_credit_or_removed(session: Session, setting, fake_clock) -> None:
     organizer, (member, other, _) = setting
     blueprint = {"fixed_ids": ["e-s0", "e-s1"], "fixed_points": 5}
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock, blueprint=blueprint, pass_mark=5))
+    exam = scheduled(session, organizer, _spec(session, fake_clock, blueprint=blueprint, pass_mark=5))
     for who in (member, other):  # e-s0 answered right, e-s1 left blank
         attempt = exams.start_exam(session, who, exam.id, clock=fake_clock)
         item = next(item for item in attempt.items if item.question.external_id == "e-s0")
@@ -393,7 +397,7 @@ def test_void_question_full_credit_or_removed(session: Session, setting, fake_cl
 def test_overview_shows_everyone_statistics_and_exports(session: Session, setting, fake_clock, make_user) -> None:
     organizer, (first, second, third) = setting
     make_user(username="elsewhere", branch="第二党支部")
-    exam = exams.create_exam(
+    exam = scheduled(
         session,
         organizer,
         _spec(session, fake_clock, blueprint={"fixed_ids": ["e-s0", "e-j0"], "fixed_points": 5}, pass_mark=5),
@@ -416,8 +420,8 @@ def test_overview_shows_everyone_statistics_and_exports(session: Session, settin
         "org": MemberStatus.NOT_STARTED,
     }
     assert [(row.member.username, row.place) for row in overview.members if row.place] == [("m0", 1), ("m1", 2)]
-    facility = {row.external_id: row.stats.facility for row in overview.items}
-    assert facility == {"e-s0": 0.5, "e-j0": 1.0}
+    stats = {row.external_id: (row.stats.responses, row.stats.facility) for row in overview.items}
+    assert stats == {"e-s0": (2, None), "e-j0": (2, None)}  # n shown; too few answers to compute anything
     assert overview.average == 7.5 and overview.pass_rate == 1.0
     from zoneinfo import ZoneInfo
 
@@ -436,7 +440,7 @@ def test_overview_shows_everyone_statistics_and_exports(session: Session, settin
 
 def test_members_outside_the_audience_cannot_start(session: Session, setting, fake_clock, make_user) -> None:
     organizer, _ = setting
-    exam = exams.create_exam(session, organizer, _spec(session, fake_clock))
+    exam = scheduled(session, organizer, _spec(session, fake_clock))
     outsider = make_user(username="far", branch="第三党支部")
     with pytest.raises(NotAllowed, match="不在这场考试的参考范围内"):
         exams.start_exam(session, outsider, exam.id, clock=fake_clock)
@@ -444,7 +448,7 @@ def test_members_outside_the_audience_cannot_start(session: Session, setting, fa
 
 def test_exam_pages_authorization(client: FlaskClient, session: Session, setting) -> None:
     organizer, (member, *_) = setting
-    exam = exams.create_exam(session, organizer, _spec(session, _now()))
+    exam = scheduled(session, organizer, _spec(session, _now()))
     attempt = exams.start_exam(session, member, exam.id)
     login(client, "m1")
     assert client.get(f"/exams/attempts/{attempt.id}").status_code == 404

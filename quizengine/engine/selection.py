@@ -189,3 +189,105 @@ def select_paper(pool: Sequence[PoolEntry], blueprint: Blueprint, rng: random.Ra
             taken.add(entry.question.id)
             items.append(_item(entry.question, entry.question.points or section.points, number, blueprint, rng))
     return Paper(tuple(items))
+
+
+def personalize(questions: Sequence[tuple[Question, float, int]], blueprint: Blueprint, rng: random.Random) -> Paper:
+    """A member's copy of a 统一试卷 (a paper drawn once for everyone): the same questions and points.
+
+    `questions` are (question, points, section) in the paper's stored order. With `shuffle_questions` the
+    order is shuffled within each section (sections keep their order, so types stay grouped); with
+    `shuffle_options` each member gets their own option order. Nothing is drawn, so a start costs no pool.
+    """
+    sections: dict[int, list[tuple[Question, float, int]]] = {}
+    for entry in questions:
+        sections.setdefault(entry[2], []).append(entry)
+    items: list[PaperItem] = []
+    for section in sections.values():
+        if blueprint.shuffle_questions:
+            rng.shuffle(section)
+        items += [_item(question, points, number, blueprint, rng) for question, points, number in section]
+    return Paper(tuple(items))
+
+
+def difficulty_target(pool: Sequence[PoolEntry], blueprint: Blueprint) -> float:
+    """The total difficulty a 随机组卷 paper aims at: per section, its count × the mean difficulty of the
+    questions it may draw (rounded to one decimal, so the organizer can read it)."""
+    total = 0.0
+    for section in blueprint.sections:
+        levels = [entry.question.difficulty for entry in pool if section.matches(entry)]
+        total += section.count * (sum(levels) / len(levels) if levels else 0.0)
+    return round(total, 1)
+
+
+def paper_difficulty(paper: Paper, pool: Sequence[PoolEntry]) -> int:
+    """The sum of the difficulty levels of a paper's questions."""
+    level = {entry.question.id: entry.question.difficulty for entry in pool}
+    return sum(level[item.question_id] for item in paper.items)
+
+
+def select_balanced_paper(
+    pool: Sequence[PoolEntry],
+    blueprint: Blueprint,
+    rng: random.Random,
+    tolerance: float,
+    *,
+    target: float | None = None,
+) -> Paper:
+    """A 随机组卷 paper: every member's own draw, yet papers are comparable.
+
+    Each section draws its `count` at random (usage is ignored: fairness over variety), so every paper has
+    the same count per section, and with one type per section the same count per type. Then questions are
+    swapped *within* a section, one at a time, each swap the one that brings the total difficulty closest
+    to `target` (ties broken by `rng`), until the total is within ±`tolerance` of it. Any two papers then
+    differ by at most 2 × tolerance in total difficulty. The search is greedy; when no swap gets closer and
+    the total is still outside the band, InsufficientQuestions says so with the closest total reached.
+    `target` defaults to `difficulty_target(pool, blueprint)`. Fixed-id blueprints are drawn as usual.
+    """
+    if blueprint.fixed_ids:
+        return select_paper(pool, blueprint, rng)
+    target = difficulty_target(pool, blueprint) if target is None else target
+    taken: set[str] = set()
+    chosen: list[list[PoolEntry]] = []
+    spare: list[list[PoolEntry]] = []
+    for number, section in enumerate(blueprint.sections):
+        candidates = [entry for entry in pool if entry.question.id not in taken and section.matches(entry)]
+        if len(candidates) < section.count:
+            raise InsufficientQuestions(
+                f"第{number + 1}部分（{section.describe()}）需要{section.count}题，题库中只有{len(candidates)}题"
+            )
+        rng.shuffle(candidates)
+        chosen.append(candidates[: section.count])
+        spare.append(candidates[section.count :])
+        taken.update(entry.question.id for entry in chosen[-1])
+    total = sum(entry.question.difficulty for section in chosen for entry in section)
+    while abs(target - total) > tolerance:
+        gap = target - total
+        swaps = [
+            (abs(gap - (d_in - d_out)), number, d_out, d_in)
+            for number in range(len(chosen))
+            for d_out in sorted({entry.question.difficulty for entry in chosen[number]})
+            for d_in in sorted({e.question.difficulty for e in spare[number] if e.question.id not in taken})
+            if abs(gap - (d_in - d_out)) < abs(gap)
+        ]
+        if not swaps:
+            raise InsufficientQuestions(
+                f"题库无法组出总难度在 {target:g}±{tolerance:g} 之内的试卷（最接近的一份为 {total}），"
+                "请放宽难度容差，或调整组卷规则让每部分有更多不同难度的题目"
+            )
+        best = min(swap[0] for swap in swaps)
+        _, number, d_out, d_in = rng.choice([swap for swap in swaps if swap[0] == best])
+        out = rng.choice([entry for entry in chosen[number] if entry.question.difficulty == d_out])
+        into = rng.choice([e for e in spare[number] if e.question.difficulty == d_in and e.question.id not in taken])
+        chosen[number][chosen[number].index(out)] = into
+        spare[number][spare[number].index(into)] = out
+        taken.discard(out.question.id)
+        taken.add(into.question.id)
+        total += d_in - d_out
+    items: list[PaperItem] = []
+    for number, (section, entries) in enumerate(zip(blueprint.sections, chosen, strict=True)):
+        if blueprint.shuffle_questions:
+            rng.shuffle(entries)
+        else:
+            entries.sort(key=lambda entry: entry.question.id)
+        items += [_item(e.question, e.question.points or section.points, number, blueprint, rng) for e in entries]
+    return Paper(tuple(items))

@@ -55,6 +55,8 @@ class _ExamForm(WireSchema):
     grace_seconds = Int(lo=0, hi=3_600, load_default=30)
     shuffle_questions = Text(max_length=10)
     shuffle_options = Text(max_length=10)
+    paper_mode = _choice(["uniform", "random"], "请选择组卷方式")  # services.exam_papers UNIFORM / RANDOM
+    difficulty_tolerance = Number(lo=0, hi=20)
 
 
 #: The schedule form: the exam's settings and up to FORM_SECTIONS blueprint sections (blank ones skipped).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from quizengine.models import Attempt, AttemptStatus, Branch, Exam, User, Voided
 from quizengine.modes.timed_exam import STATUS_LABELS, MemberStatus, passed
 
 from .access import member_scope_clause, require
+from .exam_papers import RANDOM, UNIFORM
 from .exams import can_manage_exam, finalize_expired, get_exam
 from .spreadsheet import workbook_bytes
 
@@ -58,6 +60,8 @@ class ExamOverview:
     distribution: list[tuple[float, float, int]]
     items: list[ItemRow]
     pending_grading: int
+    #: How places are decided, as the page and the export say it.
+    ranking_rule: str = ""
 
     def count(self, status: MemberStatus) -> int:
         """How many members are in `status` (a MemberStatus or its value, as the template passes it)."""
@@ -120,7 +124,7 @@ def exam_overview(session: Session, viewer: User, exam_id: int, *, clock: Clock 
     places = {
         int(ranked.entry.key): ranked.place
         for ranked in rank(
-            RankEntry(str(member_id), attempt.score, _seconds(attempt.started_at, attempt.finished_at))
+            RankEntry(str(member_id), _ranking_value(exam, attempt), _seconds(attempt.started_at, attempt.finished_at))
             for member_id, attempt in best.items()
         )
     }
@@ -146,7 +150,24 @@ def exam_overview(session: Session, viewer: User, exam_id: int, *, clock: Clock 
         distribution=histogram([attempt.score for attempt in finished], maximum),
         items=_item_rows(session, exam, finished),
         pending_grading=sum(attempt.pending_count for attempt in finished),
+        ranking_rule=RANKING_RULES[exam.paper_mode],
     )
+
+
+#: Like with like. 统一试卷: everyone answered the same questions, so the score ranks. 随机组卷: papers are
+#: balanced but may still differ in total points (a question's own points, a voided question), so the
+#: share of one's own paper's maximum ranks. Equal values: the faster member first (engine.scoring.rank).
+RANKING_RULES = {
+    UNIFORM: "按得分排名（统一试卷，人人同题），同分用时少者在前",
+    RANDOM: "按得分率（得分 ÷ 本人试卷满分）排名：随机组卷每人试卷不同，同分率用时少者在前",
+}
+
+
+def _ranking_value(exam: Exam, attempt: Attempt) -> float:
+    """What ranks an attempt: its score (统一试卷) or its share of its own paper's maximum (随机组卷), in %."""
+    if exam.paper_mode == UNIFORM:
+        return attempt.score
+    return round(100 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
 
 
 def _seconds(start: datetime, end: datetime | None) -> float:
@@ -161,9 +182,12 @@ def _item_rows(session: Session, exam: Exam, finished: list[Attempt]) -> list[It
     )
     marks: dict[int, list[tuple[float, float]]] = {}
     info: dict[int, tuple[str, str, float]] = {}
+    common = Counter(attempt.max_score for attempt in finished).most_common(1)
     for attempt in finished:
+        # Totals on one scale: in 随机组卷 a paper of another maximum is scaled to the most common one.
+        scale = common[0][0] / attempt.max_score if exam.paper_mode == RANDOM and attempt.max_score else 1.0
         for item in attempt.items:
-            marks.setdefault(item.question_id, []).append((item.score, attempt.score))
+            marks.setdefault(item.question_id, []).append((item.score, attempt.score * scale))
             info.setdefault(item.question_id, (item.question.external_id, item.revision.content["stem"], item.points))
     rows = []
     for question_id, pairs in marks.items():

@@ -1,4 +1,7 @@
-"""Timed exams: schedule, start (the paper is made once), autosave, submit, sweep, grade, regrade, void.
+"""Timed exams as members take them: start (the paper is made once), autosave, submit, sweep, finalize.
+
+Scheduling and publishing are in exam_setup, drawing papers in exam_papers, organizers' changes after
+the fact in exam_admin, the dashboard and export in exam_results.
 
 The server clock decides. Every answer is written as it is given; a reload or another device resumes the
 same attempt. An attempt is finalized exactly once (a conditional update), by the member, at the deadline
@@ -9,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import random
-import threading
-import time
 import weakref
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,14 +27,12 @@ from quizengine.engine.errors import DeadlinePassed, QuizError
 from quizengine.engine.questions import MultiplePolicy, QuestionType, Verdict, get_type, grade
 from quizengine.engine.questions import Question as EngineQuestion
 from quizengine.engine.scoring import POINTS_RULES, ScoringContext, round_points
-from quizengine.engine.selection import Blueprint, PaperItem, PoolEntry, Section, select_paper
+from quizengine.engine.selection import PaperItem
 from quizengine.engine.timing import Clock, Deadline, SystemClock
 from quizengine.models import (
     Attempt,
     AttemptItem,
     AttemptStatus,
-    AuditEntry,
-    Bank,
     Branch,
     Exam,
     ExamBranch,
@@ -47,95 +46,14 @@ from quizengine.models import (
 from quizengine.modes.timed_exam import ReviewPolicy, Window, member_window, review_visible
 
 from .access import can_manage_branch, require
-from .questions import LiveRevision, RevisionRef, engine_questions, load_live_revisions
+from .exam_papers import member_paper
+from .questions import RevisionRef, engine_questions
 
 
 class ExamError(QuizError):
     """An exam request that breaks a rule (window, attempts, audience, bad settings)."""
 
     code = "exam_error"
-
-
-@dataclass(frozen=True)
-class ExamSpec:
-    """What an organizer fills in to schedule an exam."""
-
-    title: str
-    branch_ids: tuple[int, ...]
-    opens_at: datetime
-    closes_at: datetime
-    duration_minutes: int
-    blueprint: dict[str, Any]
-    shuffle_questions: bool = True
-    shuffle_options: bool = True
-    pass_mark: float = 60.0
-    attempts_allowed: int = 1
-    review_policy: ReviewPolicy = ReviewPolicy.AFTER_CLOSE
-    multiple_policy: MultiplePolicy = MultiplePolicy.ALL_OR_NOTHING
-    grace_seconds: int = 30
-
-
-def blueprint_from_json(data: dict[str, Any], shuffle_questions: bool, shuffle_options: bool) -> Blueprint:
-    """The stored blueprint as an engine Blueprint (bank filters are bank slugs)."""
-    if data.get("fixed_ids"):
-        return Blueprint(
-            fixed_ids=tuple(data["fixed_ids"]),
-            fixed_points=float(data.get("fixed_points", 1)),
-            shuffle_questions=shuffle_questions,
-            shuffle_options=shuffle_options,
-        )
-    sections = tuple(
-        Section(
-            count=int(section["count"]),
-            points=float(section.get("points", 1)),
-            banks=tuple(section.get("banks", ())),
-            categories=tuple(section.get("categories", ())),
-            types=tuple(section.get("types", ())),
-            difficulties=tuple(int(level) for level in section.get("difficulties", ())),
-            tags=tuple(section.get("tags", ())),
-            title=section.get("title", ""),
-        )
-        for section in data.get("sections", ())
-    )
-    return Blueprint(sections=sections, shuffle_questions=shuffle_questions, shuffle_options=shuffle_options)
-
-
-def _exam_blueprint(exam: Exam) -> Blueprint:
-    return blueprint_from_json(exam.blueprint, exam.shuffle_questions, exam.shuffle_options)
-
-
-class _UsageCounts:
-    """How often each question was asked in exams, kept per process and brought up to date incrementally.
-
-    Counting over every attempt item on each start grew with every start; instead the new rows (by id) are
-    added to the counts, and everything is recounted now and then, so rows another process committed out
-    of id order (PostgreSQL) are picked up too. Least-used-first is a preference, never a rule.
-    """
-
-    RECOUNT_SECONDS = 60.0
-
-    def __init__(self) -> None:
-        self.counts: Counter[int] = Counter()
-        self.seen = 0  # the highest attempt item id counted
-        self.recounted_at = -self.RECOUNT_SECONDS
-        self.lock = threading.Lock()  # gevent's lock under monkey-patching: one refresh at a time
-
-    def current(self, session: Session) -> Counter[int]:
-        """The counts, brought up to date with the items written since the last call."""
-        with self.lock:
-            if time.monotonic() - self.recounted_at >= self.RECOUNT_SECONDS:
-                self.counts, self.seen, self.recounted_at = Counter(), 0, time.monotonic()
-            rows = session.execute(
-                select(AttemptItem.question_id, Attempt.mode, func.count(AttemptItem.id), func.max(AttemptItem.id))
-                .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-                .where(AttemptItem.id > self.seen)
-                .group_by(AttemptItem.question_id, Attempt.mode)
-            ).all()
-            for question_id, mode, count, highest in rows:
-                if mode == "exam":
-                    self.counts[question_id] += count
-                self.seen = max(self.seen, highest)
-            return self.counts
 
 
 @dataclass(frozen=True)
@@ -157,21 +75,10 @@ class _PaperMeta:
 
 
 @dataclass
-class _PoolEntries:
-    """Selection entries made from one cached live pool, each kept while its question's usage is the same."""
-
-    live: list[LiveRevision]
-    rows: dict[str, tuple[int, int]]  # by question id (external): question row id, current revision id
-    entries: dict[int, PoolEntry] = field(default_factory=dict)  # by question row id
-
-
-@dataclass
 class _ProcessCaches:
     """Per-process, per-database caches of immutable data (never status, deadline or answers)."""
 
-    usage: _UsageCounts = field(default_factory=_UsageCounts)
     papers: OrderedDict[int, _PaperMeta] = field(default_factory=OrderedDict)
-    pools: dict[int, _PoolEntries] = field(default_factory=dict)  # by id() of the live pool list
 
 
 #: A bounded LRU of papers: 4,096 attempts is a whole monthly exam of a large committee per process.
@@ -187,87 +94,6 @@ def _caches(session: Session) -> _ProcessCaches:
     if caches is None:
         caches = _CACHES[engine] = _ProcessCaches()
     return caches
-
-
-def _pool(session: Session, blueprint: Blueprint) -> tuple[list[PoolEntry], dict[str, tuple[int, int]]]:
-    """Live questions the blueprint can draw from, with how often each was used in exams (least used first).
-
-    Also returns, by question id (external), the question row id and current revision id to store.
-    Only entries whose usage changed since the last start are made anew (a start changes a paper's worth).
-    """
-    slug_of = dict(session.execute(select(Bank.id, Bank.slug)).all())
-    slugs = {slug for section in blueprint.sections for slug in section.banks}
-    bank_ids = [bank_id for bank_id, slug in slug_of.items() if slug in slugs]
-    live = load_live_revisions(session, bank_ids, blueprint.fixed_ids or None)
-    caches = _caches(session)
-    usage = caches.usage.current(session)
-    made = caches.pools.get(id(live))
-    if made is None or made.live is not live:
-        if len(caches.pools) >= 16:  # pools replaced after a bank load are dropped here
-            caches.pools.clear()
-        rows = {q.question.id: (q.question_id, q.revision_id) for q in live}
-        made = caches.pools[id(live)] = _PoolEntries(live, rows)
-    pool = []
-    for q in live:
-        used, bank = usage.get(q.question_id, 0), slug_of[q.bank_id]
-        entry = made.entries.get(q.question_id)
-        if entry is None or entry.usage != used or entry.bank != bank:
-            entry = made.entries[q.question_id] = PoolEntry(q.question, bank, used)
-        pool.append(entry)
-    return pool, made.rows
-
-
-def _check_spec(session: Session, actor: User, spec: ExamSpec) -> None:
-    if not spec.title.strip():
-        raise ExamError("请填写考试名称")
-    if not spec.branch_ids:
-        raise ExamError("请选择参加考试的支部")
-    for branch_id in spec.branch_ids:
-        require(
-            session.get(Branch, branch_id) is not None and can_manage_branch(actor, branch_id), "只能为本支部安排考试"
-        )
-    if spec.closes_at <= spec.opens_at:
-        raise ExamError("结束时间必须晚于开始时间")
-    if not 1 <= spec.duration_minutes <= 600:
-        raise ExamError("考试时长应在 1 到 600 分钟之间")
-    if spec.attempts_allowed < 1:
-        raise ExamError("允许作答次数至少为 1")
-    if not 0 <= spec.grace_seconds <= 600:
-        raise ExamError("宽限时间应在 0 到 600 秒之间")
-    blueprint = blueprint_from_json(spec.blueprint, spec.shuffle_questions, spec.shuffle_options)
-    if not blueprint.sections and not blueprint.fixed_ids:
-        raise ExamError("请至少设置一个组卷规则")
-    if any(section.count < 1 or section.points <= 0 for section in blueprint.sections):
-        raise ExamError("每个组卷规则的题数和分值都必须大于 0")
-    paper = select_paper(_pool(session, blueprint)[0], blueprint, random.Random(0))  # raises InsufficientQuestions
-    if not 0 <= spec.pass_mark <= paper.total_points:
-        raise ExamError(f"及格分应在 0 到总分 {paper.total_points:g} 之间")
-
-
-def create_exam(session: Session, actor: User, spec: ExamSpec) -> Exam:
-    """Schedule an exam after checking every setting and that the blueprint can be filled; audited."""
-    _check_spec(session, actor, spec)
-    exam = Exam(
-        title=spec.title.strip(),
-        created_by=actor.id,
-        opens_at=spec.opens_at,
-        closes_at=spec.closes_at,
-        duration_minutes=spec.duration_minutes,
-        blueprint=spec.blueprint,
-        shuffle_questions=spec.shuffle_questions,
-        shuffle_options=spec.shuffle_options,
-        pass_mark=spec.pass_mark,
-        attempts_allowed=spec.attempts_allowed,
-        review_policy=spec.review_policy,
-        multiple_policy=spec.multiple_policy,
-        grace_seconds=spec.grace_seconds,
-        branches=[session.get(Branch, branch_id) for branch_id in spec.branch_ids],
-    )
-    session.add(exam)
-    session.flush()
-    session.add(AuditEntry(actor_id=actor.id, action="exams.create", subject=exam.title, detail={"exam_id": exam.id}))
-    session.commit()
-    return exam
 
 
 def get_exam(session: Session, exam_id: int) -> Exam:
@@ -331,6 +157,8 @@ def start_exam(
         raise ExamError("没有找到这场考试")
     exam = found.Exam
     require(member.branch_id is not None and found.branch_id is not None, "您不在这场考试的参考范围内")
+    if exam.status != "published":
+        raise ExamError("考试尚未发布")
     now = clock.now()
     attempts = _member_attempts(session, exam, member)
     for attempt in attempts:
@@ -345,9 +173,7 @@ def start_exam(
         raise ExamError("考试已结束")
     if len(attempts) >= window.attempts:
         raise ExamError("您已完成这场考试，没有剩余作答次数")
-    blueprint = _exam_blueprint(exam)
-    pool, rows = _pool(session, blueprint)
-    paper = select_paper(pool, blueprint, rng)
+    paper, rows = member_paper(session, exam, rng)
     attempt = Attempt(
         user_id=member.id,
         mode="exam",
@@ -746,11 +572,14 @@ def exam_items_visible(now: datetime) -> ColumnElement[bool]:
 
 
 def list_member_exams(session: Session, member: User) -> list[tuple[Exam, list[Attempt]]]:
-    """Exams of the member's branch, newest first, with the member's attempts."""
+    """Published exams of the member's branch, newest first, with the member's attempts."""
     if member.branch_id is None:
         return []
     exams = session.scalars(
-        select(Exam).join(Exam.branches).where(Branch.id == member.branch_id).order_by(Exam.opens_at.desc())
+        select(Exam)
+        .join(Exam.branches)
+        .where(Branch.id == member.branch_id, Exam.status == "published")
+        .order_by(Exam.opens_at.desc())
     ).all()
     return [(exam, _member_attempts(session, exam, member)) for exam in exams]
 

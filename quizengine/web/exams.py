@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+from quizengine.engine.analysis import MIN_RESPONSES
 from quizengine.engine.errors import DeadlinePassed, QuizError
 from quizengine.engine.questions import OPTION_KEYS, MultiplePolicy
 from quizengine.extensions import csrf, db, login_manager
@@ -34,10 +35,11 @@ from quizengine.models import AttemptStatus, Bank, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.schemas import BadInput, parse, parse_form, parse_json
 from quizengine.schemas.exam import FORM_SECTIONS, ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm
-from quizengine.services import exam_admin
+from quizengine.services import exam_admin, exam_papers, exam_setup
 from quizengine.services import exams as service
 from quizengine.services.access import NotAllowed, is_organizer
 from quizengine.services.accounts import parse_session_id
+from quizengine.services.exam_papers import DEFAULT_TOLERANCE, RANDOM, UNIFORM
 from quizengine.services.exam_results import exam_overview, export_filename, export_workbook
 from quizengine.services.practice import engine_question, shown_answer, shown_response
 
@@ -262,7 +264,7 @@ def _form_time(value: str) -> datetime:
         raise QuizError("请填写正确的时间") from None
 
 
-def _spec_from_form() -> service.ExamSpec:
+def _spec_from_form() -> exam_setup.ExamSpec:
     form = parse_form(ExamForm(), request.form)
     sections = [
         {
@@ -275,13 +277,18 @@ def _spec_from_form() -> service.ExamSpec:
         for index in range(FORM_SECTIONS)
         if form.get(f"s{index}_count") is not None
     ]
-    return service.ExamSpec(
+    paper_mode = form.get("paper_mode", UNIFORM)
+    blueprint: dict[str, Any] = {"sections": sections}
+    if paper_mode == RANDOM:
+        blueprint["difficulty_tolerance"] = form.get("difficulty_tolerance", DEFAULT_TOLERANCE)
+    return exam_setup.ExamSpec(
         title=form["title"],
         branch_ids=tuple(form["branch"]),
         opens_at=_form_time(form["opens_at"]),
         closes_at=_form_time(form["closes_at"]),
         duration_minutes=form["duration_minutes"],
-        blueprint={"sections": sections},
+        blueprint=blueprint,
+        paper_mode=paper_mode,
         shuffle_questions="shuffle_questions" in form,
         shuffle_options="shuffle_options" in form,
         pass_mark=form["pass_mark"],
@@ -308,13 +315,39 @@ def new() -> str | Response | tuple[str, int]:
     banks = list(session.query(Bank).order_by(Bank.title))
     if request.method == "POST":
         try:
-            exam = service.create_exam(session, current_user, _spec_from_form())
+            exam = exam_setup.create_exam(session, current_user, _spec_from_form())
         except (QuizError, BadInput) as error:
             flash(error.message, "error")
             return render_template("exams/new.html", banks=banks, branches=_branches_for_form(), form=request.form), 400
-        flash("考试已安排", "info")
+        flash("考试已保存为草稿：请检查试卷，然后发布", "info")
         return redirect(url_for("exams.manage", exam_id=exam.id))
     return render_template("exams/new.html", banks=banks, branches=_branches_for_form(), form={})
+
+
+@bp.post("/<int:exam_id>/redraw")
+@login_required
+def redraw(exam_id: int) -> Response:
+    """Draw a draft's 统一试卷 again."""
+    _organizer_only()
+    try:
+        exam_setup.redraw_paper(db.session(), current_user, exam_id)
+        flash("已重新抽题，请检查新的试卷", "info")
+    except QuizError as error:
+        flash(error.message, "error")
+    return redirect(url_for("exams.manage", exam_id=exam_id))
+
+
+@bp.post("/<int:exam_id>/publish")
+@login_required
+def publish(exam_id: int) -> Response:
+    """Publish a draft: members see it from now on."""
+    _organizer_only()
+    try:
+        exam_setup.publish_exam(db.session(), current_user, exam_id)
+        flash("考试已发布，参考党员可以在开始时间后作答", "info")
+    except QuizError as error:
+        flash(error.message, "error")
+    return redirect(url_for("exams.manage", exam_id=exam_id))
 
 
 @bp.get("/<int:exam_id>/manage")
@@ -322,9 +355,20 @@ def new() -> str | Response | tuple[str, int]:
 def manage(exam_id: int) -> str:
     """The organizer's dashboard: 一个不落, distribution, ranking, item analysis, grading, regrade/void."""
     _organizer_only()
-    overview = exam_overview(db.session(), current_user, exam_id)
+    session = db.session()
+    overview = exam_overview(session, current_user, exam_id)
     chart = {"distribution": [[f"{low:g}-{high:g}", count] for low, high, count in overview.distribution]}
-    return render_template("exams/manage.html", overview=overview, exam=overview.exam, chart=chart)
+    draft = overview.exam.status == "draft"
+    return render_template(
+        "exams/manage.html",
+        overview=overview,
+        exam=overview.exam,
+        chart=chart,
+        preview=exam_papers.preview(session, overview.exam) if draft else None,
+        may_change=service.owns_exam(current_user, overview.exam),
+        mode_labels=exam_papers.PAPER_MODE_LABELS,
+        min_responses=MIN_RESPONSES,
+    )
 
 
 @bp.get("/<int:exam_id>/export.xlsx")

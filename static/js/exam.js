@@ -9,7 +9,9 @@
   var pending = JSON.parse(window.localStorage.getItem(storeKey) || "{}"); // position -> response not yet acknowledged
   var flags = JSON.parse(window.localStorage.getItem(storeKey + "-flags") || "{}");
   var answers = {};
-  var current = 0;
+  // The question the member was on comes back after a reload (kept in this browser, like the flags: no
+  // server write on the exam's hot path; on another device the paper opens at question 1 with every answer).
+  var current = Math.min(Math.max(parseInt(window.localStorage.getItem(storeKey + "-at"), 10) || 0, 0), state.questions.length - 1);
   var sending = false;
   var closed = false;
   var offset = Date.parse(state.serverNow) - Date.now();
@@ -160,6 +162,7 @@
     }
     box.appendChild(card);
     document.getElementById("flag").textContent = flags[q.position] ? "取消标记" : "标记本题";
+    window.localStorage.setItem(storeKey + "-at", String(current));
     renderNavigator();
   }
 
@@ -172,6 +175,8 @@
       button.addEventListener("click", function () { current = index; renderQuestion(); });
       nav.appendChild(button);
     });
+    var done = state.questions.filter(function (q) { return isAnswered(answers[q.position]); }).length;
+    document.getElementById("progress").textContent = "已答 " + done + "/" + state.questions.length;
   }
 
   document.getElementById("prev").addEventListener("click", function () { if (current > 0) { current -= 1; renderQuestion(); } });
@@ -209,6 +214,7 @@
       if (Object.keys(pending).length && tries < 50 && !closed) { tries += 1; flush(); window.setTimeout(waitForSaves, 100); return; }
       window.localStorage.removeItem(storeKey);
       window.localStorage.removeItem(storeKey + "-flags");
+      window.localStorage.removeItem(storeKey + "-at");
       form.submit();
     })();
   }
