@@ -17,7 +17,7 @@ from quizengine.models import AttemptItem, User
 from quizengine.services import backup, exams
 
 from .conftest import csrf_token, login
-from .test_exams import _now, _spec, setting  # noqa: F401  (setting is a fixture)
+from .test_exams import _now, _spec, scheduled, setting  # noqa: F401  (setting is a fixture)
 
 SAVERS = 3
 
@@ -76,7 +76,7 @@ def test_a_backup_taken_mid_exam_holds_every_acknowledged_save(  # type: ignore[
     fresh_database_url: Callable[[], str],
 ) -> None:
     organizer, members = setting
-    exam = exams.create_exam(session, organizer, _spec(session, _now()))
+    exam = scheduled(session, organizer, _spec(session, _now()))
     attempts = [exams.start_exam(session, member, exam.id) for member in members[:SAVERS]]
     acks: dict[int, list[tuple[float, int]]] = {attempt.id: [] for attempt in attempts}
     savers = []

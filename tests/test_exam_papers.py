@@ -165,6 +165,7 @@ def test_draft_pages_preview_redraw_and_publish(client: FlaskClient, session: Se
     token = csrf_token(client, "/exams/new")
     page = client.get(f"/exams/{exam.id}/manage").get_data(as_text=True)
     assert 'id="paper-preview"' in page and "重新抽题" in page and "发布考试" in page and "草稿" in page
+    assert "（草稿，未发布）" in client.get("/exams/").get_data(as_text=True)
     assert "名次：按得分排名" in page and "作答人数少于 10 人" in page
     before = [entry["id"] for entry in exam.paper]
     for _ in range(5):  # five redraws: at least one differs from the first draw
