@@ -1,7 +1,7 @@
 """exam paper modes: 统一试卷 (one paper drawn when published) or 随机组卷, and a draft → published step
 
 Revision ID: 0006_exams
-Revises: 0006_contest_finish
+Revises: 0006_auth
 Create Date: 2026-12-06 04:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_exams"
-down_revision = "0006_contest_finish"
+down_revision = "0006_auth"
 branch_labels = None
 depends_on = None
 
