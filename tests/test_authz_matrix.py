@@ -73,6 +73,8 @@ EXPECTED: dict[str, str] = {
     "exams.void": "lffooo",
     "exams.override": "lffooo",
     "exams.release": "lffono",
+    "exams.redraw": "lffono",  # exam-wide: the exam's own organizer (a published one: refused with a message)
+    "exams.publish": "lffono",
     # organization: organizers of the branch and admins (another branch's organizer: 403)
     "org.index": "lffooo",
     "org.new_branch": "lffffo",
@@ -133,7 +135,7 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
     make_user(Role.ADMIN, username="admin")
     make_user(username="must_change", branch=test_exams.BRANCH).must_change_password = True
     session.commit()
-    exam = exams.create_exam(session, organizer, _spec(session, _now()))
+    exam = test_exams.scheduled(session, organizer, _spec(session, _now()))
     exam_attempt = exams.start_exam(session, member, exam.id)
     short_item = next(item for item in exam_attempt.items if item.revision.content["type"] == "short")
     exams.save_answer(session, member.id, exam_attempt.id, short_item.position, "简答的回答")

@@ -332,6 +332,8 @@ def redraw(exam_id: int) -> Response:
     try:
         exam_setup.redraw_paper(db.session(), current_user, exam_id)
         flash("已重新抽题，请检查新的试卷", "info")
+    except NotAllowed:
+        raise  # another branch's exam: 404, as every exam page answers
     except QuizError as error:
         flash(error.message, "error")
     return redirect(url_for("exams.manage", exam_id=exam_id))
@@ -345,6 +347,8 @@ def publish(exam_id: int) -> Response:
     try:
         exam_setup.publish_exam(db.session(), current_user, exam_id)
         flash("考试已发布，参考党员可以在开始时间后作答", "info")
+    except NotAllowed:
+        raise  # another branch's exam: 404, as every exam page answers
     except QuizError as error:
         flash(error.message, "error")
     return redirect(url_for("exams.manage", exam_id=exam_id))
