@@ -61,7 +61,10 @@ def _schedule_exam(url: str, http: requests.Session) -> int:
     }
     response = http.post(f"{url}/exams/new", data=form, timeout=10, allow_redirects=False)
     assert response.status_code == 302, response.text[:500]
-    return int(re.search(r"/exams/(\d+)/manage", response.headers["Location"]).group(1))
+    exam_id = int(re.search(r"/exams/(\d+)/manage", response.headers["Location"]).group(1))
+    published = http.post(f"{url}/exams/{exam_id}/publish", data={"csrf_token": _token(page)}, timeout=10)
+    assert "考试已发布" in published.text  # a new exam is a draft until the organizer publishes it
+    return exam_id
 
 
 def test_every_acknowledged_save_survives_a_kill_9(tmp_path: Path) -> None:
