@@ -118,6 +118,8 @@ class User(Base):
     #: Bumped by a password change or reset, deactivation and "log out everywhere": a session made
     #: under an older epoch is no longer valid (see `get_id`).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: 大字模式: every page in larger text (applied as a class on <html>), for older members.
+    large_text: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     branch: Mapped[Branch | None] = relationship()

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const vendor = join(root, "static", "vendor");
 const files = {
+  "axe-core/axe.min.js": "axe.min.js", // browser tests only (accessibility audit), never served by a page
   "echarts/dist/echarts.min.js": "echarts.min.js",
   "socket.io-client/dist/socket.io.min.js": "socket.io.min.js",
 };

@@ -58,7 +58,7 @@ def test_an_organizer_adds_a_round_and_saves_the_plan(tmp_path: Path) -> None:
         page.wait_for_url(lambda address: "/login" not in address)
 
         page.goto(server.url + "/contests/")
-        page.get_by_role("link", name="编辑方案 standard.yaml").click()
+        page.get_by_role("link", name="编辑方案 支部党建知识竞赛").click()
         page.wait_for_url("**/contests/plans/new?from=standard.yaml")
         rounds = page.locator("#plan-rounds [data-round]")
         assert rounds.count() == 4

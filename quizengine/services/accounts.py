@@ -278,3 +278,9 @@ def ensure_first_admin(session: Session, username: str = "admin") -> str | None:
         return None
     _, password = create_user(session, username=username, name="系统管理员", role=Role.ADMIN)
     return password
+
+
+def set_large_text(session: Session, user: User, on: bool) -> None:
+    """Remember the member's 大字模式 choice: it follows them to every device they log in on."""
+    user.large_text = on
+    session.commit()

@@ -57,7 +57,7 @@ from .contest_results import add_player_points
 from .questions import live_questions_query, load_live
 
 DEFAULT_TEAMS = ("第一队", "第二队", "第三队", "第四队")
-TEAM_COLORS = ("#C8161D", "#1E63B5", "#1E8E3E", "#B8860B", "#6A3FA0", "#D35400", "#00838F", "#5D4037")
+TEAM_COLORS = ("#C8161D", "#1E63B5", "#137333", "#8B6508", "#6A3FA0", "#A84300", "#00737D", "#5D4037")  # AA on white
 RETRIES = 5
 log = logging.getLogger("quizengine.contests")
 

@@ -49,7 +49,7 @@ def index() -> str:
     if not is_organizer(current_user):
         return render_template("contests/join.html")
     plans = plan_files([_plans_dir()]) if _plans_dir().is_dir() else []
-    plans = contest_plans.visible(db.session(), current_user, plans)
+    plans = [(path.name, _plan_title(path)) for path in contest_plans.visible(db.session(), current_user, plans)]
     archived = request.args.get("archived") == "1"  # archived contests are hidden unless asked for
     query = select(Contest).where(Contest.archived_at.is_not(None) if archived else Contest.archived_at.is_(None))
     mine = db.session.scalars(query.order_by(Contest.created_at.desc()).limit(30)).all()
@@ -79,6 +79,14 @@ def create() -> Response:
         flash(error.message, "error")
         return redirect(url_for("contests.index"))
     return redirect(url_for("contests.host", contest_id=contest.id))
+
+
+def _plan_title(path: Path) -> str:
+    """People choose a plan by its title; a plan that does not load is named by its file, marked as faulty."""
+    try:
+        return load_plan(path).plan.title
+    except PlanLoadError:
+        return f"{path.stem}（方案有误）"
 
 
 def _plan_path(name: str) -> Path | None:

@@ -47,7 +47,7 @@ def error_response(
     code, title, message = code or default_code, title or default_title, message or default_message
     if wants_json():
         return jsonify({"ok": False, "code": code, "message": message}), status
-    page = render_template("errors/error.html", status=status, title=title, message=message, back=_back_url())
+    page = render_template("errors/error.html", status=status, title=title, message=message, back=safe_referrer())
     return page, status
 
 
@@ -82,8 +82,8 @@ def _own_description(error: HTTPException) -> str | None:
     return description
 
 
-def _back_url() -> str | None:
-    """The previous page when it is one of ours (same host), for the 返回上一页 button."""
+def safe_referrer() -> str | None:
+    """The previous page when it is one of ours (same host): for 返回上一页 and for going back after a toggle."""
     referrer = request.referrer
     if not referrer:
         return None

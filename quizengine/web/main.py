@@ -1,15 +1,18 @@
-"""Home page."""
+"""Home page and the account's display preference."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template
-from flask_login import current_user
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from quizengine.extensions import db
+from quizengine.services.accounts import set_large_text
 from quizengine.services.banks import list_banks_with_counts
 from quizengine.services.motivation import points_policy, today_progress
+
+from .errors import error_response, safe_referrer
 
 bp = Blueprint("main", __name__)
 
@@ -25,3 +28,14 @@ def index() -> str:
             session, current_user, points_policy(config), config["DAILY_GOAL"], ZoneInfo(config["DISPLAY_TIMEZONE"])
         )
     return render_template("index.html", banks=list_banks_with_counts(session), today=today, suggestion=suggestion)
+
+
+@bp.post("/account/large-text")
+@login_required
+def large_text() -> Response | tuple[Response | str, int]:
+    """Turn 大字模式 on ("1") or off ("0") and go back to the page the member was on."""
+    value = request.form.get("on")
+    if value not in {"0", "1"}:
+        return error_response(400, "请求格式不正确：大字模式只能打开或关闭")
+    set_large_text(db.session(), current_user, value == "1")
+    return redirect(safe_referrer() or url_for("main.index"))
