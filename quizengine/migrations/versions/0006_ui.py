@@ -1,7 +1,7 @@
 """users: the 大字模式 (larger text) preference
 
 Revision ID: 0006_ui
-Revises: 0005
+Revises: 0006_contest_finish
 Create Date: 2026-12-06 04:20:00.000000
 """
 
@@ -11,16 +11,18 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_ui"
-down_revision = "0005"
+down_revision = "0006_contest_finish"
 branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN (SQLite >= 3.35 has both): a batch "move and copy" would rebuild the users table,
+# which every other table references, and SQLite's foreign keys refuse dropping it.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("large_text", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("users", sa.Column("large_text", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("large_text")
+    op.drop_column("users", "large_text")
