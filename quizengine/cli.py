@@ -24,7 +24,7 @@ users_cli = click.Group("users", help="账号管理：创建、重置密码、�
 exams_cli = click.Group("exams", help="在线考试。")
 
 
-@db_cli.command("upgrade")
+@db_cli.command("upgrade", help="把数据库结构升级到最新版本（或指定的 REVISION）。")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations (default: up to the newest)."""
@@ -32,7 +32,7 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"数据库已升级到 {current_revision(db.engine)}")
 
 
-@db_cli.command("current")
+@db_cli.command("current", help="显示数据库当前的版本和最新版本。")
 def db_current() -> None:
     """Show the database's revision and the newest one."""
     click.echo(f"当前版本：{current_revision(db.engine) or '（空库）'}；最新版本：{head_revision()}")
@@ -67,7 +67,7 @@ def _stats_table(banks: list[Bank]) -> str:
     return "\n".join(lines)
 
 
-@banks_cli.command("check")
+@banks_cli.command("check", help="检查题库文件；有错误时逐条列出（文件:行）并以状态码 1 退出。")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--strict", is_flag=True, help="每题必须有解析和出处（随附题库的要求）。")
 @click.option("--stats", is_flag=True, help="输出按题型和难度统计的表格（Markdown）。")
@@ -88,7 +88,7 @@ def banks_check(paths: tuple[Path, ...], strict: bool, stats: bool) -> None:
     click.echo(f"检查通过：{len(banks)} 个题库，{sum(len(bank.questions) for bank in banks)} 题。")
 
 
-@banks_cli.command("load")
+@banks_cli.command("load", help="检查并导入题库到数据库：全部无误才写入。")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--strict", is_flag=True, help="每题必须有解析和出处。")
 def banks_load(paths: tuple[Path, ...], strict: bool) -> None:
@@ -107,10 +107,15 @@ def banks_load(paths: tuple[Path, ...], strict: bool) -> None:
     )
 
 
-@users_cli.command("create")
+@users_cli.command("create", help="创建账号（USERNAME 为登录用户名）。")
 @click.argument("username")
 @click.option("--name", required=True, help="姓名")
-@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.MEMBER.value)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.MEMBER.value,
+    help="角色：member 党员，organizer 支部组织员，admin 管理员",
+)
 @click.option("--branch", "branch_name", help="所在支部名称（不存在则创建）")
 @click.option("--phone", help="手机号（可用于登录）")
 @click.option("--probationary", is_flag=True, help="预备党员")
@@ -169,7 +174,7 @@ def users_set_role(username: str, role: str, branch_name: str | None) -> None:
     click.echo(f"{user.username}（{user.name}）的角色已设为{ROLE_LABELS[Role(user.role)]}{branch}")
 
 
-@exams_cli.command("sweep")
+@exams_cli.command("sweep", help="为已过截止时间（含宽限）的考试作答自动交卷（run.py 每 15 秒执行一次）。")
 def exams_sweep() -> None:
     """Finalize every exam attempt whose deadline and grace have passed (run.py does this every 15 s)."""
     from quizengine.services.exams import finalize_expired
@@ -177,7 +182,7 @@ def exams_sweep() -> None:
     click.echo(f"已自动交卷 {finalize_expired(db.session())} 份试卷")
 
 
-@click.command("setup")
+@click.command("setup", help="首次运行：升级数据库、导入 question_banks/ 题库、创建第一个管理员。")
 def setup_command() -> None:
     """First-run setup: migrate, load question_banks/, create the first admin."""
     print_first_run(first_run(current_app.config))

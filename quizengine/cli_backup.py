@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from quizengine.services.backup import BackupError, backup_database, default_backup_path, restore_database
 
 
-@click.command("backup")
+@click.command("backup", help="在应用继续运行时备份数据库（SQLite 备份接口或 pg_dump）。")
 @with_appcontext
 @click.option(
     "-o",
@@ -33,7 +33,7 @@ def backup_command(output: Path | None) -> None:
     click.echo(f"已备份到 {target}（{target.stat().st_size / 1_048_576:.1f} MB）")
 
 
-@click.command("restore")
+@click.command("restore", help="用备份替换数据库（先停止应用）；目标已有数据时须加 --force。")
 @with_appcontext
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="目标数据库已有数据时也覆盖")

@@ -35,7 +35,7 @@ def _summary(loaded: LoadedPlan) -> str:
     return f"{loaded.path}: {plan.title}（{teams}{len(plan.rounds)}轮：{rounds}{tie_break}）"
 
 
-@contests_cli.command("check")
+@contests_cli.command("check", help="检查竞赛方案并核对题库；有错误时逐条列出（文件:行）并以状态码 1 退出。")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--banks",

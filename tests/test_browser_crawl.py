@@ -35,6 +35,10 @@ AXE = ROOT / "static" / "vendor" / "axe.min.js"
 SHOTS = ROOT / "build" / "screenshots" / "crawl"
 PASSWORD = "crawl-pass-2026"
 BRANCH = "第一党支部"
+#: 200 % text, set as soon as <html> exists (before any page script, so charts are built at that size too).
+TEXT_200 = """new MutationObserver((changes, observer) => {
+  if (document.documentElement) { document.documentElement.style.fontSize = '200%'; observer.disconnect(); }
+}).observe(document, {childList: true});"""
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: Links a crawl must not follow: they act (log out) or download a file instead of showing a page.
 SKIP = re.compile(r"/logout|\.xlsx$|\.svg$|^/static/|/export")
@@ -168,6 +172,13 @@ def _check_page(page, path: str, findings: Findings, *, axe: bool) -> None:  # t
                  .slice(0, 3).map(e => e.tagName + '.' + e.className)"""
         )
         findings.add(path, f"scrolls sideways ({width[0]} > {width[1]}): {wide}")
+    charts = page.evaluate(
+        """() => window.echarts ? Array.from(document.querySelectorAll('[_echarts_instance_]')).map(el =>
+             [window.echarts.getInstanceByDom(el).getOption().textStyle.fontSize,
+              parseFloat(getComputedStyle(document.documentElement).fontSize)]) : []"""
+    )
+    if any(chart != page_font for chart, page_font in charts):
+        findings.add(path, f"chart text does not follow the page's font size: {charts}")
     if not axe:
         return
     text = page.evaluate(VISIBLE_TEXT)
@@ -248,10 +259,7 @@ def test_every_page_works_on_a_phone_and_passes_axe(site: Seeded, large: bool) -
         anonymous = browser.new_context(viewport=PHONE, device_scale_factor=1)
         page = anonymous.new_page()
         if large:
-            page.add_init_script(
-                "document.addEventListener('DOMContentLoaded', () => "
-                "{ document.documentElement.style.fontSize = '200%'; })"
-            )
+            page.add_init_script(TEXT_200)
         _crawl(
             page,
             site.url,
@@ -269,10 +277,7 @@ def test_every_page_works_on_a_phone_and_passes_axe(site: Seeded, large: bool) -
             context = browser.new_context(viewport=PHONE, device_scale_factor=1)
             page = context.new_page()
             if large:
-                page.add_init_script(
-                    "document.addEventListener('DOMContentLoaded', () => "
-                    "{ document.documentElement.style.fontSize = '200%'; })"
-                )
+                page.add_init_script(TEXT_200)
             _login(page, site.url, username)
             _crawl(page, site.url, start, findings, axe=not large, shots=ROLE_SHOTS[username])
             context.close()

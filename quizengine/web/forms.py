@@ -1,4 +1,4 @@
-"""The base of every WTForms form here: HTML forms read only form fields, never a JSON body."""
+"""The base of every WTForms form here: HTML forms read only form fields, never a JSON body; messages in Chinese."""
 
 from __future__ import annotations
 
@@ -7,14 +7,20 @@ from typing import Any
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
+from wtforms.i18n import get_translations
+
+#: WTForms ships a Simplified Chinese catalogue ("该字段是必填字段。", "选择无效：无法转化类型。", …).
+_CHINESE = get_translations(["zh"])
 
 
 class HtmlForm(FlaskForm):
-    """FlaskForm that ignores JSON bodies.
+    """FlaskForm that ignores JSON bodies and speaks Chinese.
 
     Flask-WTF reads a JSON body as form data through `ImmutableMultiDict(request.get_json())`: a body that
     is not an object (`true`, `[1]`) made every form view a 500. Our forms are posted by browsers; a JSON
     post is simply an empty submission, refused by the form's own validators.
+    WTForms' built-in messages (a validator without its own text, a value a field cannot read) are English
+    by default, and Flask-WTF's translations need Babel: the Chinese catalogue is used instead.
     """
 
     class Meta(FlaskForm.Meta):
@@ -23,3 +29,7 @@ class HtmlForm(FlaskForm):
             if formdata is _Auto and request.is_json:
                 return None
             return super().wrap_formdata(form, formdata)
+
+        def get_translations(self, form: Any) -> Any:
+            """The Chinese catalogue for every message a validator has no own text for."""
+            return _CHINESE

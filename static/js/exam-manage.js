@@ -11,12 +11,14 @@
   if (!source || typeof window.echarts === "undefined") { return; }
   var data = JSON.parse(source.textContent).distribution;
   var chart = window.echarts.init(document.getElementById("distribution-chart"));
+  var font = parseFloat(window.getComputedStyle(document.documentElement).fontSize);  // the page's (大字模式) size
   chart.setOption({
     animation: false,
-    grid: { left: 40, right: 16, top: 16, bottom: 40 },
-    tooltip: { trigger: "axis" },
-    xAxis: { type: "category", data: data.map(function (row) { return row[0]; }), axisLabel: { rotate: 30 } },
-    yAxis: { type: "value", minInterval: 1 },
+    textStyle: { fontSize: font },
+    grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+    tooltip: { trigger: "axis", textStyle: { fontSize: font } },
+    xAxis: { type: "category", data: data.map(function (row) { return row[0]; }), axisLabel: { rotate: 30, fontSize: font } },
+    yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: font } },
     series: [{ type: "bar", data: data.map(function (row) { return row[1]; }), itemStyle: { color: "#C8161D" } }]
   });
 })();
