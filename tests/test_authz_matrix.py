@@ -41,6 +41,7 @@ EXPECTED: dict[str, str] = {
     "auth.login": "oooooo",
     "auth.logout": "llllll",  # logging out ends on the login page
     "auth.change_password": "looooo",
+    "main.large_text": "looooo",  # 大字模式 toggle: any signed-in user
     # self-test: a member's own attempts only; nobody else sees them (not even an organizer or admin)
     "practice.choose": "looooo",
     "practice.start": "looooo",
