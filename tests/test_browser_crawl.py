@@ -23,7 +23,7 @@ from sqlalchemy import select
 from quizengine import create_app
 from quizengine.extensions import db
 from quizengine.models import Branch, Contest, Role, User
-from quizengine.services import exams
+from quizengine.services import exam_setup
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
@@ -85,7 +85,7 @@ def _seed(instance: Path) -> list[str]:
         session.commit()
         branch_id = session.scalar(select(Branch.id).where(Branch.name == BRANCH))
         now = datetime.now(UTC)
-        spec = exams.ExamSpec(
+        spec = exam_setup.ExamSpec(
             title="十二月党章月度测试",
             branch_ids=(branch_id,),
             opens_at=now - timedelta(minutes=5),
@@ -94,7 +94,8 @@ def _seed(instance: Path) -> list[str]:
             blueprint={"sections": [{"types": ["single"], "count": 3, "points": 10}]},
             pass_mark=18,
         )
-        exam = exams.create_exam(session, users["shuji"], spec)
+        exam = exam_setup.create_exam(session, users["shuji"], spec)
+        exam_setup.publish_exam(session, users["shuji"], exam.id)
         exam_id, member_id = exam.id, users["dangyuan"].id
 
     client = app.test_client()

@@ -1,7 +1,7 @@
 """users: the 大字模式 (larger text) preference
 
 Revision ID: 0006_ui
-Revises: 0006_auth
+Revises: 0006_exams
 Create Date: 2026-12-06 04:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_ui"
-down_revision = "0006_auth"
+down_revision = "0006_exams"
 branch_labels = None
 depends_on = None
 
