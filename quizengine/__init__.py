@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=same_origin(app),  # our own origins only ([] would turn the check off)
+        max_http_buffer_size=app.config["SOCKET_MAX_MESSAGE_BYTES"],  # Engine.IO drops a larger message
     )
 
     from . import web

@@ -64,6 +64,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "SESSION_COOKIE_NAME": "quizengine_session",
         # Largest request body: the roster upload (services.roster.MAX_BYTES, 5 MB) plus its form; more is a 413.
         "MAX_CONTENT_LENGTH": int(environ.get("QUIZENGINE_MAX_CONTENT_LENGTH", str(6 * 1024 * 1024))),
+        # Largest Socket.IO message a client may send: the biggest legit one is a 2,000-character answer.
+        "SOCKET_MAX_MESSAGE_BYTES": int(environ.get("QUIZENGINE_SOCKET_MAX_MESSAGE_BYTES", str(64 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: an exam page may stay open for hours
         # Login throttling (services/login_throttle.py): free failures, then doubling delays up to a cap.
         "LOGIN_FREE_FAILURES": 5,

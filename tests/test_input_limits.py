@@ -165,3 +165,10 @@ def test_request_size_limit_is_configurable(tmp_path) -> None:  # type: ignore[n
     assert load_config({"INSTANCE_PATH": tmp_path}, environ={})["MAX_CONTENT_LENGTH"] == 6 * 1024 * 1024
     settings = load_config({"INSTANCE_PATH": tmp_path}, environ={"QUIZENGINE_MAX_CONTENT_LENGTH": "1048576"})
     assert settings["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_socket_messages_are_capped_by_engine_io(client: FlaskClient) -> None:
+    """Engine.IO drops a message larger than SOCKET_MAX_MESSAGE_BYTES before any handler parses it."""
+    from quizengine.extensions import socketio
+
+    assert socketio.server.eio.max_http_buffer_size == client.application.config["SOCKET_MAX_MESSAGE_BYTES"] == 65536
