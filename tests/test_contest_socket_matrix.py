@@ -143,7 +143,21 @@ _json = st.recursive(
     max_leaves=12,
 )
 _fields = st.sampled_from(
-    ["name", "version", "args", "question", "response", "value", "team", "delta", "reason", "participant", "correct"]
+    [
+        "name",
+        "version",
+        "args",
+        "question",
+        "response",
+        "value",
+        "team",
+        "delta",
+        "reason",
+        "participant",
+        "correct",
+        "muted",
+        "shown",
+    ]
 )
 _near_valid_args = st.dictionaries(_fields, _json, max_size=4)
 _command = st.fixed_dictionaries(

@@ -16,6 +16,9 @@ from quizengine.engine.questions import BLANK_PATTERN, OPTION_KEYS, QUESTION_TYP
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
+#: Longest 原文 (`quote`): a few sentences of an article, never a whole chapter pasted in.
+QUOTE_MAX = 600
+
 #: marshmallow's built-in English messages, as bank authors read them.
 MESSAGES_ZH = {
     "Missing data for required field.": "缺少必填字段",
@@ -211,6 +214,16 @@ class QuestionSchema(Schema):
     points = fields.Float(load_default=None, validate=validate.Range(min=0, min_inclusive=False, error="分值应大于 0"))
     fixed = fields.List(fields.String(), load_default=list)
     keypoints = fields.List(fields.String(), load_default=list)
+    quote = fields.String(
+        load_default="",
+        validate=[
+            validate.Regexp(r"\s*\S", error="原文（quote）不能为空白；没有原文时请删去此字段"),
+            validate.Length(max=QUOTE_MAX, error=f"原文（quote）最多{QUOTE_MAX}字，只摘录决定答案的句子"),
+        ],
+    )
+    group = fields.String(
+        load_default=None, validate=validate.Regexp(SLUG, error="题组 group 只能由小写字母、数字和连字符组成")
+    )
 
     @validates_schema
     def check_type_rules(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -195,6 +195,8 @@ def _build_question(data: dict[str, Any]) -> Question:
         points=data["points"],
         fixed=tuple(data["fixed"]),
         keypoints=tuple(point.strip() for point in data["keypoints"]),
+        quote=data["quote"].strip(),
+        group=data["group"],
     )
 
 

@@ -88,6 +88,10 @@ class Question:
     points: float | None = None
     fixed: tuple[str, ...] = ()
     keypoints: tuple[str, ...] = field(default=())
+    #: 原文: the document's sentence(s) that decide the answer, quoted exactly ("" when not given).
+    quote: str = ""
+    #: Questions sharing a group test the same thing: a paper never draws two of them.
+    group: str | None = None
 
     @property
     def option_keys(self) -> tuple[str, ...]:
@@ -100,11 +104,15 @@ class Question:
         return len(BLANK_PATTERN.findall(self.stem))
 
     def content(self) -> dict[str, Any]:
-        """Canonical JSON-ready content of this revision (everything but the id)."""
+        """Canonical JSON-ready content of this revision (everything but the id).
+
+        `quote` and `group` appear only when set, so a question written before they existed keeps its hash
+        (a load does not make a new revision of every unchanged question).
+        """
         answer: Any = self.answer
         if isinstance(answer, tuple):
             answer = [list(item) if isinstance(item, tuple) else item for item in answer]
-        return {
+        content: dict[str, Any] = {
             "type": self.type,
             "stem": self.stem,
             "options": {option.key: option.text for option in self.options},
@@ -118,6 +126,11 @@ class Question:
             "fixed": list(self.fixed),
             "keypoints": list(self.keypoints),
         }
+        if self.quote:
+            content["quote"] = self.quote
+        if self.group:
+            content["group"] = self.group
+        return content
 
     @property
     def content_hash(self) -> str:
@@ -147,6 +160,8 @@ class Question:
             points=content.get("points"),
             fixed=tuple(content.get("fixed", ())),
             keypoints=tuple(content.get("keypoints", ())),
+            quote=content.get("quote", ""),
+            group=content.get("group"),
         )
 
 

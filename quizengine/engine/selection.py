@@ -142,6 +142,23 @@ def shuffle_options(keys: Sequence[str], fixed: Iterable[str], rng: random.Rando
     return tuple(key if key in fixed_set else next(moved) for key in keys)
 
 
+def _free(entry: PoolEntry, groups: set[str]) -> bool:
+    """False when the question's `group` is already on the paper (questions of one group test one thing)."""
+    return entry.question.group is None or entry.question.group not in groups
+
+
+def one_per_group(entries: Iterable[PoolEntry], groups: set[str] | None = None) -> list[PoolEntry]:
+    """`entries` in order, skipping any whose group is in `groups` or came earlier; `groups` is updated."""
+    groups = set() if groups is None else groups
+    kept: list[PoolEntry] = []
+    for entry in entries:
+        if _free(entry, groups):
+            kept.append(entry)
+            if entry.question.group:
+                groups.add(entry.question.group)
+    return kept
+
+
 def _item(question: Question, points: float, section: int, blueprint: Blueprint, rng: random.Random) -> PaperItem:
     order: tuple[str, ...] = ()
     if get_type(question.type).has_options:
@@ -151,10 +168,12 @@ def _item(question: Question, points: float, section: int, blueprint: Blueprint,
 
 
 def select_paper(pool: Sequence[PoolEntry], blueprint: Blueprint, rng: random.Random) -> Paper:
-    """Build a paper: least-used questions first (ties broken by `rng`), never the same question twice.
+    """Build a paper: least-used questions first (ties broken by `rng`), never the same question twice and
+    never two questions of one `group`.
 
     A question's own `points` overrides the section's points. Raises InsufficientQuestions when a
-    section cannot be filled from what earlier sections left.
+    section cannot be filled from what earlier sections left. A fixed list of ids is the organizer's own
+    choice and is taken as given.
     """
     by_id = {entry.question.id: entry for entry in pool}
     if blueprint.fixed_ids:
@@ -171,16 +190,17 @@ def select_paper(pool: Sequence[PoolEntry], blueprint: Blueprint, rng: random.Ra
             )
         )
     taken: set[str] = set()
+    groups: set[str] = set()
     items: list[PaperItem] = []
     for number, section in enumerate(blueprint.sections):
         candidates = [entry for entry in pool if entry.question.id not in taken and section.matches(entry)]
-        if len(candidates) < section.count:
-            raise InsufficientQuestions(
-                f"第{number + 1}部分（{section.describe()}）需要{section.count}题，题库中只有{len(candidates)}题"
-            )
         rng.shuffle(candidates)
         candidates.sort(key=lambda entry: entry.usage)  # stable: random order within equal usage
+        candidates = one_per_group(candidates, set(groups))
+        if len(candidates) < section.count:
+            raise InsufficientQuestions(_shortage(number, section, len(candidates)))
         chosen = candidates[: section.count]
+        groups.update(entry.question.group for entry in chosen if entry.question.group)
         if blueprint.shuffle_questions:
             rng.shuffle(chosen)
         else:
@@ -189,6 +209,11 @@ def select_paper(pool: Sequence[PoolEntry], blueprint: Blueprint, rng: random.Ra
             taken.add(entry.question.id)
             items.append(_item(entry.question, entry.question.points or section.points, number, blueprint, rng))
     return Paper(tuple(items))
+
+
+def _shortage(number: int, section: Section, available: int) -> str:
+    """Why a section cannot be filled (`available` counts the questions of one group once)."""
+    return f"第{number + 1}部分（{section.describe()}）需要{section.count}题，题库中只有{available}题"
 
 
 def personalize(questions: Sequence[tuple[Question, float, int]], blueprint: Blueprint, rng: random.Random) -> Paper:
@@ -225,6 +250,11 @@ def paper_difficulty(paper: Paper, pool: Sequence[PoolEntry]) -> int:
     return sum(level[item.question_id] for item in paper.items)
 
 
+def _swappable(entry: PoolEntry, taken: set[str], groups: set[str]) -> bool:
+    """A spare question may come onto the paper: not on it already, and its group not on it either."""
+    return entry.question.id not in taken and _free(entry, groups)
+
+
 def select_balanced_paper(
     pool: Sequence[PoolEntry],
     blueprint: Blueprint,
@@ -247,18 +277,19 @@ def select_balanced_paper(
         return select_paper(pool, blueprint, rng)
     target = difficulty_target(pool, blueprint) if target is None else target
     taken: set[str] = set()
+    groups: set[str] = set()
     chosen: list[list[PoolEntry]] = []
     spare: list[list[PoolEntry]] = []
     for number, section in enumerate(blueprint.sections):
         candidates = [entry for entry in pool if entry.question.id not in taken and section.matches(entry)]
-        if len(candidates) < section.count:
-            raise InsufficientQuestions(
-                f"第{number + 1}部分（{section.describe()}）需要{section.count}题，题库中只有{len(candidates)}题"
-            )
         rng.shuffle(candidates)
-        chosen.append(candidates[: section.count])
-        spare.append(candidates[section.count :])
+        drawn = one_per_group(candidates, set(groups))
+        if len(drawn) < section.count:
+            raise InsufficientQuestions(_shortage(number, section, len(drawn)))
+        chosen.append(drawn[: section.count])
         taken.update(entry.question.id for entry in chosen[-1])
+        spare.append([entry for entry in candidates if entry.question.id not in taken])
+        groups.update(entry.question.group for entry in chosen[-1] if entry.question.group)
     total = sum(entry.question.difficulty for section in chosen for entry in section)
     while abs(target - total) > tolerance:
         gap = target - total
@@ -266,7 +297,7 @@ def select_balanced_paper(
             (abs(gap - (d_in - d_out)), number, d_out, d_in)
             for number in range(len(chosen))
             for d_out in sorted({entry.question.difficulty for entry in chosen[number]})
-            for d_in in sorted({e.question.difficulty for e in spare[number] if e.question.id not in taken})
+            for d_in in sorted({e.question.difficulty for e in spare[number] if _swappable(e, taken, groups)})
             if abs(gap - (d_in - d_out)) < abs(gap)
         ]
         if not swaps:
@@ -277,11 +308,15 @@ def select_balanced_paper(
         best = min(swap[0] for swap in swaps)
         _, number, d_out, d_in = rng.choice([swap for swap in swaps if swap[0] == best])
         out = rng.choice([entry for entry in chosen[number] if entry.question.difficulty == d_out])
-        into = rng.choice([e for e in spare[number] if e.question.difficulty == d_in and e.question.id not in taken])
+        into = rng.choice([e for e in spare[number] if e.question.difficulty == d_in and _swappable(e, taken, groups)])
         chosen[number][chosen[number].index(out)] = into
         spare[number][spare[number].index(into)] = out
         taken.discard(out.question.id)
         taken.add(into.question.id)
+        if out.question.group:
+            groups.discard(out.question.group)
+        if into.question.group:
+            groups.add(into.question.group)
         total += d_in - d_out
     items: list[PaperItem] = []
     for number, (section, entries) in enumerate(zip(blueprint.sections, chosen, strict=True)):

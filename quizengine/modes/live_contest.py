@@ -269,6 +269,8 @@ class ContestState:
     muted: bool = False
     #: The host ended the contest before its last round (an abandoned contest).
     ended_early: bool = False
+    #: The host lets the projector show the 原文 (quote) of a question after its reveal.
+    quote_shown: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot."""
@@ -398,7 +400,11 @@ class LiveContest:
             "deadline_ms": state.deadline_ms,
             "title": self.plan.title,
             "round": self._round_view(spec),
-            "question": self._question_view(spec, include_key=role is Role.HOST or revealed),
+            "question": self._question_view(
+                spec,
+                include_key=role is Role.HOST or revealed,
+                include_quote=role is Role.HOST or (role is Role.PROJECTOR and revealed and state.quote_shown),
+            ),
             "team_on_turn": state.team_on_turn,
             "risk_value": state.risk_value,
             "teams": [
@@ -432,6 +438,7 @@ class LiveContest:
             )
         if role in (Role.HOST, Role.PROJECTOR):
             view["muted"] = state.muted
+            view["quote_shown"] = state.quote_shown
         if revealed and spec is not None and spec.kind is RoundKind.EVERYONE and state.question:
             view["distribution"] = state.distribution
             if role is Role.PLAYER:  # each phone works out its own result from its ack (docs/socket-protocol.md)
@@ -534,7 +541,9 @@ class LiveContest:
             "question_number": self.state.question_index + 1,
         }
 
-    def _question_view(self, spec: RoundSpec | None, include_key: bool) -> dict[str, Any] | None:
+    def _question_view(
+        self, spec: RoundSpec | None, include_key: bool, include_quote: bool = False
+    ) -> dict[str, Any] | None:
         state = self.state
         if state.question is None or spec is None:
             return None
@@ -552,6 +561,8 @@ class LiveContest:
             view["answer"] = list(answer) if isinstance(answer, tuple) else answer
             view["explanation"] = question.explanation
             view["reference"] = question.reference
+        if include_quote:
+            view["quote"] = question.quote
         return view
 
     def _distribution(self) -> dict[str, int]:
@@ -1038,6 +1049,16 @@ class LiveContest:
         self.state.muted = muted
         return [Event("muted", STAFF_ROLES, {"muted": muted})]
 
+    def _show_quote(self, command: Command, now: int) -> list[Event]:
+        """The host lets the projector show (or hide) the 原文 after each reveal, to settle a dispute on the spot."""
+        shown = command.args.get("shown")
+        if not isinstance(shown, bool):
+            raise ContestError("请指定是否在大屏显示原文", "bad_value")
+        if shown == self.state.quote_shown:
+            return []
+        self.state.quote_shown = shown
+        return [Event("quote_shown", STAFF_ROLES, {"shown": shown})]
+
     def _end(self, command: Command, now: int) -> list[Event]:
         """The host ends the contest now (abandoned or out of time): scores stand as they are."""
         state = self.state
@@ -1109,6 +1130,7 @@ _HANDLERS: dict[str, _Handler] = {
     "tick": _Handler(LiveContest._tick, frozenset({Role.SYSTEM}), frozenset(), False),
     "podium": _Handler(LiveContest._podium, _HOST, frozenset({Phase.FINISHED}), True),
     "mute": _Handler(LiveContest._mute, _HOST, frozenset(), False),
+    "show_quote": _Handler(LiveContest._show_quote, _HOST, frozenset(), False),
     "end": _Handler(LiveContest._end, _HOST, frozenset(set(Phase) - {Phase.FINISHED}), True),
 }
 

@@ -103,6 +103,10 @@ class _Mute(WireSchema):
     muted = StrictBool(required=True)
 
 
+class _ShowQuote(WireSchema):
+    shown = StrictBool(required=True)
+
+
 class RiskSchema(WireSchema):
     """`choose_risk` (team), and the host's `choose_risk` args: one of the round's values."""
 
@@ -127,6 +131,7 @@ COMMAND_ARGS: dict[str, type[WireSchema]] = {
     "choose_risk": RiskSchema,
     "podium": _NoArgs,
     "mute": _Mute,
+    "show_quote": _ShowQuote,
     "end": _NoArgs,
 }
 

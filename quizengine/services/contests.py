@@ -85,9 +85,15 @@ def _draw(
     reserved: frozenset[str] = frozenset(),
     **kw: object,
 ) -> list[str]:
-    """Questions for one source, none asked before in this contest; ids another round names are not drawn."""
+    """Questions for one source, none asked before in this contest; ids another round names are not drawn,
+    nor a question whose `group` was already drawn."""
     blocked = taken if source.ids else taken | reserved
-    available = [entry for entry in pool if entry.question.id not in blocked]
+    groups = {entry.question.group for entry in pool if entry.question.id in taken and entry.question.group}
+    available = [
+        entry
+        for entry in pool
+        if entry.question.id not in blocked and (source.ids or entry.question.group not in groups)
+    ]
     if source.ids:
         missing = [qid for qid in source.ids if qid not in {e.question.id for e in available}]
         if missing:

@@ -120,6 +120,8 @@ def _pick(session: Session, user: User, request: PracticeRequest, rng: random.Ra
         )
         query = query.where(Question.id.in_(in_book))
     pool = load_live(session, query)
+    if kind is not PracticeKind.MOCK:  # a mock paper's sections keep to one question per group themselves
+        pool = _one_per_group(pool, rng)
     if kind is PracticeKind.SMART:
         return _Selection(_smart(session, user, pool, request.count, rng, clock), Blueprint(shuffle_questions=False))
     if kind is PracticeKind.MOCK:
@@ -138,6 +140,19 @@ def _pick(session: Session, user: User, request: PracticeRequest, rng: random.Ra
         return _Selection(pool, mock)
     rng.shuffle(pool)
     return _Selection(pool[: request.count], Blueprint(shuffle_questions=False))
+
+
+def _one_per_group(pool: list[LiveQuestion], rng: random.Random) -> list[LiveQuestion]:
+    """`pool` in order with one question, picked at random, of each `group` (questions of one group test
+    the same thing, so a session never asks two of them)."""
+    members: dict[str, list[int]] = {}
+    for index, live in enumerate(pool):
+        if live.question.group:
+            members.setdefault(live.question.group, []).append(index)
+    dropped = {index for indexes in members.values() for index in indexes} - {
+        rng.choice(indexes) for indexes in members.values()
+    }
+    return [live for index, live in enumerate(pool) if index not in dropped]
 
 
 def _smart(

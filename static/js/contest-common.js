@@ -15,7 +15,7 @@
     locked: "锁定作答", answer_revealed: "公布答案", scores: "比分更新", risk_choosing: "选择分值",
     risk_chosen: "已选分值", paused: "暂停", resumed: "继续", kicked: "移出",
     readmitted: "恢复参赛", tiebreak_started: "加赛", finished: "比赛结束", answer_received: "收到答案",
-    podium: "公布名次", muted: "声音设置"
+    podium: "公布名次", muted: "声音设置", quote_shown: "原文显示设置"
   };
 
   C.boot = function (id) {

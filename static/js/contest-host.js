@@ -120,6 +120,7 @@
       case "pause": return RUNNING.indexOf(view.phase) >= 0 || view.phase === "paused";
       case "undo": return view.phase !== "lobby" && (view.awards || []).length > 0;
       case "mute": return true;
+      case "show_quote": return true;
       case "end": return view.phase !== "finished";
       default: return false;
     }
@@ -132,6 +133,7 @@
     if (name !== "resume" && !enabled(view, name)) { return; }
     if (name === "judge") { send("judge", { correct: extra === true }); return; }
     if (name === "mute") { send("mute", { muted: !view.muted }); return; }
+    if (name === "show_quote") { send("show_quote", { shown: !view.quote_shown }); return; }
     if (name === "end") {
       C.confirm("确定现在结束比赛吗？各队按当前比分排名，结束后不能继续。", "结束比赛").then(function (ok) { if (ok) { send("end"); } });
       return;
@@ -267,7 +269,8 @@
       C.el("dl", { "class": "answer-facts host-facts" }, [
         C.el("dt", {}, "答案"), C.el("dd", { "class": "right-answer", id: "host-answer" }, C.answerText(q) || "—"),
         q.explanation ? [C.el("dt", {}, "解析"), C.el("dd", {}, q.explanation)] : null,
-        q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null
+        q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null,
+        q.quote ? [C.el("dt", {}, "原文"), C.el("dd", { "class": "quote-text", id: "host-quote" }, q.quote)] : null
       ])
     ]);
   }
@@ -349,6 +352,9 @@
     var mute = C.$("mute-btn");
     mute.textContent = view.muted ? "大屏已静音（点击恢复声音）" : "大屏声音：开（点击静音）";
     mute.setAttribute("aria-pressed", view.muted ? "true" : "false");
+    var quote = C.$("quote-btn");
+    quote.textContent = view.quote_shown ? "大屏公布答案后显示原文：开（点击关闭）" : "大屏公布答案后显示原文：关（点击打开）";
+    quote.setAttribute("aria-pressed", view.quote_shown ? "true" : "false");
     var risk = C.$("risk-choice");
     risk.hidden = view.phase !== "risk_choosing";
     if (view.phase === "risk_choosing") {

@@ -139,7 +139,8 @@
         view.voided ? C.el("p", { "class": "void-line" }, "本题作废，不计分") : null,
         C.el("p", { "class": "answer-line" }, ["正确答案：", C.el("strong", {}, C.answerText(q))]),
         q.explanation ? C.el("p", { "class": "explain-text" }, [C.el("b", {}, "解析 "), q.explanation]) : null,
-        q.reference ? C.el("p", { "class": "explain-ref" }, [C.el("b", {}, "出处 "), q.reference]) : null
+        q.reference ? C.el("p", { "class": "explain-ref" }, [C.el("b", {}, "出处 "), q.reference]) : null,
+        q.quote ? C.el("p", { "class": "explain-quote", id: "quote" }, [C.el("b", {}, "原文 "), q.quote]) : null
       ]));
     }
     return C.el("div", { "class": "proj-question" }, parts);
