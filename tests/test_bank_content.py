@@ -1,0 +1,246 @@
+"""Content checks on the shipped banks that counting cannot fool (issue #17 item 5).
+
+Every question that carries 原文 (`quote`) must be backed by it: the keyed options of a single/multiple
+question and an accepted answer of each blank of a fill question appear in the quote (compared after
+normalizing punctuation and spaces), and its 出处 (`reference`) names the chapter the question is filed
+under. A bank listed in FULLY_QUOTED_BANKS must have a quote on every question. No two questions of any
+bank share a normalized stem, and a 题组 (`group`) is a real group.
+
+When a bank's quotes are complete, add its slug to FULLY_QUOTED_BANKS (question_banks/README.md says so).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import replace
+
+import pytest
+
+from quizengine.banks.loader import Bank, Category, load_banks
+from quizengine.config import PROJECT_ROOT
+from quizengine.engine.questions import Option, Question
+
+BANKS_DIR = PROJECT_ROOT / "question_banks"
+
+#: Banks in which EVERY question must have 原文. Add a bank's slug here when its quotes are complete.
+FULLY_QUOTED_BANKS: list[str] = []
+
+#: Banks whose categories are themes, not chapters of one document: each question cites its own
+#: speech or document (with its date), so 出处 cannot name a category.
+THEMATIC_BANKS = {"xilie-jianghua"}
+
+_NUMERAL = "一二三四五六七八九十百零〇"
+#: A chapter-like label in a category title: 第一章, 第三编, 第二部分…
+_CHAPTER_LABEL = re.compile(rf"第[{_NUMERAL}]+(?:章|编|部分|节)")
+#: A numbered part: "四、严明党的政治纪律" is part 四.
+_PART_LABEL = re.compile(rf"^([{_NUMERAL}]+)、")
+#: Quotation and title marks belong to the term they wrap (“三个代表”重要思想): dropped, never split on.
+_WRAPPING_MARKS = re.compile(r"[“”‘’\"'《》〈〉「」『』]")
+#: Generic words an option may add before the term the document uses ("党的十一届三中全会").
+_OPTIONAL_PREFIXES = ("党的",)
+
+
+def normalize(text: str) -> str:
+    """NFKC, then drop every space and punctuation mark and fold case: what the comparisons see."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def key_words(option_text: str) -> list[str]:
+    """The parts of an option a quote must contain: its items split at punctuation, each normalized.
+
+    "马克思列宁主义、毛泽东思想" must find both items; one-character fragments say nothing and are
+    ignored unless the option is nothing but such fragments.
+    """
+    text = _WRAPPING_MARKS.sub("", unicodedata.normalize("NFKC", option_text))
+    items = [normalize(item) for item in re.split(r"[^\w\s]+|_+", text)]  # spaces join, marks split
+    words = [item for item in items if len(item) >= 2]
+    return words or [normalize(text)]
+
+
+def _in_quote(word: str, quote: str) -> bool:
+    if word in quote:
+        return True
+    return any(word.startswith(prefix) and word[len(prefix) :] in quote for prefix in _OPTIONAL_PREFIXES)
+
+
+def quote_problems(question: Question) -> list[str]:
+    """Why this question's 原文 does not back its answer (empty when it does, or when it has no quote)."""
+    if not question.quote:
+        return []
+    quote = normalize(question.quote)
+    if not quote:
+        return [f"{question.id}: 原文只有标点，没有文字"]
+    problems = []
+    if question.type in ("single", "multiple"):
+        keys = (question.answer,) if question.type == "single" else question.answer
+        texts = {option.key: option.text for option in question.options}
+        for key in keys:
+            missing = [word for word in key_words(texts[key]) if not _in_quote(word, quote)]
+            if missing:
+                problems.append(f"{question.id}: 答案 {key}“{texts[key]}”不在原文中（缺 {'、'.join(missing)}）")
+    elif question.type == "fill":
+        for number, accepted in enumerate(question.answer, start=1):
+            if not any(normalize(answer) in quote for answer in accepted):
+                problems.append(f"{question.id}: 第{number}空的答案{list(accepted)}都不在原文中")
+    return problems
+
+
+def chapter_labels(category: Category) -> list[str]:
+    """How a 出处 names this category: 第X章 (the last such label of the title), part X、 (or 第X部分),
+    or else the title's first word (总纲, 序言, 导语…)."""
+    chapters = _CHAPTER_LABEL.findall(category.title)
+    if chapters:
+        return [chapters[-1]]
+    part = _PART_LABEL.match(category.title)
+    if part:
+        return [f"{part.group(1)}、", f"第{part.group(1)}部分"]
+    return [re.split(r"[\s（(]", category.title, maxsplit=1)[0]]
+
+
+def named_categories(categories: tuple[Category, ...], reference: str) -> set[str]:
+    """The ids of the categories a 出处 names ("《中国共产党章程》第一章第七条" names ch1)."""
+    named = set()
+    for category in categories:
+        for label in chapter_labels(category):
+            # "四、" must not be read inside "十四、", nor "第一章" inside "第十一章" (the 第 guards that)
+            if re.search(rf"(?<![{_NUMERAL}]){re.escape(label)}", reference):
+                named.add(category.id)
+    return named
+
+
+@pytest.fixture(scope="module")
+def banks() -> list[Bank]:
+    return load_banks([BANKS_DIR], strict=True)
+
+
+def _quoted(banks: list[Bank]) -> list[tuple[Bank, Question]]:
+    return [(bank, question) for bank in banks for question in bank.questions if question.quote]
+
+
+# ---- the helpers catch what they are meant to catch --------------------------------------------------
+
+
+def _options(*texts: str) -> tuple[Option, ...]:
+    return tuple(Option("ABCDEFGH"[n], text) for n, text in enumerate(texts))
+
+
+def _single(answer: str, quote: str = "年满十八岁的中国工人……可以申请加入中国共产党。") -> Question:
+    options = _options("十六岁", "十八岁", "二十岁", "二十二岁")
+    return Question("t-1", "single", "年满多少岁可以申请入党？", answer, options=options, quote=quote)
+
+
+def test_a_right_key_passes_and_a_wrong_key_is_caught() -> None:
+    assert quote_problems(_single("B")) == []
+    [problem] = quote_problems(_single("A"))
+    assert "答案 A“十六岁”不在原文中" in problem
+
+
+def test_a_question_without_quote_is_not_checked_but_an_empty_one_is() -> None:
+    assert quote_problems(_single("A", quote="")) == []
+    assert quote_problems(_single("B", quote="……")) == ["t-1: 原文只有标点，没有文字"]
+
+
+def test_multiple_needs_every_item_of_every_keyed_option() -> None:
+    quote = "党的纪律处分有五种：警告、严重警告、撤销党内职务、留党察看、开除党籍。"
+    options = _options("警告", "严重警告", "罚款", "留党察看、开除党籍", "留党察看、降级")
+    question = Question("t-2", "multiple", "纪律处分有（  ）。", ("A", "B", "D"), options=options, quote=quote)
+    assert quote_problems(question) == []
+    assert len(quote_problems(replace(question, answer=("A", "C")))) == 1  # 罚款 is no 处分
+    [problem] = quote_problems(replace(question, answer=("A", "E")))  # one item of E is wrong
+    assert "缺 降级" in problem
+
+
+def test_key_words_ignore_punctuation_quotes_and_spaces() -> None:
+    assert key_words("“三个代表”重要思想、科学发展观") == ["三个代表重要思想", "科学发展观"]
+    assert key_words("１８ 岁") == ["18岁"]
+    assert key_words("是") == ["是"]
+    assert _in_quote("党的十一届三中全会", normalize("十一届三中全会以来，……"))
+
+
+def test_fill_needs_one_accepted_answer_per_blank_in_the_quote() -> None:
+    question = Question(
+        "t-3", "fill", "预备期为____，延长不超过____。", (("一年", "1年"), ("一年",)), quote="预备期为一年。"
+    )
+    assert quote_problems(question) == []
+    wrong = replace(question, answer=(("两年",), ("一年",)))
+    assert quote_problems(wrong) == ["t-3: 第1空的答案['两年']都不在原文中"]
+
+
+def test_a_reference_names_the_category_it_cites() -> None:
+    dangzhang = (Category("zonggang", "总纲"), Category("ch1", "第一章 党员"), Category("ch11", "第十一章 党徽党旗"))
+    assert named_categories(dangzhang, "《中国共产党章程》第一章第七条") == {"ch1"}
+    assert named_categories(dangzhang, "《中国共产党章程》第十一章第五十五条") == {"ch11"}
+    assert named_categories(dangzhang, "《中国共产党章程》总纲") == {"zonggang"}
+    assert named_categories(dangzhang, "《中国共产党章程》第七条") == set()
+    jilv = (Category("ch1", "第一编 总则 第一章 总体要求和适用范围"), Category("fj", "第三编 附则"))
+    assert named_categories(jilv, "《中国共产党纪律处分条例》第一编第一章第五条") == {"ch1"}
+    assert named_categories(jilv, "《中国共产党纪律处分条例》第三编附则第一百五十八条") == {"fj"}
+    parts = (Category("p4", "四、严明党的政治纪律"), Category("p14", "十四、促进世界和平与发展"))
+    assert named_categories(parts, "《准则》四、严明党的政治纪律") == {"p4"}
+    assert named_categories(parts, "党的二十大报告第十四部分") == {"p14"}
+
+
+# ---- the shipped banks ---------------------------------------------------------------------------------
+
+
+def test_every_quote_backs_its_answer(banks: list[Bank]) -> None:
+    problems = [problem for _, question in _quoted(banks) for problem in quote_problems(question)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_wrong_key_in_a_shipped_bank_is_caught(banks: list[Bank]) -> None:
+    """Moving the key of quoted single-choice questions to a distractor is caught almost always
+    (a distractor may legitimately occur in a longer quote, so not always)."""
+    singles = [question for _, question in _quoted(banks) if question.type == "single"]
+    if not singles:
+        pytest.skip("no quoted single-choice question yet")
+    caught = 0
+    for question in singles:
+        wrong = next(option.key for option in question.options if option.key != question.answer)
+        caught += bool(quote_problems(replace(question, answer=wrong)))
+    assert caught / len(singles) >= 0.9, f"{caught} of {len(singles)}"
+
+
+def test_every_quoted_reference_names_its_own_chapter(banks: list[Bank]) -> None:
+    problems = []
+    for bank, question in _quoted(banks):
+        if bank.slug in THEMATIC_BANKS or not bank.categories:
+            continue
+        named = named_categories(bank.categories, question.reference)
+        if question.category not in named:
+            problems.append(f"{question.id}: 出处“{question.reference}”没有写明本题的章节 {question.category}")
+    assert not problems, "\n".join(problems)
+
+
+def test_fully_quoted_banks_quote_every_question(banks: list[Bank]) -> None:
+    slugs = {bank.slug for bank in banks}
+    assert set(FULLY_QUOTED_BANKS) <= slugs, set(FULLY_QUOTED_BANKS) - slugs
+    missing = [q.id for bank in banks if bank.slug in FULLY_QUOTED_BANKS for q in bank.questions if not q.quote]
+    assert not missing, f"没有原文：{missing}"
+
+
+def test_no_two_questions_share_a_normalized_stem_across_banks_and_types(banks: list[Bank]) -> None:
+    seen: dict[str, str] = {}
+    duplicates = []
+    for bank in banks:
+        for question in bank.questions:
+            stem = normalize(question.stem)
+            if stem in seen:
+                duplicates.append(f"{question.id} repeats {seen[stem]}")
+            seen.setdefault(stem, question.id)
+    assert not duplicates, "\n".join(duplicates)
+
+
+def test_every_group_is_a_real_group_within_one_bank(banks: list[Bank]) -> None:
+    """A group named by one question only is a typo; a group spanning banks breaks the prefix rule.
+    (That no paper draws two questions of one group is tested in test_question_quote_group.py.)"""
+    members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for bank in banks:
+        for question in bank.questions:
+            if question.group:
+                members[question.group].append((bank.slug, question.id))
+    for group, questions in members.items():
+        assert len(questions) >= 2, f"题组 {group} 只有一道题：{questions}"
+        assert len({slug for slug, _ in questions}) == 1, f"题组 {group} 跨题库：{questions}"
