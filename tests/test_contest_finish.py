@@ -65,6 +65,30 @@ def test_the_leaderboard_reaches_projector_and_phones_and_survives_a_rejoin(
     assert ack["view"]["me"]["total"] == 0 and ack["view"]["me"]["rank"] == 2
 
 
+def test_undo_of_an_everyone_reveal_reverts_the_players_points_and_leaderboard(
+    app: Flask, live: Contest, session: Session
+) -> None:
+    host, projector, _, players, version = _play_to_the_end(app, live, session)
+    assert _command(host, "undo", version)["ok"]  # the adjustment: no player points involved
+    for sio in (projector, *players):
+        sio.get_received(NS)
+    undone = _command(host, "undo", version)  # the 全员答题 reveal
+    assert undone["ok"]
+    points = dict(session.execute(select(ContestPlayer.player, ContestPlayer.points)).all())
+    assert sorted(points.values()) == [0, 0]
+    shown = _views(projector)[-1]
+    assert "player_points_undone" in shown["events"]
+    assert [(row["name"], row["points"], row["place"]) for row in shown["view"]["leaderboard"]["top"]] == [
+        ("测试player1", 0, 1),
+        ("测试player2", 0, 1),
+    ]
+    phone = _views(players[0])[-1]
+    assert "player_points_undone" in phone["events"] and phone["view"]["leaderboard"]["totals"] == [[0, 2]]
+    _, ack = _player_client(app, live, "player1", "t1")
+    assert ack["view"]["me"]["total"] == 0 and ack["view"]["me"]["rank"] == 1
+    assert _command(host, "undo", undone["version"])["code"] == "nothing_to_undo"
+
+
 def test_podium_and_mute_are_host_commands_kept_across_reconnects(app: Flask, live: Contest, session: Session) -> None:
     host, projector, teams, _, version = _play_to_the_end(app, live, session)
     early = _command(host, "podium", version)

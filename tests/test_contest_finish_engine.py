@@ -99,6 +99,32 @@ def test_players_leaderboard_after_each_reveal_top_on_projector_own_rank_on_phon
     assert rank_in(14, mine["leaderboard"]["totals"]) == 3  # p3 has 15, p1 14
 
 
+def test_undoing_an_everyone_reveal_takes_back_the_players_points_and_the_leaderboard() -> None:
+    d = _everyone_contest()
+    d.host("start")
+    _answer_everyone(d, {"p1": (5, "A"), "p2": (10, "A"), "p3": (2, "B")})
+    first = dict(d.contest.player_deltas)
+    first_board = d.contest.state.leaderboard
+    logged = {d.contest.player_group: first}  # what the service logs with the reveal's award group
+    _answer_everyone(d, {"p1": (19, "B"), "p2": (1, "A"), "p3": (1, "A")})
+    second = dict(d.contest.player_deltas)
+    assert second == {"p2": 15, "p3": 15} and d.contest.player_group is not None
+    logged[d.contest.player_group] = second
+    d.contest.player_deltas = {}
+    d.contest.undo_player_points = logged[d.contest.last_group]
+    events = d.host("undo")
+    assert [e.name for e in events] == ["scores", "player_points_undone"]
+    assert d.contest.player_deltas == {"p2": -15, "p3": -15}
+    for player, delta in d.contest.player_deltas.items():  # as the service stores them
+        d.players[player]["points"] += delta
+    assert d.contest.state.leaderboard == first_board  # exactly as after the first reveal
+    assert d.scores() == {"t1": 100 + 14 + 13, "t2": 100}
+    d.contest.undo_player_points = {}  # a scoring without players (an adjustment) takes back no player points
+    d.host("adjust", team="t2", delta=3, reason="复核")
+    d.contest.player_deltas = {}
+    assert [e.name for e in d.host("undo")] == ["scores"] and d.contest.player_deltas == {}
+
+
 def test_a_voided_question_scores_nobody() -> None:
     d = _everyone_contest()
     d.host("start")

@@ -322,12 +322,23 @@ class LiveContest:
         self.state = state
         self.questions = questions
         self.players: Mapping[str, Mapping[str, Any]] = players or {}
-        #: Set by a 全员答题 reveal: each scored player's points for the question (the service adds them up).
+        #: Set by a 全员答题 reveal: each scored player's points for the question (the service adds them up);
+        #: by an undo of that reveal: the same points taken back.
         self.player_deltas: dict[str, float] = {}
+        #: The award group a 全员答题 reveal scored the players in (the service logs their points with it).
+        self.player_group: int | None = None
+        #: Before an undo: the players' points logged with the last award group (the service reads them from
+        #: the event log), so the undo takes them back too; the state never lists every player.
+        self.undo_player_points: Mapping[str, float] = {}
 
     def with_players(self, players: Mapping[str, Mapping[str, Any]]) -> LiveContest:
         """The same machine (sharing its state) seeing these players: for one player's view or answer."""
         return LiveContest(self.plan, self.state, self.questions, players)
+
+    @property
+    def last_group(self) -> int | None:
+        """The award group an undo would take back (None when nothing is scored)."""
+        return self.state.awards[-1].group if self.state.awards else None
 
     # ---- reading the state ----------------------------------------------------------------------------
 
@@ -933,23 +944,28 @@ class LiveContest:
                 self.player_deltas[player] = points
         state.distribution = self._distribution()
         state.answers = {key: a for key, a in state.answers.items() if not key.startswith("player:")}
-        totals = {p: float(i.get("points", 0.0)) + self.player_deltas.get(p, 0.0) for p, i in self.players.items()}
-        state.leaderboard = leaderboard(
-            {p: contest_points(t, True) for p, t in totals.items()}, self.players, state.kicked
-        )
+        self._update_leaderboard()
         awards = []
         for team_id, points in per_team.items():
             total = team_points(points, spec.team_score is TeamScoreRule.MEAN, self.plan.decimals)
-            if total:
+            if total or any(points):  # a team mean rounded to 0 still holds its players' points for an undo
                 awards.append((team_id, total, "全员答题"))
         if awards:
-            self._award(awards)
+            self.player_group = self._award(awards)
 
-    def _award(self, awards: list[tuple[str, float, str]]) -> None:
+    def _update_leaderboard(self) -> None:
+        """The players' leaderboard from their stored totals plus this transition's deltas."""
+        totals = {p: float(i.get("points", 0.0)) + self.player_deltas.get(p, 0.0) for p, i in self.players.items()}
+        self.state.leaderboard = leaderboard(
+            {p: contest_points(t, True) for p, t in totals.items()}, self.players, self.state.kicked
+        )
+
+    def _award(self, awards: list[tuple[str, float, str]]) -> int:
         group = self.state.next_group
         self.state.next_group += 1
         for team, delta, reason in awards:
             self.state.awards.append(Award(team, delta, reason, group, self.state.question, self.state.round_index))
+        return group
 
     def _adjust(self, command: Command, now: int) -> list[Event]:
         team, reason = command.args.get("team"), str(command.args.get("reason", "")).strip()
@@ -973,7 +989,12 @@ class LiveContest:
         last = awards[-1].group
         undone = [a for a in awards if a.group == last]
         self.state.awards = [a for a in awards if a.group != last]
-        return [Event("scores", EVERYONE_ROLES, {"undone": [asdict(a) for a in undone]})]
+        events = [Event("scores", EVERYONE_ROLES, {"undone": [asdict(a) for a in undone]})]
+        if self.undo_player_points:  # a 全员答题 reveal: its players' points go too
+            self.player_deltas = {p: -points for p, points in self.undo_player_points.items()}
+            self._update_leaderboard()
+            events.append(Event("player_points_undone", EVERYONE_ROLES, {"players": len(self.player_deltas)}))
+        return events
 
     def _pause(self, command: Command, now: int) -> list[Event]:
         state = self.state

@@ -298,6 +298,8 @@ def apply_command(
         contest, machine = load_contest(session, contest_id, with_players=command.name in _NEEDS_PLAYERS)
         if command.name == "reveal":
             _load_player_answers(session, contest, machine)
+        if command.name == "undo":
+            machine.undo_player_points = _logged_player_points(session, contest_id, machine.last_group)
         version = machine.state.version
         try:
             events = machine.handle(command, now)
@@ -327,7 +329,7 @@ def apply_command(
                 at=now,
                 command=command.name,
                 actor=actor,
-                detail={"args": command.args, "events": [event.name for event in events]},
+                detail=_event_detail(command, events, machine),
             )
         )
         if command.name == "answer" and command.role is Role.TEAM:
@@ -345,8 +347,31 @@ def apply_command(
     raise ContestError("操作过于频繁，请重试", "busy")
 
 
-#: Commands that look at the players (scoring 全员答题, kicking one): the others never load them.
-_NEEDS_PLAYERS = frozenset({"reveal", "kick", "readmit"})
+#: Commands that look at the players (scoring 全员答题 or undoing it, kicking one): the others never load them.
+_NEEDS_PLAYERS = frozenset({"reveal", "undo", "kick", "readmit"})
+
+
+def _event_detail(command: Command, events: list[Event], machine: LiveContest) -> dict[str, object]:
+    """The event-log row's detail; a 全员答题 reveal also logs each scored player's points with its award
+    group, which is where an undo of that group finds them (the state never lists every player)."""
+    detail: dict[str, object] = {"args": command.args, "events": [event.name for event in events]}
+    if machine.player_group is not None and machine.player_deltas and command.name != "undo":
+        detail["player_group"] = machine.player_group
+        detail["player_points"] = machine.player_deltas
+    return detail
+
+
+def _logged_player_points(session: Session, contest_id: int, group: int | None) -> dict[str, float]:
+    """The players' points a 全员答题 reveal logged with award `group` (empty for any other scoring)."""
+    if group is None:
+        return {}
+    details = session.scalars(
+        select(ContestEvent.detail).where(ContestEvent.contest_id == contest_id).order_by(ContestEvent.version.desc())
+    )
+    for detail in details:
+        if detail.get("player_group") == group:
+            return {player: float(points) for player, points in detail.get("player_points", {}).items()}
+    return {}
 
 
 def _store_team_answer(

@@ -77,6 +77,8 @@
       var q = message.view.question;
       if (events.indexOf("kicked") >= 0 || events.indexOf("readmitted") >= 0) {
         window.setTimeout(conn.rejoin, Math.random() * 1500); // was it this player? the snapshot says
+      } else if (events.indexOf("player_points_undone") >= 0) {
+        window.setTimeout(conn.rejoin, Math.random() * 1500); // the host undid a reveal: the row has the total
       } else if (C.isRevealed(message.view) && q && answered[q.seq] === null && !results[q.seq] && !asked[q.seq]) {
         asked[q.seq] = true; // answered on another phone: only the snapshot knows this player's result
         window.setTimeout(conn.rejoin, Math.random() * 1500);
