@@ -564,3 +564,47 @@ class ContestResult(Base):
     answered: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
     contest: Mapped[Contest] = relationship()
+
+
+class ReportStatus(StrEnum):
+    """A 纠错 report is open until an organizer resolves it: fixed (in a revision) or rejected (with a reason)."""
+
+    OPEN = "open"
+    FIXED = "fixed"
+    REJECTED = "rejected"
+
+
+class QuestionReport(Base):
+    """纠错: a member's report of a problem with one revision of a question, and how it was resolved.
+
+    `branch_id` is the reporter's branch when reporting (the organizer queue is per branch). At most one
+    open report per member and question: `open_question_id` repeats `question_id` while the report is open
+    and is NULL once resolved, and (user_id, open_question_id) is unique (NULLs never collide).
+    """
+
+    __tablename__ = "question_reports"
+    __table_args__ = (UniqueConstraint("user_id", "open_question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("question_revisions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    #: One of services.corrections.REASONS.
+    reason: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: Where the member saw the question: "practice" / "exam" (an attempt) or "contest".
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.OPEN, index=True)
+    open_question_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Fixed: the revision number that corrects it. Rejected: the reason told to the reporter.
+    fixed_revision: Mapped[int | None] = mapped_column(Integer)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    question: Mapped[Question] = relationship()
+    revision: Mapped[QuestionRevision] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    resolver: Mapped[User | None] = relationship(foreign_keys=[resolved_by])

@@ -18,7 +18,7 @@ from quizengine.models import ROLE_LABELS, Role, User
 from quizengine.schemas import INT_MAX, BadInput
 from quizengine.services.accounts import parse_session_id
 
-from . import auth, contest_results, contests, errors, exams, main, org, practice, records
+from . import auth, contest_results, contests, corrections, errors, exams, main, org, practice, records
 from .links import join_url, join_warning
 from .redirects import current_path
 from .request_log import init_request_log
@@ -92,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exams.bp)
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)
+    app.register_blueprint(corrections.bp)
     errors.register(app)
     app.register_error_handler(BadInput, _bad_input)
     login_manager.login_view = "auth.login"
