@@ -114,7 +114,7 @@ def banks_load(paths: tuple[Path, ...], strict: bool) -> None:
     "--role",
     type=click.Choice([role.value for role in Role]),
     default=Role.MEMBER.value,
-    help="角色：member 党员，organizer 支部组织员，admin 管理员",
+    help="角色：member 党员，organizer 支部组织员，admin 管理员，inspector 督导（--branch 为督导的支部）",
 )
 @click.option("--branch", "branch_name", help="所在支部名称（不存在则创建）")
 @click.option("--phone", help="手机号（可用于登录）")
@@ -163,14 +163,15 @@ def users_reset_password(username: str) -> None:
 @users_cli.command("set-role")
 @click.argument("username")
 @click.argument("role")
-@click.option("--branch", "branch_name", help="所在支部名称（须已存在）；支部组织员和党员必填")
+@click.option("--branch", "branch_name", help="所在支部名称（须已存在）；支部组织员和党员必填；督导为新增的督导支部")
 def users_set_role(username: str, role: str, branch_name: str | None) -> None:
-    """设置角色：admin（党委管理员）、organizer（支部组织员）、member（党员）。 Set an account's role."""
+    """设置角色：admin（党委管理员）、organizer（支部组织员）、member（党员）、inspector（督导）。"""
     try:
         user = set_role(db.session(), username, role, branch_name)
     except AccountError as error:
         raise click.ClickException(error.message) from None
-    branch = f"，支部：{user.branch.name}" if user.branch else ""
+    branches = [user.branch] if user.branch else user.inspected_branches
+    branch = f"，支部：{'、'.join(item.name for item in branches)}" if branches else ""
     click.echo(f"{user.username}（{user.name}）的角色已设为{ROLE_LABELS[Role(user.role)]}{branch}")
 
 

@@ -52,9 +52,13 @@ class Role(StrEnum):
     ADMIN = "admin"  # 党委管理员: everything
     ORGANIZER = "organizer"  # 支部书记/组织委员: one branch
     MEMBER = "member"  # 党员
+    INSPECTOR = "inspector"  # 督导: reads the branches assigned to them, changes nothing
 
 
-ROLE_LABELS = {Role.ADMIN: "党委管理员", Role.ORGANIZER: "支部组织员", Role.MEMBER: "党员"}
+ROLE_LABELS = {Role.ADMIN: "党委管理员", Role.ORGANIZER: "支部组织员", Role.MEMBER: "党员", Role.INSPECTOR: "督导"}
+
+#: An organizer's post in the branch (shown next to the role; the rights are the same).
+ORGANIZER_TITLES = ("支部书记", "组织委员")
 
 
 class MemberStatus(StrEnum):
@@ -120,10 +124,14 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: 大字模式: every page in larger text (applied as a class on <html>), for older members.
     large_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: An organizer's post (one of ORGANIZER_TITLES), None for everyone else.
+    title: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     branch: Mapped[Branch | None] = relationship()
     party_group: Mapped[PartyGroup | None] = relationship()
+    #: An inspector's assigned branches (empty for every other role).
+    inspected_branches: Mapped[list[Branch]] = relationship(secondary="inspector_branches", order_by="Branch.name")
 
     # Flask-Login protocol, kept here so the web layer needs no wrapper class.
     @property
@@ -141,6 +149,15 @@ class User(Base):
     def get_id(self) -> str:
         """What the session stores: "id.epoch", so bumping the epoch ends every older session."""
         return f"{self.id}.{self.session_epoch}"
+
+
+class InspectorBranch(Base):
+    """A branch assigned to an inspector (督导): they read everything of it and change nothing."""
+
+    __tablename__ = "inspector_branches"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True, index=True)
 
 
 class LoginThrottle(Base):

@@ -182,3 +182,20 @@ def test_cli_set_role(runner: FlaskCliRunner, make_user, session: Session) -> No
         assert result.exit_code == 1 and message in result.output
     help_text = runner.invoke(args=["users", "--help"]).output
     assert "重置密码" in help_text and "设置角色" in help_text
+
+
+def test_cli_set_role_inspector_assigns_branches(runner: FlaskCliRunner, make_user, session: Session) -> None:
+    member = make_user(username="watcher")
+    make_user(username="other", branch="第二党支部")
+    for branch in ("第二党支部", "第一党支部", "第二党支部"):
+        done = runner.invoke(args=["users", "set-role", "watcher", "inspector", "--branch", branch])
+        assert done.exit_code == 0 and "督导" in done.output
+    session.expire_all()
+    member = session.get(User, member.id)
+    assert member is not None and member.role == Role.INSPECTOR and member.branch is None
+    assert sorted(branch.name for branch in member.inspected_branches) == ["第一党支部", "第二党支部"]
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "users.set_role")).first()
+    assert entry is not None and entry.detail["inspects"] == [[], ["第二党支部"]]
+    assert runner.invoke(args=["users", "set-role", "watcher", "member", "--branch", "第一党支部"]).exit_code == 0
+    session.expire_all()
+    assert session.get(User, member.id).inspected_branches == []  # type: ignore[union-attr]

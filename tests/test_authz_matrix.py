@@ -1,8 +1,9 @@
 """HTTP authorization matrix: every role × every rule of `app.url_map`, expected outcomes from ONE table.
 
 The objects in the URLs are real and belong to branch A (member A's practice and exam attempts, branch A's
-exam, contest, members); the roles include a member and an organizer of branch B, so "another branch's
-object" is tested on every route. A rule missing from `EXPECTED` fails the test: a new route must declare
+exam, contest, members); the roles include a member, an organizer and an inspector of branch B, so "another
+branch's object" is tested on every route. The inspector (督导) of branch A reads and never writes: every
+route that changes something answers them 403 (web.read_only), and nothing changed afterwards. A rule missing from `EXPECTED` fails the test: a new route must declare
 who may use it. (The Socket.IO side is tested in the contest tests.)
 
 Outcome letters: o = the view ran (2xx, 3xx elsewhere, or a 4xx about the input), l = redirected to log in,
@@ -33,88 +34,88 @@ from .test_exams import _now, _spec
 
 setting = test_exams.setting  # fixture: exam bank, organizer "org" and members m0..m2 of branch A
 
-ROLES = ("anonymous", "member", "stranger", "organizer", "foreign_organizer", "admin")
+ROLES = ("anonymous", "member", "stranger", "organizer", "foreign_organizer", "admin", "inspector", "foreign_inspector")
 #: endpoint -> outcome per role, in ROLES order. The user who must change the password is the rule below.
 EXPECTED: dict[str, str] = {
-    "static": "oooooo",
-    "main.index": "oooooo",
-    "auth.login": "oooooo",
-    "auth.logout": "llllll",  # logging out ends on the login page
-    "auth.change_password": "looooo",
-    "main.large_text": "looooo",  # 大字模式 toggle: any signed-in user
+    "static": "oooooooo",
+    "main.index": "oooooooo",
+    "auth.login": "oooooooo",
+    "auth.logout": "llllllll",  # logging out ends on the login page
+    "auth.change_password": "looooooo",
+    "main.large_text": "looooooo",  # 大字模式 toggle: any signed-in user
     # self-test: a member's own attempts only; nobody else sees them (not even an organizer or admin)
-    "practice.choose": "looooo",
-    "practice.start": "looooo",
-    "practice.wrong_book": "looooo",
-    "practice.remove_wrong": "looooo",
-    "practice.attempt": "lonnnn",
-    "practice.answer": "lonnnn",
-    "practice.feedback": "lonnnn",
-    "practice.finish": "lonnnn",
-    "practice.summary": "lonnnn",
+    "practice.choose": "loooooff",
+    "practice.start": "loooooff",
+    "practice.wrong_book": "loooooff",
+    "practice.remove_wrong": "loooooff",
+    "practice.attempt": "lonnnnff",
+    "practice.answer": "lonnnnff",
+    "practice.feedback": "lonnnnff",
+    "practice.finish": "lonnnnff",
+    "practice.summary": "lonnnnff",
     # learning record: one's own; an organizer sees their branch's members; admin all
-    "records.mine": "looooo",
-    "records.member": "lonono",
+    "records.mine": "looooooo",
+    "records.member": "lononoon",
     # exams: members of the exam's branches take it; organizers of the branch manage it
-    "exams.index": "looooo",
-    "exams.start": "looooo",  # not invited: a Chinese message on the exam list (no attempt is made)
-    "exams.take": "lonnnn",
-    "exams.save": "lonnnn",
-    "exams.result": "lonnnn",
-    "exams.submit": "lonnnn",
-    "exams.tab_switch": "looooo",  # counts only on the member's own open attempt, a no-op otherwise
-    "exams.new": "lffooo",  # an organizer schedules for their own branch
-    "exams.manage": "lffono",
-    "exams.export": "lffono",
-    "exams.grading": "lffono",
-    "exams.member_attempt": "lffono",
+    "exams.index": "looooooo",
+    "exams.start": "loooooff",  # not invited: a Chinese message on the exam list (no attempt is made)
+    "exams.take": "lonnnnff",
+    "exams.save": "lonnnnff",
+    "exams.result": "lonnnnff",
+    "exams.submit": "lonnnnff",
+    "exams.tab_switch": "loooooff",  # counts only on the member's own open attempt, a no-op otherwise
+    "exams.new": "lffoooff",  # an organizer schedules for their own branch
+    "exams.manage": "lffonoon",
+    "exams.export": "lffonoon",
+    "exams.grading": "lffonoff",
+    "exams.member_attempt": "lffonoon",
     # another branch's organizer: the service refuses with a flashed message and changes nothing
-    "exams.grade": "lffooo",
-    "exams.regrade": "lffono",
-    "exams.void": "lffooo",
-    "exams.override": "lffooo",
-    "exams.release": "lffono",
-    "exams.redraw": "lffono",  # exam-wide: the exam's own organizer (a published one: refused with a message)
-    "exams.publish": "lffono",
+    "exams.grade": "lffoooff",
+    "exams.regrade": "lffonoff",
+    "exams.void": "lffoooff",
+    "exams.override": "lffoooff",
+    "exams.release": "lffonoff",
+    "exams.redraw": "lffonoff",  # exam-wide: the exam's own organizer (a published one: refused with a message)
+    "exams.publish": "lffonoff",
     # organization: organizers of the branch and admins (another branch's organizer: 403)
-    "org.index": "lffooo",
-    "org.new_branch": "lffffo",
-    "org.branch": "lffofo",
-    "org.new_group": "lffofo",
-    "org.new_member": "lffofo",
-    "org.import_members": "lffofo",
-    "org.confirm_import": "lffofo",
-    "org.edit_member": "lffofo",
-    "org.reset_member_password": "lffofo",
-    "org.deactivate": "lffofo",
-    "org.reactivate": "lffofo",
-    "org.download_template": "lffooo",
+    "org.index": "lffooooo",
+    "org.new_branch": "lffffoff",
+    "org.branch": "lffofoof",
+    "org.new_group": "lffofoff",
+    "org.new_member": "lffofoff",
+    "org.import_members": "lffofoff",
+    "org.confirm_import": "lffofoff",
+    "org.edit_member": "lffofoff",
+    "org.reset_member_password": "lffofoff",
+    "org.deactivate": "lffofoff",
+    "org.reactivate": "lffofoff",
+    "org.download_template": "lffoooff",
     # contests: organizers host; the team and projector pages are for devices in the room
-    "contests.index": "looooo",
-    "contests.create": "lffooo",
-    "contests.plan_new": "lffooo",
-    "contests.plan_submit": "lffooo",
-    "contests.host": "lffofo",
-    "contests.projector": "oooooo",
-    "contests.team": "oooooo",
-    "contests.play": "looooo",
+    "contests.index": "loooooff",
+    "contests.create": "lffoooff",
+    "contests.plan_new": "lffoooff",
+    "contests.plan_submit": "lffoooff",
+    "contests.host": "lffofoff",
+    "contests.projector": "ooooooff",
+    "contests.team": "ooooooff",
+    "contests.play": "loooooff",
     # the QR codes carry the PIN and the team secrets: the projector (its token, tested apart) and hosts only
-    "contests.join_qr": "nnnono",
-    "contests.team_qr": "lffofo",
-    "contests.team_codes": "lffofo",
+    "contests.join_qr": "nnnonoff",
+    "contests.team_qr": "lffofoff",
+    "contests.team_codes": "lffofoff",
     # results, Excel export, ending and archiving: whoever may host the contest
-    "contest_results.results": "lffofo",
-    "contest_results.export": "lffofo",
-    "contest_results.archive": "lffofo",
+    "contest_results.results": "lffofoff",
+    "contest_results.export": "lffofoff",
+    "contest_results.archive": "lffofoff",
     # 纠错: a member reports items of their own papers (this exam's review is not visible yet: a message);
     # a contest's questions are for its players and hosts (this one is not finished: a message)
-    "corrections.report_item": "lonnnn",
-    "corrections.contest": "lnnono",
-    "corrections.report_contest": "lnnono",
-    "corrections.mine": "looooo",
+    "corrections.report_item": "lonnnnff",
+    "corrections.contest": "lnnonoff",
+    "corrections.report_contest": "lnnonoff",
+    "corrections.mine": "loooooff",
     # the queue: organizers see their branch's reports (another branch's: an empty queue), admins all
-    "corrections.queue": "lffooo",
-    "corrections.resolve": "lffofo",
+    "corrections.queue": "lffoooff",
+    "corrections.resolve": "lffofoff",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout"}
@@ -143,6 +144,8 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
     make_user(username="stranger", branch="第二党支部")
     make_user(Role.ORGANIZER, username="foreign_organizer", branch="第二党支部")
     make_user(Role.ADMIN, username="admin")
+    make_user(Role.INSPECTOR, username="inspector", branch=test_exams.BRANCH)
+    make_user(Role.INSPECTOR, username="foreign_inspector", branch="第二党支部")
     make_user(username="must_change", branch=test_exams.BRANCH).must_change_password = True
     session.commit()
     exam = test_exams.scheduled(session, organizer, _spec(session, _now()))
@@ -245,7 +248,8 @@ def test_every_route_answers_every_role_as_declared(
         if got != expected:
             wrong.append(f"{method} {url} ({endpoint}): expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)
-    if role in {"anonymous", "stranger", "foreign_organizer", "must_change"}:  # refused means nothing changed
+    if role in {"anonymous", "stranger", "foreign_organizer", "must_change", "inspector", "foreign_inspector"}:
+        # refused means nothing changed
         session.expire_all()
         item = session.get(AttemptItem, world.args["exams"]["item_id"])
         assert item is not None and item.verdict == "pending" and item.score == 0
@@ -259,3 +263,13 @@ def test_the_table_has_no_stale_rows(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert set(EXPECTED) <= endpoints, set(EXPECTED) - endpoints
     assert all(len(row) == len(ROLES) for row in EXPECTED.values())
+
+
+def test_an_inspector_writes_nothing(app: Flask) -> None:
+    """Every route that takes a write method refuses both inspectors, except their own account's settings."""
+    from quizengine.web.read_only import OWN_ACCOUNT
+
+    for rule in app.url_map.iter_rules():
+        if rule.methods & {"POST", "PUT", "PATCH", "DELETE"} and rule.endpoint not in OWN_ACCOUNT:
+            row = EXPECTED[rule.endpoint]
+            assert (row[ROLES.index("inspector")], row[ROLES.index("foreign_inspector")]) == ("f", "f"), rule.endpoint

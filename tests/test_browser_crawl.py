@@ -73,6 +73,7 @@ def _seed(instance: Path) -> list[str]:
             ("dangyuan", "王建国", Role.MEMBER),
             ("shuji", "李书记", Role.ORGANIZER),
             ("guanli", "赵管理", Role.ADMIN),
+            ("ducha", "钱督导", Role.INSPECTOR),  # assigned to BRANCH: reads it, changes nothing
         ]:
             users[username], _ = create_user(
                 session,
@@ -250,6 +251,7 @@ ROLE_SHOTS = {
     "dangyuan": {"/": "member-home", r"/exams/attempts/\d+": "member-exam", r"/practice/\d+": "member-practice"},
     "shuji": {r"/org/branches/\d+": "organizer-branch", r"/contests/\d+/host": "host-console"},
     "guanli": {"/org/": "admin-branches"},
+    "ducha": {r"/org/branches/\d+": "inspector-branch"},
 }
 
 
@@ -274,6 +276,7 @@ def test_every_page_works_on_a_phone_and_passes_axe(site: Seeded, large: bool) -
             ("dangyuan", ["/", *site.member_pages]),
             ("shuji", ["/", *site.organizer_pages]),
             ("guanli", ["/", "/org/"]),
+            ("ducha", ["/", "/org/", "/exams/"]),  # every link an inspector is shown must open for them
         ]:
             context = browser.new_context(viewport=PHONE, device_scale_factor=1)
             page = context.new_page()

@@ -123,7 +123,8 @@ def create_user(
 ) -> tuple[User, str | None]:
     """Create an account and commit. Without a password a one-time one is generated and returned.
 
-    An account created with a generated password must change it at first login.
+    An account created with a generated password must change it at first login. For an inspector (督导)
+    `branch_name` is the branch assigned to them.
     """
     username = username.strip()
     if not username or not name.strip():
@@ -139,13 +140,16 @@ def create_user(
         generated = password = one_time_password()
     else:
         _check_password(password, min_length, username, phone, name)
+    branch = get_or_create_branch(session, branch_name) if branch_name else None
+    inspector = role == Role.INSPECTOR  # an inspector's branch is the one they inspect, not their own
     user = User(
         username=username,
         name=name.strip(),
         phone=phone or None,
         role=role,
         password_hash=hash_one_time_password(password) if generated else hash_password(password),
-        branch=get_or_create_branch(session, branch_name) if branch_name else None,
+        branch=None if inspector else branch,
+        inspected_branches=[branch] if inspector and branch else [],
         member_status=member_status,
         must_change_password=generated is not None,
     )
@@ -251,20 +255,36 @@ def reset_password(session: Session, username: str) -> tuple[User, str]:
 
 
 def set_role(session: Session, username: str, role: str, branch_name: str | None = None) -> User:
-    """Change an account's role (from the command line); organizers and members need an existing branch."""
+    """Change an account's role (from the command line); organizers and members need an existing branch,
+    an inspector the branch to assign (added to those they inspect already); other roles inspect none."""
     user = _account(session, username)
     if role not in {str(item) for item in Role}:
-        raise AccountError(f"未知角色“{role}”，可选：admin（党委管理员）、organizer（支部组织员）、member（党员）")
+        raise AccountError(
+            f"未知角色“{role}”，可选：admin（党委管理员）、organizer（支部组织员）、member（党员）、inspector（督导）"
+        )
     branch = user.branch
     if branch_name is not None:
         branch = session.scalar(select(Branch).where(Branch.name == branch_name))
         if branch is None:
             raise AccountError(f"没有找到支部“{branch_name}”")
     if role != Role.ADMIN and branch is None:
-        raise AccountError("支部组织员和党员必须属于一个支部，请用 --branch 指定")
-    old = {"role": str(user.role), "branch": user.branch.name if user.branch else None}
+        raise AccountError("支部组织员、党员和督导都要指定支部，请用 --branch 指定")
+    old = {
+        "role": str(user.role),
+        "branch": user.branch.name if user.branch else None,
+        "inspects": [item.name for item in user.inspected_branches],
+    }
+    if role == Role.INSPECTOR:  # the branch is the one assigned to them (added to any they inspect already)
+        user.inspected_branches = [*(item for item in user.inspected_branches if item is not branch), branch]
+        branch = None
+    else:
+        user.inspected_branches = []
     user.role, user.branch = Role(role), branch
-    new = {"role": role, "branch": branch.name if branch else None}
+    new = {
+        "role": role,
+        "branch": branch.name if branch else None,
+        "inspects": [item.name for item in user.inspected_branches],
+    }
     changes = {key: [old[key], new[key]] for key in old if old[key] != new[key]}
     if changes:
         session.add(AuditEntry(actor_id=None, action="users.set_role", subject=user.username, detail=changes))

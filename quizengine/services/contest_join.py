@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
 from quizengine.modes.live_contest import ContestError, LiveContest, Role
 
+from .access import ReadOnly, is_inspector
 from .contest_results import own_points
 from .contests import _player, _player_cache, cached_machine, can_host, load_contest, own_answer
 
@@ -133,6 +134,8 @@ def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
             raise ContestError("大屏链接无效", "bad_token")
         _, machine = load_contest(session, contest.id, with_players=True)
         return Joined(contest.id, machine, {"contest": contest.id, "role": "projector"})
+    if role in (Role.TEAM, Role.PLAYER) and logged_in and is_inspector(user):
+        raise ContestError(ReadOnly().message, "read_only")  # a 督导 watches results, never plays
     if role == Role.TEAM:
         team, device = join_team_device(session, contest.id, data.get("code"), data.get("token"))
         _, machine = load_contest(session, contest.id)

@@ -17,9 +17,9 @@ from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, Branch, Exam, User, VoidedQuestion
 from quizengine.modes.timed_exam import STATUS_LABELS, MemberStatus, passed
 
-from .access import member_scope_clause, require
+from .access import member_read_clause, require
 from .exam_papers import RANDOM, UNIFORM
-from .exams import can_manage_exam, finalize_expired, get_exam
+from .exams import can_read_exam, finalize_expired, get_exam
 from .spreadsheet import workbook_bytes
 
 
@@ -90,7 +90,7 @@ def _audience(session: Session, exam: Exam, viewer: User) -> list[User]:
                 User.branch_id.in_(branch_ids),
                 User.active.is_(True),
                 User.role.in_(("member", "organizer")),
-                member_scope_clause(viewer),
+                member_read_clause(viewer),
             )
             .join(Branch, Branch.id == User.branch_id)
             .order_by(Branch.name, User.name)
@@ -106,12 +106,12 @@ def exam_overview(session: Session, viewer: User, exam_id: int, *, clock: Clock 
     another branch's members leaks through them.
     """
     exam = get_exam(session, exam_id)
-    require(can_manage_exam(viewer, exam), "只能查看本支部的考试")
+    require(can_read_exam(viewer, exam), "只能查看本支部的考试")
     finalize_expired(session, clock=clock or SystemClock())  # nobody stays "答题中" past the deadline
     attempts = session.scalars(
         select(Attempt)
         .join(User, User.id == Attempt.user_id)
-        .where(Attempt.exam_id == exam.id, member_scope_clause(viewer))
+        .where(Attempt.exam_id == exam.id, member_read_clause(viewer))
     ).all()
     by_member: dict[int, list[Attempt]] = {}
     for attempt in attempts:

@@ -45,7 +45,7 @@ from quizengine.models import (
 )
 from quizengine.modes.timed_exam import ReviewPolicy, Window, member_window, review_visible
 
-from .access import can_manage_branch, require
+from .access import ReadOnly, can_manage_branch, can_read_branch, readable_branch_ids, require
 from .exam_papers import member_paper
 from .questions import RevisionRef, engine_questions
 
@@ -104,12 +104,14 @@ def get_exam(session: Session, exam_id: int) -> Exam:
     return exam
 
 
-def can_manage_exam(user: User, exam: Exam) -> bool:
-    """Admins manage every exam; an organizer opens the dashboard of exams whose audience includes their branch.
+def can_read_exam(user: User, exam: Exam) -> bool:
+    """Admins read every exam; an organizer (or inspector) opens the dashboard of exams whose audience includes
+    their (assigned) branch.
 
-    What they then see and do per member is limited by `access.in_member_scope` (their own branch only).
+    What they then see per member is limited by `access.member_read_clause` (their own branches only); what
+    they may change, by `access.in_member_scope` and `owns_exam` (never an inspector).
     """
-    return user.role == Role.ADMIN or any(can_manage_branch(user, branch.id) for branch in exam.branches)
+    return user.role == Role.ADMIN or any(can_read_branch(user, branch.id) for branch in exam.branches)
 
 
 def owns_exam(user: User, exam: Exam) -> bool:
@@ -246,12 +248,14 @@ class PasswordChangeRequired(QuizError):
     code = "password_change_required"
 
 
-_ACCOUNT = select(User.active, User.must_change_password, User.session_epoch).where(User.id == bindparam("user_id"))
+_ACCOUNT = select(User.active, User.must_change_password, User.session_epoch, User.role).where(
+    User.id == bindparam("user_id")
+)
 
 
 def check_account(session: Session, user_id: int, epoch: int | None = None) -> None:
     """Refuse a session whose account is gone, inactive, ended (older session epoch), or must change its
-    password first.
+    password first; an inspector's account (read-only) with ReadOnly.
 
     The autosave endpoint checks this itself instead of loading the user on every save.
     """
@@ -260,6 +264,8 @@ def check_account(session: Session, user_id: int, epoch: int | None = None) -> N
         raise NotSignedIn("请先登录")
     if row.must_change_password:
         raise PasswordChangeRequired("请先修改密码")
+    if row.role == Role.INSPECTOR:
+        raise ReadOnly()
 
 
 @dataclass(frozen=True)
@@ -362,6 +368,7 @@ _SAVE = (
             Attempt.deadline_at >= bindparam("b_cutoff"),
             User.active.is_(True),
             User.must_change_password.is_(False),
+            User.role != Role.INSPECTOR,  # read-only accounts save nothing (web.read_only refuses the rest)
             # a session from before a password change or logout (older epoch) saves nothing; no epoch: no check
             User.session_epoch == func.coalesce(_EPOCH, User.session_epoch),
         )
@@ -585,8 +592,9 @@ def list_member_exams(session: Session, member: User) -> list[tuple[Exam, list[A
 
 
 def list_managed_exams(session: Session, actor: User) -> Sequence[Exam]:
-    """Exams an organizer (their branch) or admin (all) manages, newest first."""
+    """Exams an organizer (their branch) or admin (all) manages — or an inspector reads — newest first."""
     query = select(Exam).order_by(Exam.opens_at.desc())
-    if actor.role != Role.ADMIN:
-        query = query.join(Exam.branches).where(Branch.id == actor.branch_id)
+    branch_ids = readable_branch_ids(actor)
+    if branch_ids is not None:
+        query = query.join(Exam.branches).where(Branch.id.in_(sorted(branch_ids)))
     return session.scalars(query).unique().all()

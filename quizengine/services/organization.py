@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from quizengine.engine.errors import QuizError
 from quizengine.models import AuditEntry, Branch, MemberStatus, PartyGroup, Role, User
-from quizengine.services.access import can_manage_branch, is_admin, is_organizer, require
+from quizengine.services.access import (
+    can_manage_branch,
+    can_read_branch,
+    is_admin,
+    is_organizer,
+    is_reader,
+    readable_branch_ids,
+    require,
+)
 from quizengine.services.accounts import (
     AccountError,
     bump_session_epoch,
@@ -124,12 +132,12 @@ def can_manage_member(actor: User, member: User) -> bool:
     return can_manage_branch(actor, member.branch_id) and (is_admin(actor) or member.role == Role.MEMBER)
 
 
-def get_branch(session: Session, actor: User, branch_id: int) -> Branch:
-    """A branch the actor may manage (NotAllowed otherwise, NotFound if there is none).
+def get_branch(session: Session, actor: User, branch_id: int, *, read: bool = False) -> Branch:
+    """A branch the actor may manage — or, with `read`, see (NotAllowed otherwise, NotFound if there is none).
 
     Permission is checked first, so an organizer learns nothing about other branches' ids.
     """
-    require(can_manage_branch(actor, branch_id), "只能管理本支部")
+    require(can_read_branch(actor, branch_id) if read else can_manage_branch(actor, branch_id), "只能管理本支部")
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise NotFound("没有这个支部")
@@ -147,11 +155,13 @@ def get_member(session: Session, actor: User, user_id: int) -> User:
 
 
 def list_branches(session: Session, actor: User) -> list[BranchSummary]:
-    """Admins see every branch, an organizer only their own; each with member and group counts."""
-    require(is_organizer(actor))
+    """Admins see every branch, an organizer only their own, an inspector their assigned ones; each with
+    member and group counts."""
+    require(is_reader(actor))
     query = select(Branch).order_by(Branch.name)
-    if not is_admin(actor):
-        query = query.where(Branch.id == actor.branch_id)
+    branch_ids = readable_branch_ids(actor)
+    if branch_ids is not None:
+        query = query.where(Branch.id.in_(sorted(branch_ids)))
     branches = list(session.scalars(query))
     members: dict[tuple[int, bool], int] = {
         (branch_id, active): count
@@ -180,8 +190,8 @@ def list_branches(session: Session, actor: User) -> list[BranchSummary]:
 
 
 def list_members(session: Session, actor: User, branch_id: int) -> list[User]:
-    """Everyone in the branch: active first, then by party group (ungrouped last) and name."""
-    branch = get_branch(session, actor, branch_id)
+    """Everyone in the branch: active first, then by party group (ungrouped last) and name (its readers)."""
+    branch = get_branch(session, actor, branch_id, read=True)
     users = session.scalars(
         select(User).where(User.branch_id == branch.id).options(selectinload(User.party_group))
     ).all()

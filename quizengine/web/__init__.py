@@ -20,6 +20,7 @@ from quizengine.services.accounts import parse_session_id
 
 from . import auth, contest_results, contests, corrections, errors, exams, main, org, practice, records
 from .links import join_url, join_warning
+from .read_only import init_read_only
 from .redirects import current_path
 from .request_log import init_request_log
 
@@ -99,6 +100,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     login_manager.user_loader(_load_user)
     app.before_request(_force_password_change)
+    init_read_only(app)
     app.after_request(_security_headers)
     init_request_log(app)
     trust_proxies(app)

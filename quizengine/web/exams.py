@@ -37,7 +37,7 @@ from quizengine.schemas import BadInput, parse, parse_form, parse_json
 from quizengine.schemas.exam import FORM_SECTIONS, ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm
 from quizengine.services import exam_admin, exam_papers, exam_setup
 from quizengine.services import exams as service
-from quizengine.services.access import NotAllowed, is_organizer
+from quizengine.services.access import NotAllowed, ReadOnly, is_organizer, is_reader
 from quizengine.services.accounts import parse_session_id
 from quizengine.services.exam_papers import DEFAULT_TOLERANCE, RANDOM, UNIFORM
 from quizengine.services.exam_results import exam_overview, export_filename, export_workbook
@@ -52,6 +52,12 @@ def _zone() -> ZoneInfo:
 
 def _organizer_only() -> None:
     if not is_organizer(current_user):
+        abort(403)
+
+
+def _readers_only() -> None:
+    """Result pages: organizers and admins, and inspectors (the service applies the branch rule)."""
+    if not is_reader(current_user):
         abort(403)
 
 
@@ -79,7 +85,7 @@ def index() -> str:
         (exam, attempts, service.window_for(session, exam, current_user))
         for exam, attempts in service.list_member_exams(session, current_user)
     ]
-    managed = service.list_managed_exams(session, current_user) if is_organizer(current_user) else []
+    managed = service.list_managed_exams(session, current_user) if is_reader(current_user) else []
     return render_template("exams/index.html", mine=mine, managed=managed, now=now)
 
 
@@ -204,6 +210,8 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
         return login_manager.unauthorized()
     except service.PasswordChangeRequired:
         return redirect(url_for("auth.change_password"))
+    except ReadOnly as error:
+        return _json_error(error, 403)
     except NotAllowed as error:
         return _json_error(error, 404)
     except DeadlinePassed as error:
@@ -358,7 +366,7 @@ def publish(exam_id: int) -> Response:
 @login_required
 def manage(exam_id: int) -> str:
     """The organizer's dashboard: 一个不落, distribution, ranking, item analysis, grading, regrade/void."""
-    _organizer_only()
+    _readers_only()
     session = db.session()
     overview = exam_overview(session, current_user, exam_id)
     chart = {"distribution": [[f"{low:g}-{high:g}", count] for low, high, count in overview.distribution]}
@@ -370,6 +378,7 @@ def manage(exam_id: int) -> str:
         chart=chart,
         preview=exam_papers.preview(session, overview.exam) if draft else None,
         may_change=service.owns_exam(current_user, overview.exam),
+        may_act=is_organizer(current_user),
         mode_labels=exam_papers.PAPER_MODE_LABELS,
         min_responses=MIN_RESPONSES,
     )
@@ -379,7 +388,7 @@ def manage(exam_id: int) -> str:
 @login_required
 def export(exam_id: int) -> Response:
     """Results and item statistics as an Excel file."""
-    _organizer_only()
+    _readers_only()
     overview = exam_overview(db.session(), current_user, exam_id)
     return send_file(
         io.BytesIO(export_workbook(overview, _zone())),
@@ -487,7 +496,7 @@ def release(exam_id: int) -> Response:
 @login_required
 def member_attempt(exam_id: int, user_id: int) -> str:
     """An organizer looks at one member's submitted paper."""
-    _organizer_only()
+    _readers_only()
     overview = exam_overview(db.session(), current_user, exam_id)
     row = next((row for row in overview.members if row.member.id == user_id), None)
     if row is None or row.attempt is None:

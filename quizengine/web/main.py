@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from quizengine.extensions import db
+from quizengine.services.access import is_inspector
 from quizengine.services.accounts import set_large_text
 from quizengine.services.banks import list_banks_with_counts
 from quizengine.services.motivation import points_policy, today_progress
@@ -22,7 +23,7 @@ def index() -> str:
     """The banks with their live question counts; for a signed-in member also today's goal and next practice."""
     session = db.session()
     today = suggestion = None
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and not is_inspector(current_user):  # a 督导 does not study here
         config = current_app.config
         today, suggestion = today_progress(
             session, current_user, points_policy(config), config["DAILY_GOAL"], ZoneInfo(config["DISPLAY_TIMEZONE"])

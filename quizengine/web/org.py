@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length
 
 from quizengine.extensions import db, login_manager
 from quizengine.models import Branch, User
-from quizengine.services.access import NotAllowed, is_admin, is_organizer, require
+from quizengine.services.access import NotAllowed, can_manage_branch, is_admin, is_reader, require
 from quizengine.services.accounts import AccountError
 from quizengine.services.organization import (
     STATUS_LABELS,
@@ -129,10 +129,11 @@ def _uploads() -> UploadStore:
 
 @bp.before_request
 def _organizers_only() -> Response | None:
-    """Anonymous users go to the login page; members get 403 (services check again, per branch)."""
+    """Anonymous users go to the login page; members get 403 (services check again, per branch; an
+    inspector reaches the read-only pages only, see web.read_only)."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    require(is_organizer(current_user))
+    require(is_reader(current_user))
     return None
 
 
@@ -174,10 +175,11 @@ def _branch_page(
     branch_id: int, *, group_form: NameForm | None = None, member_form: MemberForm | None = None, status: int = 200
 ) -> tuple[str, int]:
     session = db.session()
-    branch = get_branch(session, current_user, branch_id)
+    branch = get_branch(session, current_user, branch_id, read=True)
     return render_template(
         "org/branch.html",
         branch=branch,
+        may_manage=can_manage_branch(current_user, branch.id),
         members=list_members(session, current_user, branch_id),
         group_form=group_form or NameForm(prefix="group"),
         member_form=member_form or _with_groups(MemberForm(prefix="member"), branch),
