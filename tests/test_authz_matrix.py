@@ -3,8 +3,9 @@
 The objects in the URLs are real and belong to branch A (member A's practice and exam attempts, branch A's
 exam, contest, members); the roles include a member, an organizer and an inspector of branch B, so "another
 branch's object" is tested on every route. The inspector (督导) of branch A reads and never writes: every
-route that changes something answers them 403 (web.read_only), and nothing changed afterwards. A rule missing from `EXPECTED` fails the test: a new route must declare
-who may use it. (The Socket.IO side is tested in the contest tests.)
+route that changes something answers them 403 (web.read_only), and nothing changed afterwards. A rule
+missing from `EXPECTED` fails the test: a new route must declare who may use it. (The Socket.IO side is tested
+in the contest tests.)
 
 Outcome letters: o = the view ran (2xx, 3xx elsewhere, or a 4xx about the input), l = redirected to log in,
 p = redirected to change the password first, f = 403, n = 404. A 500 is always a failure.

@@ -16,9 +16,12 @@ from quizengine.realtime import protocol
 from quizengine.services import contests, exams
 from quizengine.services.access import can_read_branch, can_view_member, member_read_clause, readable_branch_ids
 
+from . import test_exams
 from .conftest import csrf_token, login
 from .test_exam_autosave import _answers, _single, statements
-from .test_exams import BRANCH, _now, _spec, scheduled, setting  # noqa: F401  (setting is a fixture)
+from .test_exams import BRANCH, _now, _spec, scheduled
+
+setting = test_exams.setting  # fixture: exam bank, organizer "org" and members m0..m2 of branch A
 
 
 def test_the_read_rule_covers_assigned_branches_only(session: Session, make_user) -> None:
