@@ -206,6 +206,7 @@ def register_commands(app: Flask) -> None:
     """Attach the command groups to the app (so `flask --app quizengine` sees them too)."""
     from quizengine.cli_backup import backup_command, restore_command
     from quizengine.cli_contests import contests_cli
+    from quizengine.cli_records import records_cli
 
     for command in (
         db_cli,
@@ -213,6 +214,7 @@ def register_commands(app: Flask) -> None:
         users_cli,
         exams_cli,
         contests_cli,
+        records_cli,
         setup_command,
         backup_command,
         restore_command,

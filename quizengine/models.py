@@ -8,11 +8,11 @@ attempts can pin the revision they were asked and an edited bank never rewrites 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -352,6 +352,65 @@ class QuestionProgress(Base):
     in_wrong_book: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     wrong_streak: Mapped[int] = mapped_column(Integer, default=0)
     question: Mapped[Question] = relationship()
+
+
+class MemberDay(Base):
+    """A member's answers and finished sessions on one local (Asia/Shanghai) day, per bank and chapter.
+
+    Kept on write, in the transaction that records the answer or the session (services.summaries), so the
+    record, the 验收标准 and the dashboards read days × chapters rows instead of every answer. Self-test rows
+    have ``attempt_id`` 0; an exam attempt has rows of its own (replaced whenever the attempt is graded), so
+    its answers can be left out until the exam's review policy shows them (``exam_id``). Session rows have
+    ``bank_id`` 0 and chapter ''. ``quizengine records rebuild-summaries`` recomputes the table from attempts.
+    """
+
+    __tablename__ = "member_days"
+    __table_args__ = (
+        UniqueConstraint("user_id", "day", "bank_id", "category", "attempt_id"),
+        Index("ix_member_days_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    day: Mapped[date] = mapped_column(Date)
+    bank_id: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str] = mapped_column(String(100), default="")
+    attempt_id: Mapped[int] = mapped_column(Integer, default=0)
+    exam_id: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AcceptanceStandard(Base):
+    """A stored 验收标准: the committee default (``branch_id`` NULL, scope "committee") or a branch's override
+    (scope "branch:<id>"). ``definition`` is `engine.standard.Standard.to_json()`; edits are audited."""
+
+    __tablename__ = "acceptance_standards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), unique=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    definition: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class StandardResult(Base):
+    """A member's 验收标准 result for a closed period, stored when first read after the period closed, so a
+    later change of the standard (or of the member) does not rewrite history."""
+
+    __tablename__ = "standard_results"
+    __table_args__ = (UniqueConstraint("user_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The period's key: 2026-12, 2026-Q4 or 2026.
+    period: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    #: {"rules": [{label, met, progress, missing}], "share": …, "note": …, "studied": …}
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PracticeCursor(Base):

@@ -117,6 +117,14 @@ EXPECTED: dict[str, str] = {
     # the queue: organizers see their branch's reports (another branch's: an empty queue), admins all
     "corrections.queue": "lffoooff",
     "corrections.resolve": "lffofoff",
+    # 验收标准: organizers see theirs; the committee default is the admin's, a branch's its organizer's
+    "standards.index": "lnnooonn",
+    "standards.committee": "lnnnnoff",
+    "standards.branch": "lnnonoff",
+    "standards.reset": "lnnonoff",
+    # the branch dashboard: the branch's organizer, its inspector and admins (read-only)
+    "dashboard.index": "lnnooooo",
+    "dashboard.branch": "lnnonoon",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout"}

@@ -125,6 +125,9 @@ def _seed(instance: Path) -> list[str]:
             f"/org/branches/{member.branch_id}/import",
             "/contests/plans/new",
             "/exams/new",
+            f"/dashboard/branch/{member.branch_id}",
+            "/standards/",
+            f"/standards/branch/{member.branch_id}",
         ]
     db.engine.dispose()
     return [*(urlsplit(page).path for page in pages), "|", *organizer_pages, "|", projector, team]
@@ -275,7 +278,7 @@ def test_every_page_works_on_a_phone_and_passes_axe(site: Seeded, large: bool) -
         for username, start in [
             ("dangyuan", ["/", *site.member_pages]),
             ("shuji", ["/", *site.organizer_pages]),
-            ("guanli", ["/", "/org/"]),
+            ("guanli", ["/", "/org/", "/dashboard/", "/standards/committee"]),
             ("ducha", ["/", "/org/", "/exams/"]),  # every link an inspector is shown must open for them
         ]:
             context = browser.new_context(viewport=PHONE, device_scale_factor=1)

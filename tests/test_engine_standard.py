@@ -112,6 +112,10 @@ def test_exam_rule_needs_every_exam_of_the_period_passed() -> None:
     assert result.status is Status.NOT_MET and result.rules[0].progress == "12月测试 75 分（及格 80）"
     pending = ExamFacts("12月测试", 80, date(2026, 12, 28), score=90, pending=True)
     assert evaluate(standard, DEC, MemberFacts(JOINED, exams=[pending]), today).rules[0].progress == "12月测试 待阅卷"
+    hidden = ExamFacts("12月测试", 80, date(2026, 12, 28), score=75, hidden=True)
+    result = evaluate(standard, DEC, MemberFacts(JOINED, exams=[hidden]), today)
+    assert result.rules[0].progress == "12月测试 已交卷，成绩未公布" and "75" not in result.reason
+    assert result.status is Status.NOT_MET and result.studied
     exactly = ExamFacts("12月测试", 80, date(2026, 12, 28), score=80)
     assert evaluate(standard, DEC, MemberFacts(JOINED, exams=[exactly]), today).status is Status.MET
     other_month = ExamFacts("1月测试", 80, date(2027, 1, 2))

@@ -192,6 +192,9 @@ class ExamFacts:
     score: float | None = None
     #: A submitted attempt still has short answers to grade.
     pending: bool = False
+    #: The score may not be shown to whoever reads this evaluation yet (the member, before the exam's review
+    #: policy allows): the rule says 成绩未公布 and waits.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,10 @@ class ExamRule(Rule):
         for exam in context.exams:
             if exam.score is None:
                 parts.append(f"{exam.title} 未参加")
-                missing.append(f"参加{exam.title}")
+                missing.append(f"还需参加{exam.title}")
+            elif exam.hidden:
+                parts.append(f"{exam.title} 已交卷，成绩未公布")
+                missing.append(f"等待{exam.title}公布成绩")
             elif exam.pending:
                 parts.append(f"{exam.title} 待阅卷")
                 missing.append(f"{exam.title}待阅卷")
@@ -383,7 +389,7 @@ class ExamRule(Rule):
             else:
                 parts.append(f"{exam.title} {exam.score:g} 分")
         met = not missing
-        return RuleResult("考试", met, "，".join(parts), "" if met else "还需" + "、".join(missing))
+        return RuleResult("考试", met, "，".join(parts), "；".join(missing))
 
     def describe(self) -> str:
         return "参加本期考试并及格"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Integer, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Integer, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -45,6 +45,7 @@ from quizengine.models import (
 )
 from quizengine.modes.timed_exam import ReviewPolicy, Window, member_window, review_visible
 
+from . import summaries
 from .access import ReadOnly, can_manage_branch, can_read_branch, readable_branch_ids, require
 from .exam_papers import member_paper
 from .questions import RevisionRef, engine_questions
@@ -554,6 +555,7 @@ def grade_attempt(session: Session, attempt: Attempt, voided: dict[int, str]) ->
         score += item.score
     attempt.score, attempt.max_score = round_points(score), round_points(max_score)
     attempt.answered_count, attempt.correct_count, attempt.pending_count = answered, correct, pending
+    summaries.replace_attempt(session, attempt)
 
 
 def review_is_visible(exam: Exam, now: datetime) -> bool:
@@ -568,14 +570,18 @@ def exam_items_visible(now: datetime) -> ColumnElement[bool]:
 
     It is `modes.timed_exam.review_visible` in SQL; a test checks both agree for every policy.
     """
-    visible_exams = select(Exam.id).where(
+    return or_(Attempt.exam_id.is_(None), Attempt.exam_id.in_(visible_exam_ids(now)))
+
+
+def visible_exam_ids(now: datetime) -> Select[tuple[int]]:
+    """Ids of the exams whose review members may see at `now` (`review_is_visible` as a subquery)."""
+    return select(Exam.id).where(
         or_(
             Exam.results_released.is_(True),
             Exam.review_policy == ReviewPolicy.IMMEDIATELY.value,
             and_(Exam.review_policy == ReviewPolicy.AFTER_CLOSE.value, Exam.closes_at <= now),
         )
     )
-    return or_(Attempt.exam_id.is_(None), Attempt.exam_id.in_(visible_exams))
 
 
 def list_member_exams(session: Session, member: User) -> list[tuple[Exam, list[Attempt]]]:

@@ -44,6 +44,7 @@ from quizengine.modes.self_test import (
     smart_order,
 )
 
+from . import summaries
 from .access import require
 from .questions import LiveQuestion, live_questions_query, load_live
 
@@ -268,9 +269,17 @@ def _finish_if_expired(session: Session, attempt: Attempt, clock: Clock) -> None
 
 
 def _finish(session: Session, attempt: Attempt, clock: Clock) -> None:
-    attempt.status = AttemptStatus.FINISHED
-    attempt.finished_at = clock.now()
+    """Close the attempt once (a conditional update wins a race) and count the session in the day's summary."""
+    now = clock.now()
+    claimed = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.OPEN)
+        .values(status=AttemptStatus.FINISHED, finished_at=now)
+    )
+    if claimed.rowcount and session.scalar(select(Attempt.answered_count).where(Attempt.id == attempt.id)):
+        summaries.add_session(session, attempt.user_id, now)
     session.commit()
+    session.refresh(attempt)
 
 
 def engine_question(item: AttemptItem) -> EngineQuestion:
@@ -333,6 +342,7 @@ def answer_item(
         session.refresh(item)
         return item
     correct = outcome.is_correct
+    summaries.add_answer(session, user.id, now, item.question, outcome.verdict)
     session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id)

@@ -1,35 +1,37 @@
 """The member's learning record (我的学习档案): totals, mastery by bank and chapter, activity over time.
 
-Points and streak are recomputed from stored answers every time (engine.learning), never stored.
+Counts come from the per-member-per-day summaries (`member_days`, services.summaries), so the page costs
+days × chapters, not answers. Points and streak are recomputed from those days every time
+(engine.learning), never stored.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy, current_streak, day_points, merge_days, total_points
-from quizengine.engine.questions import Verdict
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import (
     Attempt,
-    AttemptItem,
     AttemptStatus,
     Bank,
     BankCategory,
     ContestResult,
+    MemberDay,
     Question,
     QuestionProgress,
     User,
 )
 
 from .access import can_view_member, require
-from .exams import exam_items_visible, review_is_visible
+from .exams import review_is_visible, visible_exam_ids
+from .summaries import visible_rows
 
 
 @dataclass(frozen=True)
@@ -109,44 +111,35 @@ def get_learning_record(
     """Build the record of `member` as `viewer` may see it (themselves, their organizer, an admin).
 
     Answers of an exam count (days, banks, chapters, points) only once its results are published to
-    members (`exams.exam_items_visible`): the record must not tell right from wrong before the review does.
+    members (`exams.visible_exam_ids`): the record must not tell right from wrong before the review does.
     """
     require(can_view_member(viewer, member), "没有权限查看该党员的学习档案")
     policy, zone, clock = policy or PointsPolicy(), zone or ZoneInfo("Asia/Shanghai"), clock or SystemClock()
     now = clock.now()
     rows = session.execute(
-        select(AttemptItem.answered_at, AttemptItem.verdict, Question.bank_id, Question.category)
-        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-        .join(Question, Question.id == AttemptItem.question_id)
-        .where(
-            Attempt.user_id == member.id,
-            AttemptItem.answered_at.is_not(None),
-            AttemptItem.verdict != Verdict.PENDING,
-            exam_items_visible(now),
+        select(
+            MemberDay.day,
+            MemberDay.bank_id,
+            MemberDay.category,
+            func.sum(MemberDay.answered),
+            func.sum(MemberDay.correct),
+            func.sum(MemberDay.sessions),
         )
+        .where(MemberDay.user_id == member.id, visible_rows(visible_exam_ids(now)))
+        .group_by(MemberDay.day, MemberDay.bank_id, MemberDay.category)
     ).all()
     per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     per_bank: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     per_chapter: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-    for answered_at, verdict, bank_id, category in rows:
-        hit = 1 if verdict == Verdict.CORRECT else 0
-        for bucket in (
-            per_day[_local_day(answered_at, zone)],
-            per_bank[bank_id],
-            per_chapter[(bank_id, category or "")],
-        ):
-            bucket[0] += 1
-            bucket[1] += hit
-    finished = session.scalars(
-        select(Attempt.finished_at).where(
-            Attempt.user_id == member.id,
-            Attempt.status == AttemptStatus.FINISHED,
-            Attempt.answered_count > 0,
-        )
-    ).all()
     sessions: dict[date, int] = defaultdict(int)
-    for finished_at in finished:
-        sessions[_local_day(finished_at, zone)] += 1
+    for day, bank_id, category, answered, correct, finished in rows:
+        if finished:
+            sessions[day] += int(finished)
+        if not answered:
+            continue
+        for bucket in (per_day[day], per_bank[bank_id], per_chapter[(bank_id, category)]):
+            bucket[0] += int(answered)
+            bucket[1] += int(correct)
     activity = merge_days({day: (a, c) for day, (a, c) in per_day.items()}, sessions)
     days = [DayPoint(a.day, a.answered, a.correct, day_points(a, policy), a.sessions) for a in activity]
     today = now.astimezone(zone).date()
@@ -180,10 +173,6 @@ def get_learning_record(
             )
         ),
     )
-
-
-def _local_day(moment: datetime, zone: ZoneInfo) -> date:
-    return moment.astimezone(zone).date()
 
 
 def _wrong_book_size(session: Session, member: User) -> int:

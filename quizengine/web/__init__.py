@@ -18,7 +18,20 @@ from quizengine.models import ROLE_LABELS, Role, User
 from quizengine.schemas import INT_MAX, BadInput
 from quizengine.services.accounts import parse_session_id
 
-from . import auth, contest_results, contests, corrections, errors, exams, main, org, practice, records
+from . import (
+    auth,
+    contest_results,
+    contests,
+    corrections,
+    dashboard,
+    errors,
+    exams,
+    main,
+    org,
+    practice,
+    records,
+    standards,
+)
 from .links import join_url, join_warning
 from .read_only import init_read_only
 from .redirects import current_path
@@ -90,6 +103,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(org.bp)
     app.register_blueprint(practice.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(standards.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(exams.bp)
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)

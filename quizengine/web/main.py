@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from quizengine.engine.standard import Status, member_hint
 from quizengine.extensions import db
 from quizengine.services.access import is_inspector
 from quizengine.services.accounts import set_large_text
 from quizengine.services.banks import list_banks_with_counts
 from quizengine.services.motivation import points_policy, today_progress
+from quizengine.services.standards import member_standing
 
 from .errors import error_response, safe_referrer
 
@@ -22,13 +24,23 @@ bp = Blueprint("main", __name__)
 def index() -> str:
     """The banks with their live question counts; for a signed-in member also today's goal and next practice."""
     session = db.session()
-    today = suggestion = None
+    today = suggestion = standing = None
     if current_user.is_authenticated and not is_inspector(current_user):  # a 督导 does not study here
         config = current_app.config
         today, suggestion = today_progress(
             session, current_user, points_policy(config), config["DAILY_GOAL"], ZoneInfo(config["DISPLAY_TIMEZONE"])
         )
-    return render_template("index.html", banks=list_banks_with_counts(session), today=today, suggestion=suggestion)
+        if current_user.branch_id is not None:
+            standing = member_standing(session, current_user, current_user, policy=points_policy(config))
+            standing = None if standing.status is Status.EXEMPT else standing
+    return render_template(
+        "index.html",
+        banks=list_banks_with_counts(session),
+        today=today,
+        suggestion=suggestion,
+        standing=standing,
+        hints=member_hint(standing) if standing else [],
+    )
 
 
 @bp.post("/account/large-text")

@@ -1,0 +1,360 @@
+"""Evaluating the 验收标准 for members and branches (the service the dashboards and the record build on).
+
+Public API (everything takes the viewer and checks access; periods are `engine.standard.Period`):
+
+- `standard_for_branch(session, branch_id)` — the standard that applies to a branch: its own override, else
+  the committee default (stored, else `engine.standard.DEFAULT_STANDARD`).
+- `save_standard(session, actor, branch_id, data)` / `reset_standard(session, actor, branch_id)` — edit the
+  committee default (`branch_id` None, admin only) or a branch's override (its organizer or an admin); audited.
+- `current_period(standard, clock)` — the period of the standard's kind holding today (Asia/Shanghai).
+- `member_standing(session, viewer, member, period=None)` — one member's `Evaluation` (the member's own
+  view hides exam scores their review policy does not show yet).
+- `branch_standings(session, viewer, branch_id, period=None)` — (its organizer, an admin, or an inspector
+  assigned to the branch) every member of the branch (members and
+  organizers: organizers are party members too), in name order, as `Standing`s.
+
+A closed period keeps the result it had when it closed: the first organizer/admin read of a closed period
+stores each member's result (`StandardResult`) and later reads return it, whatever the standard says by then.
+The member's own view of a closed period is computed live (it hides exam scores their review policy does not
+show yet, so it is never stored).
+
+Reads cost O(members × days) through `member_days` (services.summaries), never O(answers): one grouped
+query for the days, one for the period's exams and attempts, one for contests, whatever the member count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from quizengine.engine.learning import PointsPolicy
+from quizengine.engine.standard import (
+    DEFAULT_STANDARD,
+    DayFacts,
+    Evaluation,
+    ExamFacts,
+    MemberFacts,
+    Period,
+    RuleResult,
+    Standard,
+    Status,
+    evaluate,
+    standard_from_json,
+)
+from quizengine.engine.timing import Clock, SystemClock
+from quizengine.models import (
+    AcceptanceStandard,
+    Attempt,
+    AttemptStatus,
+    AuditEntry,
+    Contest,
+    ContestResult,
+    Exam,
+    ExamBranch,
+    MemberDay,
+    MemberStatus,
+    Role,
+    StandardResult,
+    User,
+)
+
+from .access import can_manage_branch, can_read_branch, can_view_member, is_admin, require
+from .exams import review_is_visible, visible_exam_ids
+from .summaries import ZONE, local_day, visible_rows
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member and their evaluation for one period."""
+
+    member: User
+    evaluation: Evaluation
+
+
+COMMITTEE_SCOPE = "committee"
+
+
+def _scope(branch_id: int | None) -> str:
+    return COMMITTEE_SCOPE if branch_id is None else f"branch:{branch_id}"
+
+
+def standard_for_branch(session: Session, branch_id: int | None) -> Standard:
+    """The standard a branch is held to: its override, else the committee default, else `DEFAULT_STANDARD`."""
+    stored = dict(
+        session.execute(
+            select(AcceptanceStandard.scope, AcceptanceStandard.definition).where(
+                AcceptanceStandard.scope.in_({_scope(branch_id), COMMITTEE_SCOPE})
+            )
+        ).all()
+    )
+    data = stored.get(_scope(branch_id)) or stored.get(COMMITTEE_SCOPE)
+    return standard_from_json(data) if data else DEFAULT_STANDARD
+
+
+def has_override(session: Session, branch_id: int) -> bool:
+    """Whether the branch has a standard of its own."""
+    return (
+        session.scalar(select(AcceptanceStandard.id).where(AcceptanceStandard.scope == _scope(branch_id))) is not None
+    )
+
+
+def _require_editor(actor: User, branch_id: int | None) -> None:
+    if branch_id is None:
+        require(is_admin(actor), "只有党委管理员可以修改党委的验收标准")
+    else:
+        require(can_manage_branch(actor, branch_id), "只能修改本支部的验收标准")
+
+
+def save_standard(session: Session, actor: User, branch_id: int | None, data: object) -> Standard:
+    """Store the committee default (`branch_id` None) or a branch's override; bad input → StandardError, nothing
+    written. Audited with the standard before and after."""
+    _require_editor(actor, branch_id)
+    standard = standard_from_json(data)
+    before = standard_for_branch(session, branch_id).to_json()
+    row = session.scalar(select(AcceptanceStandard).where(AcceptanceStandard.scope == _scope(branch_id)))
+    if row is None:
+        row = AcceptanceStandard(scope=_scope(branch_id), branch_id=branch_id, definition={})
+        session.add(row)
+    row.definition, row.updated_by, row.updated_at = standard.to_json(), actor.id, SystemClock().now()
+    session.add(
+        AuditEntry(
+            actor_id=actor.id,
+            action="standards.update",
+            subject=_scope(branch_id),
+            detail={"branch_id": branch_id, "before": before, "after": standard.to_json()},
+        )
+    )
+    session.commit()
+    return standard
+
+
+def reset_standard(session: Session, actor: User, branch_id: int) -> None:
+    """Drop a branch's override: the branch follows the committee default again. Audited."""
+    _require_editor(actor, branch_id)
+    before = standard_for_branch(session, branch_id).to_json()
+    session.execute(delete(AcceptanceStandard).where(AcceptanceStandard.scope == _scope(branch_id)))
+    session.add(
+        AuditEntry(
+            actor_id=actor.id,
+            action="standards.reset",
+            subject=_scope(branch_id),
+            detail={"branch_id": branch_id, "before": before},
+        )
+    )
+    session.commit()
+
+
+def current_period(standard: Standard, clock: Clock | None = None) -> Period:
+    """The period of the standard's kind that holds today's local date."""
+    return Period.containing(standard.period_kind, local_day((clock or SystemClock()).now()))
+
+
+def period_bounds(period: Period) -> tuple[datetime, datetime]:
+    """The period as aware UTC times: local midnight of its first day to local midnight after its last."""
+    return (
+        datetime.combine(period.start, time(), ZONE).astimezone(UTC),
+        datetime.combine(period.end, time(), ZONE).astimezone(UTC),
+    )
+
+
+def member_standing(
+    session: Session,
+    viewer: User,
+    member: User,
+    period: Period | None = None,
+    *,
+    clock: Clock | None = None,
+    policy: PointsPolicy | None = None,
+) -> Evaluation:
+    """`member`'s standing for `period` (default: the current one) as `viewer` may see it."""
+    require(can_view_member(viewer, member), "没有权限查看该党员的学习档案")
+    clock = clock or SystemClock()
+    standard = standard_for_branch(session, member.branch_id)
+    period = period or current_period(standard, clock)
+    [evaluation] = _evaluations(session, standard, period, [member], clock.now(), viewer.id == member.id, policy)
+    return evaluation
+
+
+def branch_standings(
+    session: Session,
+    viewer: User,
+    branch_id: int,
+    period: Period | None = None,
+    *,
+    clock: Clock | None = None,
+    policy: PointsPolicy | None = None,
+) -> list[Standing]:
+    """Every member of the branch with their standing for `period` (default: the current one)."""
+    require(can_read_branch(viewer, branch_id), "只能查看本支部的考核情况")
+    clock = clock or SystemClock()
+    standard = standard_for_branch(session, branch_id)
+    period = period or current_period(standard, clock)
+    members = list(
+        session.scalars(
+            select(User)
+            .where(User.branch_id == branch_id, User.role.in_((Role.MEMBER, Role.ORGANIZER)))
+            .order_by(User.name, User.id)
+        )
+    )
+    evaluations = _evaluations(session, standard, period, members, clock.now(), False, policy)
+    return [Standing(member, evaluation) for member, evaluation in zip(members, evaluations, strict=True)]
+
+
+def _evaluations(
+    session: Session,
+    standard: Standard,
+    period: Period,
+    members: list[User],
+    now: datetime,
+    hide_scores: bool,
+    policy: PointsPolicy | None,
+) -> list[Evaluation]:
+    """Evaluate members for a period; a closed period's results are read from, or first written to, the store."""
+    today = local_day(now)
+    keep = period.is_closed(today) and not hide_scores
+    stored = _stored(session, period, [member.id for member in members]) if keep else {}
+    missing = [member for member in members if member.id not in stored]
+    facts = _facts(session, missing, period, now, hide_scores=hide_scores) if missing else {}
+    fresh = {member.id: evaluate(standard, period, facts[member.id], today, policy=policy) for member in missing}
+    if keep and fresh:
+        _store(session, period, fresh)
+    return [stored.get(member.id) or fresh[member.id] for member in members]
+
+
+def _stored(session: Session, period: Period, ids: list[int]) -> dict[int, Evaluation]:
+    rows = session.execute(
+        select(StandardResult.user_id, StandardResult.status, StandardResult.detail).where(
+            StandardResult.period == period.key, StandardResult.user_id.in_(ids)
+        )
+    )
+    return {
+        user_id: Evaluation(
+            period,
+            Status(status),
+            [RuleResult(**rule) for rule in detail.get("rules", [])],
+            detail.get("share", 1.0),
+            detail.get("note", ""),
+            detail.get("studied", False),
+        )
+        for user_id, status, detail in rows
+    }
+
+
+def _store(session: Session, period: Period, results: dict[int, Evaluation]) -> None:
+    """Keep closed-period results; a parallel first read storing the same rows first is fine (do nothing)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    now = SystemClock().now()
+    rows = [
+        {
+            "user_id": user_id,
+            "period": period.key,
+            "status": evaluation.status.value,
+            "detail": {
+                "rules": [rule.__dict__ for rule in evaluation.rules],
+                "share": evaluation.share,
+                "note": evaluation.note,
+                "studied": evaluation.studied,
+            },
+            "created_at": now,
+        }
+        for user_id, evaluation in results.items()
+    ]
+    session.execute(insert(StandardResult).on_conflict_do_nothing(index_elements=["user_id", "period"]), rows)
+    session.commit()
+
+
+def _facts(
+    session: Session, members: list[User], period: Period, now: datetime, *, hide_scores: bool
+) -> dict[int, MemberFacts]:
+    """Each member's facts for the period, in three grouped queries."""
+    ids = [member.id for member in members]
+    days: dict[int, list[DayFacts]] = defaultdict(list)
+    practice = MemberDay.exam_id == 0
+    rows = session.execute(
+        select(
+            MemberDay.user_id,
+            MemberDay.day,
+            func.sum(MemberDay.answered),
+            func.sum(MemberDay.correct),
+            func.sum(MemberDay.sessions),
+            func.sum(case((practice, MemberDay.answered), else_=0)),
+            func.sum(case((practice, MemberDay.sessions), else_=0)),
+        )
+        .where(
+            MemberDay.user_id.in_(ids),
+            MemberDay.day >= period.start,
+            MemberDay.day < period.end,
+            visible_rows(visible_exam_ids(now)),
+        )
+        .group_by(MemberDay.user_id, MemberDay.day)
+    )
+    for user_id, day, answered, correct, sessions, practice_answered, practice_sessions in rows:
+        days[user_id].append(
+            DayFacts(day, int(answered), int(correct), int(sessions), int(practice_answered), int(practice_sessions))
+        )
+    exams = _exam_facts(session, members, period, now, hide_scores=hide_scores)
+    contests: dict[int, list] = defaultdict(list)
+    start, end = period_bounds(period)
+    for user_id, finished_at in session.execute(
+        select(ContestResult.user_id, Contest.finished_at)
+        .join(Contest, Contest.id == ContestResult.contest_id)
+        .where(ContestResult.user_id.in_(ids), Contest.finished_at >= start, Contest.finished_at < end)
+    ):
+        contests[user_id].append(local_day(finished_at))
+    return {
+        member.id: MemberFacts(
+            joined_on=local_day(member.created_at),
+            active=member.active,
+            probationary=member.member_status == MemberStatus.PROBATIONARY,
+            days=days[member.id],
+            exams=exams[member.id],
+            contest_days=contests[member.id],
+        )
+        for member in members
+    }
+
+
+def _exam_facts(
+    session: Session, members: list[User], period: Period, now: datetime, *, hide_scores: bool
+) -> dict[int, list[ExamFacts]]:
+    """Published exams of each member's branch closing in the period, with the member's best submitted score."""
+    start, end = period_bounds(period)
+    branch_ids = {member.branch_id for member in members if member.branch_id is not None}
+    audience: dict[int, list[Exam]] = defaultdict(list)
+    for exam, branch_id in session.execute(
+        select(Exam, ExamBranch.branch_id)
+        .join(ExamBranch, ExamBranch.exam_id == Exam.id)
+        .where(
+            ExamBranch.branch_id.in_(branch_ids),
+            Exam.status == "published",
+            Exam.closes_at >= start,
+            Exam.closes_at < end,
+        )
+        .order_by(Exam.closes_at, Exam.id)
+    ):
+        audience[branch_id].append(exam)
+    exam_ids = {exam.id for exams in audience.values() for exam in exams}
+    best: dict[tuple[int, int], tuple[float, bool]] = {}
+    for user_id, exam_id, score, pending in session.execute(
+        select(Attempt.user_id, Attempt.exam_id, Attempt.score, Attempt.pending_count).where(
+            Attempt.exam_id.in_(exam_ids),
+            Attempt.user_id.in_([member.id for member in members]),
+            Attempt.status == AttemptStatus.FINISHED,
+        )
+    ):
+        if (user_id, exam_id) not in best or score > best[(user_id, exam_id)][0]:
+            best[(user_id, exam_id)] = (score, pending > 0)
+    result: dict[int, list[ExamFacts]] = defaultdict(list)
+    for member in members:
+        for exam in audience.get(member.branch_id or 0, []):
+            score, pending = best.get((member.id, exam.id), (None, False))
+            hidden = hide_scores and score is not None and not review_is_visible(exam, now)
+            result[member.id].append(
+                ExamFacts(exam.title, exam.pass_mark, local_day(exam.closes_at), score, pending, hidden)
+            )
+    return result
