@@ -118,7 +118,7 @@ EXPECTED: dict[str, str] = {
     "corrections.queue": "lffoooff",
     "corrections.resolve": "lffofoff",
     # 验收标准: organizers see theirs; the committee default is the admin's, a branch's its organizer's
-    "standards.index": "lnnooonn",
+    "standards.index": "lnnoooff",
     "standards.committee": "lnnnnoff",
     "standards.branch": "lnnonoff",
     "standards.reset": "lnnonoff",

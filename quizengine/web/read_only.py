@@ -31,6 +31,8 @@ INSPECTOR_PAGES = frozenset(
         "exams.member_attempt",
         "org.index",
         "org.branch",
+        "dashboard.index",
+        "dashboard.branch",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.
