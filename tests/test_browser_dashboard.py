@@ -90,7 +90,8 @@ def test_organizer_sees_who_is_missing_and_copies_the_reminder(tmp_path: Path) -
         _fits(organizer)
         shot(organizer, "dashboard-01-organizer-phone")
         organizer.get_by_role("button", name="复制提醒").click()
-        assert "已复制" in organizer.locator("#copy-status").inner_text()
+        # The clipboard write is asynchronous: wait for the page to report it.
+        organizer.locator("#copy-status", has_text="已复制").wait_for()
         assert organizer.evaluate("navigator.clipboard.readText()") == reminder
         organizer.locator("#reminder").screenshot(path=str(screenshot_path("dashboard-02-reminder")))
         context.close()

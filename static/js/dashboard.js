@@ -8,11 +8,17 @@
       var area = document.getElementById(button.dataset.target);
       var status = document.getElementById("copy-status");
       var done = function () { status.textContent = "已复制，可粘贴到工作群"; };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(area.value).then(done, function () { area.select(); });
-      } else {
+      // Older phone browsers and a refused permission fall back to selecting the text: the member is
+      // always told which of the two happened.
+      var selectAndCopy = function () {
         area.select();
         if (document.execCommand("copy")) { done(); } else { status.textContent = "请长按文字手动复制"; }
+      };
+      status.textContent = "";
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(area.value).then(done, selectAndCopy);
+      } else {
+        selectAndCopy();
       }
     });
   }
