@@ -1,9 +1,10 @@
 """Start quizengine: first-run setup, then HTTP and Socket.IO from one process (gevent).
 
-python run.py [--host 127.0.0.1] [--port 5000] [--no-setup]
+python run.py [--host 127.0.0.1] [--port 5000] [--no-setup] [--demo]
 
 Serves on every interface by default, so members' phones on the room's Wi-Fi can join; it prints each
 address they can open and a QR code of the main one. ``--host 127.0.0.1`` keeps it on this machine.
+``--demo`` fills a fresh instance with a demo committee first (see ``quizengine demo``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,24 @@ def sweep_expired_attempts(app) -> None:  # type: ignore[no-untyped-def]
                 finalize_expired(db.session())
             except Exception:  # keep sweeping; one bad row must not stop the others' finalization
                 logging.getLogger("quizengine.sweeper").exception("sweeping expired attempts failed")
+
+
+def seed_demo_or_exit(app) -> None:  # type: ignore[no-untyped-def]
+    """`--demo`: write the demo committee; on a database that already has members, say so and exit 1."""
+    import time
+
+    from quizengine.cli_demo import print_demo_report
+    from quizengine.extensions import db
+    from quizengine.services.demo import DemoError, DemoSize, seed_demo
+
+    started = time.perf_counter()
+    with app.app_context():
+        try:
+            report = seed_demo(db.session(), DemoSize(), progress=print)
+        except DemoError as error:
+            db.session.rollback()
+            raise SystemExit(f"未生成演示数据：{error.message}（去掉 --demo 即可正常启动）") from None
+        print_demo_report(report, time.perf_counter() - started)
 
 
 def print_addresses(host: str, port: int, public_url: str | None) -> None:
@@ -59,6 +78,7 @@ def main() -> None:
     parser.add_argument("--host", default="0.0.0.0", help="监听地址（默认 0.0.0.0 所有网卡；127.0.0.1 仅本机）")
     parser.add_argument("--port", type=int, default=5000, help="端口（默认 5000）")
     parser.add_argument("--no-setup", action="store_true", help="跳过迁移、题库导入和管理员创建")
+    parser.add_argument("--demo", action="store_true", help="在空库中生成演示党委（支部、党员、学习记录）后启动")
     args = parser.parse_args()
 
     from quizengine import create_app
@@ -76,6 +96,8 @@ def main() -> None:
     if not args.no_setup:
         with app.app_context():
             print_first_run(first_run(app.config))
+    if args.demo:
+        seed_demo_or_exit(app)
     socketio.start_background_task(sweep_expired_attempts, app)
     socketio.start_background_task(run_loops, app)
     print_addresses(args.host, args.port, app.config["PUBLIC_URL"])

@@ -206,6 +206,7 @@ def register_commands(app: Flask) -> None:
     """Attach the command groups to the app (so `flask --app quizengine` sees them too)."""
     from quizengine.cli_backup import backup_command, restore_command
     from quizengine.cli_contests import contests_cli
+    from quizengine.cli_demo import demo_command
     from quizengine.cli_records import records_cli
 
     for command in (
@@ -218,6 +219,7 @@ def register_commands(app: Flask) -> None:
         setup_command,
         backup_command,
         restore_command,
+        demo_command,
     ):
         app.cli.add_command(command)
 
