@@ -413,6 +413,44 @@ class StandardResult(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PracticeAssignment(Base):
+    """支部布置的练习: a targeted practice an organizer set for (some of) the branch's members.
+
+    ``chapters`` is a list of ``[bank_id, chapter key]`` of one bank; a member completes it with a self-test
+    session of ``count`` questions drawn from them (``PracticeAssignee.attempt_id``). Closing it (``closed_at``)
+    takes it off the members' pages; who did it stays visible to the organizer.
+    """
+
+    __tablename__ = "practice_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    chapters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    count: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    branch: Mapped[Branch] = relationship()
+    bank: Mapped[Bank] = relationship()
+    assignees: Mapped[list[PracticeAssignee]] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+
+
+class PracticeAssignee(Base):
+    """One member an assignment is for, and the self-test session they last started from it."""
+
+    __tablename__ = "practice_assignees"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("practice_assignments.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"))
+    assignment: Mapped[PracticeAssignment] = relationship(back_populates="assignees")
+    user: Mapped[User] = relationship()
+    attempt: Mapped[Attempt | None] = relationship()
+
+
 class PracticeCursor(Base):
     """Where a member stopped in 顺序练习 of one bank (how many questions, in bank order, are behind)."""
 

@@ -20,14 +20,24 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from quizengine.models import AttemptItem, Branch, ExamOverride, QuestionReport, Role, VoidedQuestion
+from quizengine.models import (
+    AttemptItem,
+    BankCategory,
+    Branch,
+    ExamOverride,
+    PracticeAssignment,
+    Question,
+    QuestionReport,
+    Role,
+    VoidedQuestion,
+)
 from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.realtime import timers
-from quizengine.services import contests, exams, practice
+from quizengine.services import assignments, contests, exams, practice
 
 from . import test_exams
 from .conftest import login
@@ -125,6 +135,12 @@ EXPECTED: dict[str, str] = {
     # the branch dashboard: the branch's organizer, its inspector and admins (read-only)
     "dashboard.index": "lnnooooo",
     "dashboard.branch": "lnnonoon",
+    # 支部布置的练习: the branch's organizer sets and closes, its inspector reads; the assigned member (m0) starts
+    "assignments.index": "lnnonoon",
+    "assignments.detail": "lnnonoon",
+    "assignments.new": "lnnonoff",
+    "assignments.close": "lnnonoff",
+    "assignments.start": "lonnnnff",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout"}
@@ -177,6 +193,15 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
     )
     session.add(report)
     session.commit()
+    assignment = assignments.create_assignment(
+        session,
+        organizer,
+        member.branch_id,
+        title="专项练习",
+        chapters=[_a_chapter(session)],
+        count=1,
+        member_ids=[member.id],
+    )
     common = {
         "user_id": member.id,
         "branch_id": member.branch_id,
@@ -189,6 +214,7 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
         "position": 0,
         "filename": "css/app.css",
         "report_id": report.id,
+        "assignment_id": assignment.id,
     }
     return World(
         {
@@ -208,6 +234,15 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
             "corrections.resolve": {"outcome": "rejected", "note": "题目无误"},
         },
     )
+
+
+def _a_chapter(session: Session) -> str:
+    """A chapter for the assignment: the exam bank has none, so file its questions under one."""
+    bank_id = session.scalar(select(Question.bank_id).limit(1))
+    session.add(BankCategory(bank_id=bank_id, key="ch1", title="第一章", position=0))
+    session.execute(update(Question).values(category="ch1"))
+    session.commit()
+    return f"{bank_id}:ch1"
 
 
 def _outcome(client: FlaskClient, method: str, url: str, body: dict[str, object]) -> str:
@@ -266,6 +301,7 @@ def test_every_route_answers_every_role_as_declared(
             assert session.scalar(select(func.count()).select_from(model)) == 0, model
         assert session.scalars(select(QuestionReport.status)).all() == ["open"]
         assert session.scalar(select(func.count()).select_from(Branch)) == 2
+        assert session.scalars(select(PracticeAssignment.closed_at)).all() == [None]
 
 
 def test_the_table_has_no_stale_rows(app: Flask) -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from quizengine import create_app
 from quizengine.extensions import db
-from quizengine.models import Branch, Contest, Role, User
-from quizengine.services import exam_setup
+from quizengine.models import BankCategory, Branch, Contest, Question, Role, User
+from quizengine.services import assignments, exam_setup
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
@@ -98,6 +98,22 @@ def _seed(instance: Path) -> list[str]:
         exam = exam_setup.create_exam(session, users["shuji"], spec)
         exam_setup.publish_exam(session, users["shuji"], exam.id)
         exam_id, member_id = exam.id, users["dangyuan"].id
+        category = session.scalars(  # the chapter with the most questions: surely 5 of them
+            select(BankCategory)
+            .join(Question, (Question.bank_id == BankCategory.bank_id) & (Question.category == BankCategory.key))
+            .group_by(BankCategory.id)
+            .order_by(func.count(Question.id).desc())
+        ).first()
+        assignment = assignments.create_assignment(
+            session,
+            users["shuji"],
+            branch_id,
+            title="专项练习：" + category.title,
+            chapters=[f"{category.bank_id}:{category.key}"],
+            count=5,
+            due_on=(now + timedelta(days=7)).date(),
+        )
+        assignment_id = assignment.id
 
     client = app.test_client()
     pages = []
@@ -128,6 +144,9 @@ def _seed(instance: Path) -> list[str]:
             f"/dashboard/branch/{member.branch_id}",
             "/standards/",
             f"/standards/branch/{member.branch_id}",
+            f"/assignments/branch/{member.branch_id}",
+            f"/assignments/branch/{member.branch_id}/new",
+            f"/assignments/{assignment_id}",
         ]
     db.engine.dispose()
     return [*(urlsplit(page).path for page in pages), "|", *organizer_pages, "|", projector, team]
@@ -252,7 +271,11 @@ def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-d
 
 ROLE_SHOTS = {
     "dangyuan": {"/": "member-home", r"/exams/attempts/\d+": "member-exam", r"/practice/\d+": "member-practice"},
-    "shuji": {r"/org/branches/\d+": "organizer-branch", r"/contests/\d+/host": "host-console"},
+    "shuji": {
+        r"/org/branches/\d+": "organizer-branch",
+        r"/contests/\d+/host": "host-console",
+        r"/assignments/branch/\d+/new": "organizer-assign",
+    },
     "guanli": {"/org/": "admin-branches"},
     "ducha": {r"/org/branches/\d+": "inspector-branch"},
 }

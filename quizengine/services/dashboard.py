@@ -7,6 +7,7 @@ it (read-only).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -203,13 +204,18 @@ def weakest_chapters(
     return sorted(chapters, key=lambda chapter: (chapter.accuracy, -chapter.answered))[:limit]
 
 
-def reminder_text(dashboard: Dashboard, link: str) -> str:
-    """A message for the branch's chat group: who has not met the standard yet, what is missing, where to go."""
+def reminder_text(dashboard: Dashboard, link: str, extra: Sequence[str] = ()) -> str:
+    """A message for the branch's chat group: who has not met the standard yet, what is missing, the
+    unfinished 支部布置的练习 (`extra`, from services.assignments.reminder_lines), where to go."""
     lagging = dashboard.lagging
-    if not lagging:
+    if not lagging and not extra:
         return ""
-    lines = [f"【{dashboard.branch.name}学习提醒】{dashboard.period.label}的学习要求还有以下同志未完成："]
-    for row in lagging:
-        lines.append(f"· {row.member.name}：{row.evaluation.reason or row.evaluation.label}")
+    lines = [f"【{dashboard.branch.name}学习提醒】"]
+    if lagging:
+        lines[0] += f"{dashboard.period.label}的学习要求还有以下同志未完成："
+        lines.extend(f"· {row.member.name}：{row.evaluation.reason or row.evaluation.label}" for row in lagging)
+    else:
+        lines[0] += "以下支部布置的练习还有同志未完成："
+    lines.extend(extra)
     lines.append(f"请抓紧登录完成学习：{link}")
     return "\n".join(lines)

@@ -68,6 +68,9 @@ class PracticeRequest:
     types: tuple[str, ...] = ()
     count: int = 10
     mock: MockPaperRule = field(default_factory=MockPaperRule)
+    #: 支部布置的练习: the assignment this session is drawn from (its count was checked when it was set), its title.
+    assignment_id: int | None = None
+    title: str = ""
 
 
 def _progress_rows(session: Session, user: User, question_ids: list[int]) -> dict[int, QuestionProgress]:
@@ -202,7 +205,7 @@ def start_practice(
 ) -> Attempt:
     """Create the member's attempt: the questions, their current revisions and the option order shown."""
     clock, rng = clock or SystemClock(), rng or random.Random()
-    if request.count not in COUNTS and request.kind is not PracticeKind.MOCK:
+    if request.count not in COUNTS and request.kind is not PracticeKind.MOCK and request.assignment_id is None:
         raise PracticeError("题量只能选择 " + "、".join(map(str, COUNTS)))
     selection = _pick(session, user, request, rng, clock)
     chosen, blueprint = selection.questions, selection.blueprint
@@ -223,7 +226,7 @@ def start_practice(
         user_id=user.id,
         mode="self_test",
         kind=request.kind,
-        title=_title(session, request),
+        title=request.title or _title(session, request),
         settings={
             "bank_ids": list(request.bank_ids),
             "chapters": [list(chapter) for chapter in request.chapters],
@@ -231,6 +234,7 @@ def start_practice(
             "count": request.count,
             "start": selection.start,
             "wrapped": selection.wrapped,
+            **({"assignment_id": request.assignment_id} if request.assignment_id else {}),
         },
         started_at=now,
         deadline_at=mock_deadline(now, request.mock) if request.kind is PracticeKind.MOCK else None,

@@ -19,6 +19,7 @@ from quizengine.schemas import INT_MAX, BadInput
 from quizengine.services.accounts import parse_session_id
 
 from . import (
+    assignments,
     auth,
     contest_results,
     contests,
@@ -105,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(standards.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(assignments.bp)
     app.register_blueprint(exams.bp)
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)

@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 from quizengine.engine.standard import STATUS_LABELS, Period, StandardError, Status
 from quizengine.extensions import db
 from quizengine.models import Branch, Role
-from quizengine.services.access import NotAllowed, is_admin, is_inspector, readable_branch_ids
+from quizengine.services.access import NotAllowed, can_manage_branch, is_admin, is_inspector, readable_branch_ids
+from quizengine.services.assignments import branch_assignments, reminder_lines
 from quizengine.services.dashboard import branch_dashboard, reminder_text
 from quizengine.services.motivation import points_policy
 
@@ -37,7 +38,8 @@ def index() -> str | Response:
 @bp.get("/branch/<int:branch_id>")
 @login_required
 def branch(branch_id: int) -> str | tuple[Response | str, int]:
-    """Every member's standing this period (or ?period=2026-11), rates, exams, trend and weak chapters."""
+    """Every member's standing this period (or ?period=2026-11), rates, exams, trend, weak chapters (to assign a
+    practice from) and the open 支部布置的练习."""
     period = None
     if request.args.get("period"):
         try:
@@ -48,6 +50,7 @@ def branch(branch_id: int) -> str | tuple[Response | str, int]:
         board = branch_dashboard(
             db.session(), current_user, branch_id, period, policy=points_policy(current_app.config)
         )
+        tasks = branch_assignments(db.session(), current_user, branch_id, open_only=True)
     except NotAllowed:
         abort(404)
     link = url_for("main.index", _external=True)
@@ -58,7 +61,9 @@ def branch(branch_id: int) -> str | tuple[Response | str, int]:
     return render_template(
         "dashboard/branch.html",
         board=board,
-        reminder=reminder_text(board, link),
+        reminder=reminder_text(board, link, reminder_lines(tasks)),
+        tasks=tasks,
+        may_manage=can_manage_branch(current_user, branch_id),
         charts=charts,
         Status=Status,
         labels=STATUS_LABELS,

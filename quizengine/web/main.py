@@ -11,6 +11,7 @@ from quizengine.engine.standard import Status, member_hint
 from quizengine.extensions import db
 from quizengine.services.access import is_inspector
 from quizengine.services.accounts import set_large_text
+from quizengine.services.assignments import member_assignments
 from quizengine.services.banks import list_banks_with_counts
 from quizengine.services.motivation import points_policy, today_progress
 from quizengine.services.standards import member_standing
@@ -22,9 +23,11 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index() -> str:
-    """The banks with their live question counts; for a signed-in member also today's goal and next practice."""
+    """The banks with their live question counts; for a signed-in member also today's goal, next practice, the
+    standard's progress and the 支部布置的练习 not done yet."""
     session = db.session()
     today = suggestion = standing = None
+    tasks = []
     if current_user.is_authenticated and not is_inspector(current_user):  # a 督导 does not study here
         config = current_app.config
         today, suggestion = today_progress(
@@ -33,6 +36,7 @@ def index() -> str:
         if current_user.branch_id is not None:
             standing = member_standing(session, current_user, current_user, policy=points_policy(config))
             standing = None if standing.status is Status.EXEMPT else standing
+        tasks = member_assignments(session, current_user, pending_only=True)
     return render_template(
         "index.html",
         banks=list_banks_with_counts(session),
@@ -40,6 +44,8 @@ def index() -> str:
         suggestion=suggestion,
         standing=standing,
         hints=member_hint(standing) if standing else [],
+        member_tasks=tasks,
+        own=True,
     )
 
 

@@ -33,6 +33,8 @@ INSPECTOR_PAGES = frozenset(
         "org.branch",
         "dashboard.index",
         "dashboard.branch",
+        "assignments.index",
+        "assignments.detail",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.

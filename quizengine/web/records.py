@@ -13,6 +13,7 @@ from quizengine.extensions import db
 from quizengine.models import User
 from quizengine.modes.self_test import KIND_LABELS
 from quizengine.services.access import NotAllowed
+from quizengine.services.assignments import member_assignments
 from quizengine.services.records import get_learning_record
 from quizengine.services.standards import member_standing
 
@@ -41,6 +42,8 @@ def _render(member: User) -> str:
         kinds=KIND_LABELS,
         standing=standing,
         hints=member_hint(standing) if member.id == current_user.id else [],
+        member_tasks=member_assignments(db.session(), member),
+        own=member.id == current_user.id,
     )
 
 
