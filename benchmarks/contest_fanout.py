@@ -291,7 +291,7 @@ class AppTarget(Target):
         from quizengine import create_app
         from quizengine.extensions import db
         from quizengine.models import MemberStatus, Role, User
-        from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
+        from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
         from quizengine.services.accounts import create_user, get_or_create_branch
         from quizengine.services.contests import create_contest
         from quizengine.services.setup import first_run

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from quizengine.models import Contest, Role
-from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
+from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.services import addresses, contests
 from quizengine.services.addresses import LOOPBACK_WARNING, join_base_url, own_origins, reachable_lan
 from quizengine.web import contests as contest_views

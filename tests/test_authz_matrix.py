@@ -34,7 +34,7 @@ from quizengine.models import (
     Role,
     VoidedQuestion,
 )
-from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
+from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.realtime import timers
 from quizengine.services import assignments, contests, exams, practice

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from quizengine.banks.contest_plan import load_plan
-from quizengine.modes.live_contest import FoulRule, RoundKind, RoundSpec
+from quizengine.modes.contest import FoulRule, RoundKind, RoundSpec
 
 from .browser import DESKTOP, ROOT, chromium, live_server, needs_browser, shot
 

@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from quizengine.modes.contest_points import contest_points, leaderboard, rank_in, team_points
-from quizengine.modes.live_contest import (
+from quizengine.modes.contest import (
     Command,
     ContestError,
     ContestState,
@@ -19,6 +18,7 @@ from quizengine.modes.live_contest import (
     RoundSpec,
     TeamScoreRule,
 )
+from quizengine.modes.contest.points import contest_points, leaderboard, rank_in, team_points
 from tests.test_live_contest_engine import Driver, _contest, _plan
 
 

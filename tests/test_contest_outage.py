@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.engine.timing import FakeClock
 from quizengine.models import Contest
-from quizengine.modes.live_contest import OUTAGE_GRACE_MS, OUTAGE_REASON, Phase, Role
+from quizengine.modes.contest import OUTAGE_GRACE_MS, OUTAGE_REASON, Phase, Role
 from quizengine.realtime import protocol, timers
 
 from .test_contest_socket import NS, _command, _seat, _views, live  # noqa: F401  (fixtures)

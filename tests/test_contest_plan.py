@@ -27,7 +27,7 @@ from quizengine.banks.contest_plan import (
 from quizengine.banks.loader import Bank, load_banks
 from quizengine.cli_contests import contests_cli
 from quizengine.config import PROJECT_ROOT
-from quizengine.modes.live_contest import (
+from quizengine.modes.contest import (
     ContestPlan,
     FoulRule,
     QuestionSource,

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from quizengine.banks.contest_plan import load_plan, plan_from_mapping
 from quizengine.config import PROJECT_ROOT
 from quizengine.models import Contest, Role
-from quizengine.modes.live_contest import FoulRule, RoundKind, TieBreak
+from quizengine.modes.contest import FoulRule, RoundKind, TieBreak
 from quizengine.web import plan_form
 
 from .conftest import csrf_token, login

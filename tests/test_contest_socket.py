@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.extensions import socketio
 from quizengine.models import Contest, ContestAnswer, ContestEvent, ContestPlayer, ContestResult, Role
-from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec, TieBreak
+from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec, TieBreak
 from quizengine.realtime import protocol, timers
 from quizengine.services import contest_join, contests
 

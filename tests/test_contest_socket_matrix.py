@@ -108,8 +108,8 @@ def connect(app: Flask, live: Contest, session: Session, make_user) -> Callable[
 
 def test_every_host_command_of_the_engine_has_an_args_schema() -> None:
     """A command the engine knows but the wire schema does not would be refused as unknown (and vice versa)."""
-    from quizengine.modes.live_contest import _HANDLERS
-    from quizengine.modes.live_contest import Role as ContestRole
+    from quizengine.modes.contest import HANDLERS as _HANDLERS
+    from quizengine.modes.contest import Role as ContestRole
 
     assert set(COMMAND_ARGS) == {name for name, handler in _HANDLERS.items() if ContestRole.HOST in handler.roles}
 

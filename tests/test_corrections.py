@@ -21,7 +21,7 @@ from quizengine.models import (
     ReportStatus,
     Role,
 )
-from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
+from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.modes.timed_exam import ReviewPolicy
 from quizengine.services import contests, exams, practice

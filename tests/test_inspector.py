@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.extensions import db, socketio
 from quizengine.models import Role, User
-from quizengine.modes.live_contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
+from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.realtime import protocol
 from quizengine.services import contests, exams
 from quizengine.services.access import can_read_branch, can_view_member, member_read_clause, readable_branch_ids

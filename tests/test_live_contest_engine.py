@@ -9,7 +9,7 @@ import pytest
 
 from quizengine.engine.questions import Option, Question
 from quizengine.engine.timing import FakeClock
-from quizengine.modes.live_contest import (
+from quizengine.modes.contest import (
     Command,
     ContestError,
     ContestPlan,
@@ -441,7 +441,7 @@ def test_state_survives_a_round_trip_through_json() -> None:
 
 
 def test_plan_survives_a_round_trip_through_json() -> None:
-    from quizengine.modes.live_contest import plan_from_dict, plan_to_dict
+    from quizengine.modes.contest import plan_from_dict, plan_to_dict
 
     plan = _plan(BUZZER, RoundSpec(RoundKind.RISK, "风险", QuestionSource(banks=("b",), count=3)), prizes=2)
     assert plan_from_dict(json.loads(json.dumps(plan_to_dict(plan)))) == plan

@@ -20,7 +20,7 @@ from quizengine.engine.errors import InsufficientQuestions
 from quizengine.engine.questions import Option, Question
 from quizengine.engine.selection import Blueprint, PoolEntry, Section, select_balanced_paper, select_paper
 from quizengine.models import Contest
-from quizengine.modes.live_contest import (
+from quizengine.modes.contest import (
     ContestError,
     ContestState,
     QuestionSource,
@@ -28,7 +28,7 @@ from quizengine.modes.live_contest import (
     RoundKind,
     RoundSpec,
 )
-from quizengine.modes.live_contest import Phase as ContestPhase
+from quizengine.modes.contest import Phase as ContestPhase
 from quizengine.schemas import BadInput, parse
 from quizengine.schemas.contest import COMMAND_ARGS
 from quizengine.services.contests import _draw

@@ -1,7 +1,7 @@
 """Contest plans in YAML (`question_banks/contests/*.yaml`, see docs/contest-plan.md) -> `ContestPlan`.
 
 Pipeline, as for banks: bytes -> strict UTF-8 -> YAML node tree -> plain data plus the line of every
-key and list item -> marshmallow -> the frozen plan dataclasses of `quizengine.modes.live_contest`.
+key and list item -> marshmallow -> the frozen plan dataclasses of `quizengine.modes.contest`.
 Every problem in every file is collected and reported as `file:line: 第N轮: message` (the round is left
 out for plan-level problems); if there is any problem, nothing is returned (all or nothing).
 
@@ -31,8 +31,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from quizengine.engine.questions import QUESTION_TYPES, Question
 from quizengine.engine.selection import PoolEntry, Section
-from quizengine.modes.live_contest import (
-    ROUND_LABELS,
+from quizengine.modes.contest import (
     ContestPlan,
     FoulRule,
     QuestionSource,
@@ -41,7 +40,10 @@ from quizengine.modes.live_contest import (
     TeamScoreRule,
     TeamSpec,
     TieBreak,
+    round_type,
+    round_types,
 )
+from quizengine.modes.contest.rounds import COMMON_FIELDS
 
 from .format import MESSAGES_ZH, SLUG, clip
 from .loader import Bank, BankProblem, ProblemsError, _parse, bank_files
@@ -89,18 +91,11 @@ class KindRule:
     always_device: bool = False
 
 
-#: Fields every round has.
-COMMON_FIELDS = frozenset({"kind", "title", "source", "read_seconds", "answer_seconds"})
-
-#: One rule per round kind (registry; a new kind adds an entry here and its label in live_contest.py).
-KIND_RULES: dict[RoundKind, KindRule] = {
-    RoundKind.COMPULSORY: KindRule(frozenset({"points", "penalty", "judged_by"}), in_turn=True),
-    RoundKind.BUZZER: KindRule(
-        frozenset({"points", "penalty", "foul", "foul_penalty", "buzz_seconds", "reopen", "judged_by"})
-    ),
-    RoundKind.RISK: KindRule(frozenset({"risk_values", "risk_difficulty", "judged_by"}), in_turn=True),
-    RoundKind.EVERYONE: KindRule(frozenset({"points", "speed_bonus", "team_score"}), always_device=True),
+#: One rule per round kind, read from the round types' registry (modes/contest/rounds).
+KIND_RULES: dict[str, KindRule] = {
+    kind.kind: KindRule(kind.fields, in_turn=kind.in_turn, always_device=kind.players_answer) for kind in round_types()
 }
+ROUND_LABELS: dict[str, str] = {kind.kind: kind.label for kind in round_types()}
 
 
 def _kinds_with(field_name: str) -> str:
@@ -298,7 +293,7 @@ class RoundSchema(Schema):
 
     kind = fields.String(
         required=True,
-        validate=validate.OneOf([kind.value for kind in RoundKind], error="未知轮次类型“{input}”，可用：{choices}"),
+        validate=validate.OneOf([kind.kind for kind in round_types()], error="未知轮次类型“{input}”，可用：{choices}"),
     )
     title = fields.String(validate=_not_blank("轮次标题不能为空"))
     source = fields.Nested(SourceSchema, required=True)
@@ -336,7 +331,7 @@ class RoundSchema(Schema):
     @validates_schema
     def check_kind_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Fields of another kind, device rounds with types a device cannot answer, risk values, speed bonus."""
-        kind = RoundKind(data["kind"])
+        kind = round_type(data["kind"]).kind
         rule = KIND_RULES[kind]
         label = ROUND_LABELS[kind]
         errors: dict[str, Any] = {}
@@ -388,7 +383,7 @@ class RoundSchema(Schema):
     @post_load
     def build(self, data: dict[str, Any], **kwargs: Any) -> RoundSpec:
         """The RoundSpec, with the dataclass defaults for everything not written."""
-        kind = RoundKind(data.pop("kind"))
+        kind = round_type(data.pop("kind")).kind
         source = data.pop("source")
         values: dict[str, Any] = {"kind": kind, "title": data.pop("title", ROUND_LABELS[kind]).strip()}
         values["source"] = _build_source(source, on_device=_on_device(kind, data.get("judged_by")))
@@ -405,7 +400,7 @@ class RoundSchema(Schema):
         return RoundSpec(**values)
 
 
-def _on_device(kind: RoundKind, judged_by: str | None) -> bool:
+def _on_device(kind: str, judged_by: str | None) -> bool:
     return KIND_RULES[kind].always_device or (judged_by or _ROUND_DEFAULTS["judged_by"]) == "device"
 
 

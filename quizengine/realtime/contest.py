@@ -18,7 +18,7 @@ from marshmallow import Schema
 
 from quizengine.engine.errors import QuizError
 from quizengine.extensions import db, socketio
-from quizengine.modes.live_contest import Command, ContestError, Role
+from quizengine.modes.contest import Command, ContestError, Role
 from quizengine.schemas import BadInput, parse
 from quizengine.schemas import contest as schemas
 from quizengine.services import contest_join, contests

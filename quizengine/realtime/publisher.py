@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from quizengine.extensions import socketio
-from quizengine.modes.live_contest import Event, LiveContest, Role
+from quizengine.modes.contest import Event, LiveContest, Role
 
 from . import protocol
 

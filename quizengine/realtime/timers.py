@@ -9,7 +9,7 @@ from flask import Flask
 
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.extensions import db, socketio
-from quizengine.modes.live_contest import Command, Phase, Role, RoundKind
+from quizengine.modes.contest import Command, Phase, Role, round_type
 from quizengine.services import contests
 
 from .publisher import publish, publish_count, publish_roster
@@ -48,7 +48,7 @@ def push_counts() -> None:
         machine = contests.cached_machine(session, contest_id)
         state = machine.state
         spec = machine.round
-        if state.phase is not Phase.ANSWERING or spec is None or spec.kind is not RoundKind.EVERYONE:
+        if state.phase is not Phase.ANSWERING or spec is None or not round_type(spec.kind).players_answer:
             continue
         count = contests.count_answers(session, contest_id, state.question_seq)
         if _last_counts.get(contest_id) != (state.question_seq, count):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
-from quizengine.modes.live_contest import ContestError, LiveContest, Role
+from quizengine.modes.contest import ContestError, LiveContest, Role
 
 from .access import ReadOnly, is_inspector
 from .contest_results import own_points

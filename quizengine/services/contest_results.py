@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from quizengine.models import Contest, ContestAnswer, ContestEvent, ContestPlayer, User
-from quizengine.modes.contest_points import rank_of
-from quizengine.modes.live_contest import ROUND_LABELS, ContestError, ContestState, LiveContest, plan_from_dict
+from quizengine.modes.contest import ContestError, ContestState, LiveContest, plan_from_dict, round_type
+from quizengine.modes.contest.points import rank_of
 
 from .spreadsheet import workbook_bytes
 
@@ -95,7 +95,7 @@ def contest_results(session: Session, contest: Contest) -> ContestResults:
     """Build the results from the stored state (team scores), the players' rows and the event log."""
     machine = LiveContest(plan_from_dict(contest.plan), ContestState.from_dict(contest.state), {})
     state, plan = machine.state, machine.plan
-    titles = [spec.title or ROUND_LABELS[spec.kind] for spec in plan.rounds]
+    titles = [spec.title or round_type(spec.kind).label for spec in plan.rounds]
     if any(award.round == len(plan.rounds) for award in state.awards) or state.tiebreak_winners:
         titles.append("加赛")
     per_round = {team: [0.0] * len(titles) for team in machine.team_ids()}

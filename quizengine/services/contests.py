@@ -37,7 +37,7 @@ from quizengine.models import (
     QuestionRevision,
     User,
 )
-from quizengine.modes.live_contest import (
+from quizengine.modes.contest import (
     Command,
     ContestError,
     ContestPlan,
@@ -47,9 +47,9 @@ from quizengine.modes.live_contest import (
     Phase,
     QuestionSource,
     Role,
-    RoundKind,
     plan_from_dict,
     plan_to_dict,
+    round_type,
 )
 
 from .access import can_manage_branch, is_organizer, require
@@ -136,13 +136,11 @@ def create_contest(
     rounds: list[list[str]] = []
     risk_pools: dict[str, dict[str, list[str]]] = {}
     for index, spec in enumerate(plan.rounds):
-        if spec.kind is RoundKind.RISK:
-            turns = max(1, spec.source.count // len(names)) if spec.source.count else 1
+        pools = round_type(spec.kind).question_pools(spec, len(names))
+        if pools is not None:
             risk_pools[str(index)] = {
-                str(value): _draw(
-                    pool, taken, spec.source, rng, reserved, count=turns * len(names), difficulties=levels
-                )
-                for value, levels in spec.risk_difficulty
+                name: _draw(pool, taken, spec.source, rng, reserved, count=count, difficulties=levels)
+                for name, (count, levels) in pools.items()
             }
             rounds.append([])
         else:
@@ -395,7 +393,7 @@ def _load_player_answers(session: Session, contest: Contest, machine: LiveContes
     """Hand the stored 全员答题 answers of the current question to the machine (before the reveal scores them)."""
     state = machine.state
     spec = machine.round
-    if spec is None or spec.kind is not RoundKind.EVERYONE or state.question is None:
+    if spec is None or not round_type(spec.kind).players_answer or state.question is None:
         return
     rows = session.execute(
         select(ContestAnswer).where(

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from quizengine.extensions import db
 from quizengine.models import Contest
-from quizengine.modes.live_contest import Command, ContestError, Role
+from quizengine.modes.contest import Command, ContestError, Role
 from quizengine.realtime.publisher import publish
 from quizengine.services import contest_results as results_service
 from quizengine.services import contests as service

@@ -19,7 +19,7 @@ from quizengine.banks.loader import Bank, BankLoadError
 from quizengine.engine.errors import QuizError
 from quizengine.extensions import db
 from quizengine.models import Contest, ContestTeam
-from quizengine.modes.live_contest import ContestError
+from quizengine.modes.contest import ContestError
 from quizengine.services import contest_plans
 from quizengine.services import contests as service
 from quizengine.services.access import is_organizer

@@ -31,14 +31,14 @@ from quizengine.banks.contest_plan import (
     plan_from_mapping,
 )
 from quizengine.banks.loader import Bank
-from quizengine.modes.live_contest import (
-    ROUND_LABELS,
+from quizengine.modes.contest import (
     ContestPlan,
     FoulRule,
     QuestionSource,
     RoundKind,
     RoundSpec,
     TieBreak,
+    round_types,
 )
 
 #: A saved plan's file name (without .yaml).
@@ -126,7 +126,7 @@ def source_values(source: QuestionSource) -> dict[str, Any]:
 def round_values(spec: RoundSpec) -> dict[str, Any]:
     """A round as form values (every field, whatever the kind: switching kind keeps sensible defaults)."""
     return {
-        "kind": spec.kind.value,
+        "kind": str(spec.kind),
         "title": spec.title,
         "points": _text(spec.points),
         "penalty": _text(spec.penalty),
@@ -266,7 +266,7 @@ def _source_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _round_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
     kind = values["kind"]
-    allowed = COMMON_FIELDS | KIND_RULES[RoundKind(kind)].fields if kind in set(RoundKind) else COMMON_FIELDS
+    allowed = COMMON_FIELDS | KIND_RULES[kind].fields if kind in KIND_RULES else COMMON_FIELDS
     if values.get("foul") == FoulRule.IGNORE:
         allowed = allowed - {"foul_penalty"}
     mapping: dict[str, Any] = {"kind": kind}
@@ -380,9 +380,9 @@ def save_plan(mapping: Mapping[str, Any], folder: Path, name: str, *, overwrite:
 
 def kind_choices() -> list[tuple[str, str]]:
     """(value, Chinese label) of every round kind, for the kind selector."""
-    return [(kind.value, label) for kind, label in ROUND_LABELS.items()]
+    return [(str(kind.kind), kind.label) for kind in round_types()]
 
 
 def kinds_with(field_name: str) -> str:
     """The kinds (space-separated values) whose rounds have `field_name`, for the script's data-kinds."""
-    return " ".join(kind.value for kind in RoundKind if field_name in COMMON_FIELDS | KIND_RULES[kind].fields)
+    return " ".join(str(kind) for kind, rule in KIND_RULES.items() if field_name in COMMON_FIELDS | rule.fields)

@@ -1,0 +1,108 @@
+"""全员答题: every joined player answers on their own phone; the team scores its players' sum or mean."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from quizengine.engine.questions import Verdict
+
+from ..plan import RoundKind, TeamScoreRule
+from ..points import contest_points, speed_points, team_points
+from ..state import Command, ContestError, Event, Phase, Role
+from .base import RoundType, register
+
+if TYPE_CHECKING:
+    from ..machine import LiveContest
+    from ..plan import RoundSpec
+
+
+@register
+class Everyone(RoundType):
+    """Players' answers live in their own rows (the service hands them in at the reveal), never in the state."""
+
+    kind = RoundKind.EVERYONE
+    label = "全员答题"
+    position = 4
+    fields = frozenset({"points", "speed_bonus", "team_score"})
+    players_answer = True
+
+    def rules(self, spec: RoundSpec) -> str:
+        bonus = f"，答对且越快加分越多（最多{spec.speed_bonus:g}分）" if spec.speed_bonus else ""
+        rule = "各队平均分计入队伍" if spec.team_score is TeamScoreRule.MEAN else "各队得分合计计入队伍"
+        return f"全体队员用手机作答，答对得{spec.points:g}分{bonus}，{rule}"
+
+    def answer_key(self, m: LiveContest, command: Command, spec: RoundSpec) -> str:
+        state = m.state
+        if command.role is not Role.PLAYER or command.player not in m.players:
+            raise ContestError("全员答题请用个人手机作答", "wrong_role")
+        if m.players[command.player]["joined_seq"] >= state.question_seq:
+            raise ContestError("您是在本题开始后加入的，请从下一题开始作答", "late_joiner")
+        if state.phase is not Phase.ANSWERING:
+            raise ContestError("现在不能作答", "wrong_phase")
+        return f"player:{command.player}"
+
+    def on_answer(self, m: LiveContest, command: Command, record: dict[str, Any], now: int) -> list[Event]:
+        return [Event("answer_received", frozenset({Role.HOST}), {"count": len(m.state.answers)})]
+
+    def score(self, m: LiveContest, spec: RoundSpec) -> None:
+        """Score the players' answers (handed in by the caller), then keep only the distribution: the
+        answers themselves stay in their rows, so the snapshot does not grow with the number of players."""
+        state = m.state
+        per_team: dict[str, list[float]] = {team_id: [] for team_id in m.team_ids()}
+        m.player_deltas = {}
+        for player, info in m.players.items():
+            if player in state.kicked or info["joined_seq"] >= state.question_seq:
+                continue
+            answer = state.answers.get(f"player:{player}")
+            points = self.player_points(m, answer, spec) if answer is not None else 0.0
+            per_team[info["team"]].append(points)
+            if points:
+                m.player_deltas[player] = points
+        state.distribution = _distribution(state.answers.values())
+        state.answers = {key: a for key, a in state.answers.items() if not key.startswith("player:")}
+        m.update_leaderboard()
+        awards = []
+        for team_id, points in per_team.items():
+            total = team_points(points, spec.team_score is TeamScoreRule.MEAN, m.plan.decimals)
+            if total or any(points):  # a team mean rounded to 0 still holds its players' points for an undo
+                awards.append((team_id, total, "全员答题"))
+        if awards:
+            m.player_group = m.award(awards)
+
+    def player_points(self, m: LiveContest, answer: Mapping[str, Any], spec: RoundSpec) -> float:
+        """The round's points (and speed bonus) for a right answer, else 0; whole points unless the plan
+        allows decimals (contest_points)."""
+        if m.state.voided:
+            return 0.0
+        answer_ms = spec.answer_seconds * 1000
+        opened = m.state.opened_ms or answer["at_ms"]
+        left = 1 - (answer["at_ms"] - opened) / answer_ms if answer_ms else 0
+        correct = answer["verdict"] == Verdict.CORRECT
+        exact = speed_points(spec.points, spec.speed_bonus, answer["credit"], correct, left)
+        return contest_points(exact, m.plan.decimals)
+
+    def add_view(self, m: LiveContest, spec: RoundSpec, view: dict[str, Any], role: Role, revealed: bool) -> None:
+        state = m.state
+        if not (revealed and state.question):
+            return
+        view["distribution"] = state.distribution
+        if role is Role.PLAYER:  # each phone works out its own result from its ack (docs/socket-protocol.md)
+            view["scoring"] = {
+                "points": spec.points,
+                "speed_bonus": spec.speed_bonus,
+                "answer_ms": spec.answer_seconds * 1000,
+                "opened_ms": state.opened_ms,
+                "voided": state.voided,
+                "decimals": m.plan.decimals,
+            }
+
+
+def _distribution(answers: Any) -> dict[str, int]:
+    """How many answers chose each response."""
+    counts: dict[str, int] = {}
+    for answer in answers:
+        response = answer["response"]
+        key = "".join(response) if isinstance(response, list) else str(response)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
