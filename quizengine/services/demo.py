@@ -50,8 +50,8 @@ from quizengine.models import (
     Role,
     User,
 )
-from quizengine.modes.live_contest import Command, ContestError, Phase
-from quizengine.modes.live_contest import Role as ContestRole
+from quizengine.modes.contest import Command, ContestError, Phase
+from quizengine.modes.contest import Role as ContestRole
 
 from .accounts import DEFAULT_COMMITTEE
 from .passwords import hash_password
