@@ -180,7 +180,7 @@ class _Writer:
 
     def items(self, rows: list[dict[str, Any]]) -> None:
         for start in range(0, len(rows), INSERT_CHUNK):
-            self.session.execute(insert(AttemptItem), rows[start : start + INSERT_CHUNK])
+            self.session.execute(AttemptItem.__table__.insert(), rows[start : start + INSERT_CHUNK])
 
     def count(self, key: Key, exam_id: int, correct: bool) -> None:
         row = self.days[key]
@@ -220,7 +220,7 @@ class _Writer:
             ) in self.days.items()
         ]
         for start in range(0, len(rows), INSERT_CHUNK):
-            self.session.execute(insert(MemberDay), rows[start : start + INSERT_CHUNK])
+            self.session.execute(MemberDay.__table__.insert(), rows[start : start + INSERT_CHUNK])
         self.days.clear()
         return len(rows)
 
@@ -240,7 +240,7 @@ class _Writer:
             for (user_id, question_id), (answered, correct, box, streak, last) in self.progress.items()
         ]
         for start in range(0, len(rows), INSERT_CHUNK):
-            self.session.execute(insert(QuestionProgress), rows[start : start + INSERT_CHUNK])
+            self.session.execute(QuestionProgress.__table__.insert(), rows[start : start + INSERT_CHUNK])
         self.progress.clear()
 
 
@@ -399,7 +399,9 @@ def seed_demo(
         writer.flush_summaries()
         if size.progress:
             writer.flush_progress()
-        say(f"自测记录：{min(index + 100, len(members))}/{len(members)} 名党员，{report.answers:,} 道作答")
+        done = min(index + 100, len(members))
+        if done == len(members) or done % max(100, len(members) // 500 * 100) == 0:  # about every 20 %
+            say(f"自测记录：{done}/{len(members)} 名党员，{report.answers:,} 道作答")
     _exams(writer, members, branches, months, pool, difficulty, admin, now, today, rng, report)
     writer.flush_summaries()
     session.add(

@@ -13,7 +13,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from quizengine.engine.learning import PointsPolicy, current_streak, day_points, merge_days, total_points
 from quizengine.engine.timing import Clock, SystemClock
@@ -22,6 +22,7 @@ from quizengine.models import (
     AttemptStatus,
     Bank,
     BankCategory,
+    Contest,
     ContestResult,
     MemberDay,
     Question,
@@ -159,6 +160,7 @@ def get_learning_record(
             ExamLine(attempt, attempt.exam is not None and review_is_visible(attempt.exam, now))
             for attempt in session.scalars(
                 select(Attempt)
+                .options(joinedload(Attempt.exam))  # one query, not one per exam line
                 .where(Attempt.user_id == member.id, Attempt.mode == "exam", Attempt.status == AttemptStatus.FINISHED)
                 .order_by(Attempt.finished_at.desc())
                 .limit(12)
@@ -167,6 +169,7 @@ def get_learning_record(
         contests=list(
             session.scalars(
                 select(ContestResult)
+                .options(joinedload(ContestResult.contest).load_only(Contest.title))  # not the contest's state
                 .where(ContestResult.user_id == member.id)
                 .order_by(ContestResult.id.desc())
                 .limit(12)
