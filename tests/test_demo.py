@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from quizengine.engine.standard import met_rate, participation_rate
 from quizengine.engine.timing import FakeClock
 from quizengine.models import (
     Attempt,
@@ -25,9 +26,10 @@ from quizengine.models import (
     MemberStatus,
     QuestionProgress,
     Role,
+    StandardResult,
     User,
 )
-from quizengine.services import summaries
+from quizengine.services import dashboard, standards, summaries
 from quizengine.services.banks import check_banks, sync_banks
 from quizengine.services.demo import DemoError, DemoSize, chinese_number, seed_demo
 
@@ -164,3 +166,18 @@ def test_the_cli_prints_the_accounts_and_the_dashboard_and_record_show_the_data(
 
 def test_chinese_numbers_name_the_branches() -> None:
     assert [chinese_number(n) for n in (1, 10, 12, 20, 50, 99)] == ["一", "十", "十二", "二十", "五十", "九十九"]
+
+
+def test_the_dashboard_trend_of_stored_months_equals_the_evaluated_one(banks: None, session: Session) -> None:
+    seed_demo(session, DemoSize(branches=1, members=8, months=3, seed=3), clock=FakeClock(NOW))
+    admin = session.scalar(select(User).where(User.username == "zb01"))
+    branch_id = admin.branch_id
+    first = dashboard.branch_dashboard(session, admin, branch_id, clock=FakeClock(NOW))  # evaluates, stores
+    assert session.scalar(select(func.count()).select_from(StandardResult)) > 0
+    second = dashboard.branch_dashboard(session, admin, branch_id, clock=FakeClock(NOW))  # reads the stored months
+    assert second.trend == first.trend
+    for point in first.trend[:-1]:
+        rows = [r.evaluation for r in standards.branch_standings(session, admin, branch_id, point.period,
+                                                                  clock=FakeClock(NOW))]  # fmt: skip
+        assert (point.participation, point.met) == (participation_rate(rows), met_rate(rows))
+    assert any(point.participation for point in first.trend[:-1])

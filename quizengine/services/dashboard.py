@@ -25,7 +25,15 @@ from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, Bank, BankCategory, Branch, Exam, ExamBranch, MemberDay, User
 
 from .access import can_read_branch, require
-from .standards import Standing, branch_standings, current_period, period_bounds, standard_for_branch
+from .standards import (
+    Standing,
+    branch_standings,
+    closed_outcomes,
+    current_period,
+    period_bounds,
+    standard_for_branch,
+)
+from .summaries import local_day
 
 #: Score bands of the distribution, as a share of the paper's total (the last band includes 100 %).
 BANDS = ((0, 60, "60%以下"), (60, 70, "60–69%"), (70, 80, "70–79%"), (80, 90, "80–89%"), (90, 101, "90%以上"))
@@ -125,12 +133,21 @@ def branch_dashboard(
     standard = standard_for_branch(session, branch_id)
     period = period or current_period(standard, clock)
     standings = branch_standings(session, viewer, branch_id, period, clock=clock, policy=policy)
-    trend = []
-    for past in recent_periods(period.kind, period.start, trend_periods):
-        rows = standings if past == period else branch_standings(session, viewer, branch_id, past, clock=clock)
-        evaluations = [row.evaluation for row in rows]
-        trend.append(TrendPoint(past, participation_rate(evaluations), met_rate(evaluations)))
     members = [row.member for row in standings]
+    periods = recent_periods(period.kind, period.start, trend_periods)
+    # Closed periods whose results are all stored cost one query for the whole trend (status and "studied"
+    # only); the others are evaluated, which stores them for next time.
+    today = local_day(clock.now())
+    stored = closed_outcomes(session, [m.id for m in members], [p for p in periods if p.is_closed(today)])
+    trend = []
+    for past in periods:
+        if past == period:
+            evaluations = [row.evaluation for row in standings]
+        elif len(stored.get(past.key, {})) == len(members):
+            evaluations = list(stored[past.key].values())
+        else:
+            evaluations = [row.evaluation for row in branch_standings(session, viewer, branch_id, past, clock=clock)]
+        trend.append(TrendPoint(past, participation_rate(evaluations), met_rate(evaluations)))
     return Dashboard(
         branch,
         period,

@@ -245,6 +245,24 @@ def _stored(session: Session, period: Period, ids: list[int]) -> dict[int, Evalu
     }
 
 
+def closed_outcomes(session: Session, member_ids: list[int], periods: list[Period]) -> dict[str, dict[int, Evaluation]]:
+    """Stored results of closed periods, status and "studied" only (what the rates need; no rule texts), for
+    many periods in one query: {period key: {user id: Evaluation}}. Members without a stored result are
+    missing (`branch_standings` computes and stores them)."""
+    by_key = {period.key: period for period in periods}
+    found: dict[str, dict[int, Evaluation]] = defaultdict(dict)
+    if not by_key or not member_ids:
+        return found
+    studied = StandardResult.detail["studied"].as_boolean()
+    for user_id, key, status, was_studied in session.execute(
+        select(StandardResult.user_id, StandardResult.period, StandardResult.status, studied).where(
+            StandardResult.period.in_(list(by_key)), StandardResult.user_id.in_(member_ids)
+        )
+    ):
+        found[key][user_id] = Evaluation(by_key[key], Status(status), [], studied=bool(was_studied))
+    return found
+
+
 def _store(session: Session, period: Period, results: dict[int, Evaluation]) -> None:
     """Keep closed-period results; a parallel first read storing the same rows first is fine (do nothing)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
