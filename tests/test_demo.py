@@ -29,7 +29,7 @@ from quizengine.models import (
     StandardResult,
     User,
 )
-from quizengine.services import dashboard, standards, summaries
+from quizengine.services import contest_join, contests, dashboard, standards, summaries
 from quizengine.services.banks import check_banks, sync_banks
 from quizengine.services.demo import DemoError, DemoSize, chinese_number, seed_demo
 
@@ -40,6 +40,18 @@ SMALL = DemoSize(branches=2, members=6, months=2, seed=7)
 #: A fixed "today" (Asia/Shanghai 2026-12-10 18:00), so the data do not depend on the day the tests run.
 NOW = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
 BANK_TABLES = {"banks", "bank_categories", "questions", "question_revisions"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Each test's database numbers contests from 1 again: forget the contest caches of earlier tests."""
+    _forget_contests()
+
+
+def _forget_contests() -> None:
+    contests._machine_cache.clear()
+    contests._player_cache.clear()
+    contest_join.throttle.clear()
 
 
 @pytest.fixture
@@ -74,6 +86,7 @@ def _wipe_demo(session: Session) -> None:
         elif table.name not in BANK_TABLES:
             session.execute(table.delete())
     session.commit()
+    _forget_contests()
 
 
 def test_the_same_seed_writes_the_same_committee_and_another_seed_does_not(banks: None, session: Session) -> None:

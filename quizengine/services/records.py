@@ -117,31 +117,31 @@ def get_learning_record(
     require(can_view_member(viewer, member), "没有权限查看该党员的学习档案")
     policy, zone, clock = policy or PointsPolicy(), zone or ZoneInfo("Asia/Shanghai"), clock or SystemClock()
     now = clock.now()
-    rows = session.execute(
-        select(
-            MemberDay.day,
-            MemberDay.bank_id,
-            MemberDay.category,
-            func.sum(MemberDay.answered),
-            func.sum(MemberDay.correct),
-            func.sum(MemberDay.sessions),
-        )
-        .where(MemberDay.user_id == member.id, visible_rows(visible_exam_ids(now)))
-        .group_by(MemberDay.day, MemberDay.bank_id, MemberDay.category)
-    ).all()
-    per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    per_bank: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    per_chapter: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-    sessions: dict[date, int] = defaultdict(int)
-    for day, bank_id, category, answered, correct, finished in rows:
+    mine = (MemberDay.user_id == member.id, visible_rows(visible_exam_ids(now)))
+    # Two groupings in SQL (days; banks and chapters) rather than every day × chapter row into Python: the
+    # rows read grow with the days and chapters the member studied, not with their product.
+    per_day: dict[date, tuple[int, int]] = {}
+    sessions: dict[date, int] = {}
+    for day, answered, correct, finished in session.execute(
+        select(MemberDay.day, func.sum(MemberDay.answered), func.sum(MemberDay.correct), func.sum(MemberDay.sessions))
+        .where(*mine)
+        .group_by(MemberDay.day)
+    ):
         if finished:
-            sessions[day] += int(finished)
-        if not answered:
-            continue
-        for bucket in (per_day[day], per_bank[bank_id], per_chapter[(bank_id, category)]):
-            bucket[0] += int(answered)
-            bucket[1] += int(correct)
-    activity = merge_days({day: (a, c) for day, (a, c) in per_day.items()}, sessions)
+            sessions[day] = int(finished)
+        if answered:
+            per_day[day] = (int(answered), int(correct))
+    per_bank: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    per_chapter: dict[tuple[int, str], list[int]] = {}
+    for bank_id, category, answered, correct in session.execute(
+        select(MemberDay.bank_id, MemberDay.category, func.sum(MemberDay.answered), func.sum(MemberDay.correct))
+        .where(*mine, MemberDay.answered > 0)
+        .group_by(MemberDay.bank_id, MemberDay.category)
+    ):
+        per_chapter[(bank_id, category)] = [int(answered), int(correct)]
+        per_bank[bank_id][0] += int(answered)
+        per_bank[bank_id][1] += int(correct)
+    activity = merge_days(per_day, sessions)
     days = [DayPoint(a.day, a.answered, a.correct, day_points(a, policy), a.sessions) for a in activity]
     today = now.astimezone(zone).date()
     return LearningRecord(
@@ -179,16 +179,18 @@ def get_learning_record(
 
 
 def _wrong_book_size(session: Session, member: User) -> int:
-    return len(
-        session.scalars(
-            select(QuestionProgress.id)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(QuestionProgress)
             .join(Question, Question.id == QuestionProgress.question_id)
             .where(
                 QuestionProgress.user_id == member.id,
                 QuestionProgress.in_wrong_book.is_(True),
                 Question.retired.is_(False),
             )
-        ).all()
+        )
+        or 0
     )
 
 
