@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
 
 from quizengine.banks.loader import Bank, BankLoadError
+from quizengine.cli_zh import ChineseFlaskGroup, chinese_usage, install_click_chinese
 from quizengine.engine.questions import QUESTION_TYPES
 from quizengine.extensions import db
 from quizengine.models import ROLE_LABELS, MemberStatus, Role
@@ -148,10 +148,12 @@ def users_create(
         click.echo(f"一次性密码：{generated}（只显示这一次，首次登录须修改）")
 
 
-@users_cli.command("reset-password")
+@users_cli.command(
+    "reset-password", help="重置密码：生成一次性密码（首次登录须修改），其他登录全部失效，清除登录限制。"
+)
 @click.argument("username")
 def users_reset_password(username: str) -> None:
-    """重置密码：生成一次性密码（首次登录须修改），其他登录全部失效，清除登录限制。 Reset a password."""
+    """Reset a password: one-time password, every other login ends, the login limiter forgets the account."""
     try:
         user, password = reset_password(db.session(), username)
     except AccountError as error:
@@ -222,6 +224,8 @@ def register_commands(app: Flask) -> None:
         demo_command,
     ):
         app.cli.add_command(command)
+    install_click_chinese()  # `flask --app quizengine …` reaches these commands without ChineseFlaskGroup
+    chinese_usage(app.cli)
 
 
 def _create_app() -> Flask:
@@ -230,4 +234,4 @@ def _create_app() -> Flask:
     return create_app()
 
 
-main = FlaskGroup(name="quizengine", create_app=_create_app, add_version_option=False, help="quizengine 命令行")
+main = ChineseFlaskGroup(name="quizengine", create_app=_create_app, add_version_option=False, help="quizengine 命令行")

@@ -52,3 +52,37 @@ def test_every_command_and_option_explains_itself_in_chinese(app: Flask) -> None
                 assert CJK.search(option.help), f"`quizengine {name} {option.opts[0]}` help is not Chinese"
     shown = app.test_cli_runner().invoke(args=["users", "create", "--help"]).output
     assert "创建账号" in shown and "角色" in shown
+
+
+ENGLISH_CLICK_WORDS = ("Usage:", "Options:", "Commands:", "Show this message", "Error:", "Missing", "No such", "Try ")
+
+
+def _cli(*args: str) -> str:
+    """Run the installed `quizengine` entry point as a secretary would, stdout and stderr together."""
+    from click.testing import CliRunner
+
+    from quizengine.cli import main
+
+    return CliRunner().invoke(main, list(args), prog_name="quizengine").output
+
+
+def test_the_command_line_speaks_chinese_in_help_and_errors() -> None:
+    shown = {
+        "help": _cli("--help"),
+        "group help": _cli("users", "--help"),
+        "missing argument": _cli("banks", "check"),
+        "unknown command": _cli("nosuch"),
+        "flag given a value": _cli("banks", "check", "--strict=1", "x.yaml"),
+        "bad choice": _cli("users", "create", "zhang", "--name", "张三", "--role", "boss"),
+    }
+    for case, output in shown.items():
+        assert CJK.search(output), f"{case}: {output}"
+        for english in ENGLISH_CLICK_WORDS:
+            assert english not in output, f"{case} shows {english!r}:\n{output}"
+    assert "用法：" in shown["help"] and "显示本帮助并退出" in shown["help"]
+    assert "没有命令 'nosuch'" in shown["unknown command"]
+    assert "缺少参数" in shown["missing argument"]
+    assert "不在可选值中" in shown["bad choice"]
+    # Developer commands are not offered; each listed command has a whole Chinese summary, not "...".
+    assert not any(f"  {name} " in shown["help"] for name in ("run", "shell", "routes"))
+    assert "..." not in shown["group help"].split("命令:")[1]
