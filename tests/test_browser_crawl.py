@@ -3,9 +3,9 @@
 Seeds one instance with the shipped banks and a plan, an exam, a member's open exam paper and practice session
 and a contest; then logs in as member, organizer and admin and visits every page reachable from the header
 and from the pages themselves (plus the seeded ones), and the projector and a team device without login.
-Each page must not scroll sideways (`scrollWidth > innerWidth`), must show no English, and must have no axe-core
-violation. The crawl runs again at 200 % text size for the sideways-scroll check. Screenshots of a few key
-pages go to the git-ignored build/screenshots/crawl/.
+Each page must not scroll sideways (`scrollWidth > innerWidth`), must show no English, must keep tap targets
+≥ 44×44 px and text ≥ 16 px, and must have no axe-core violation. The crawl runs again at 200 % text size for
+the sideways-scroll check. Screenshots of a few key pages go to the git-ignored build/screenshots/crawl/.
 """
 
 from __future__ import annotations
@@ -186,8 +186,41 @@ class Findings:
         self.problems.append(f"{path}: {problem}")
 
 
+#: Sizes for older members (适老化): every tap target at least 44×44 CSS px (WCAG 2.5.5; a link inside a sentence
+#: is exempt, as WCAG allows), every piece of text at least 16 px. Visually hidden text (screen readers only) is
+#: not seen. The projector is read from across the room and sized in viewport units: it is not checked.
+SIZES = """() => {
+  const seen = el => {
+    const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+    return box.width > 2 && box.height > 2 && style.visibility !== 'hidden' &&
+      !el.closest('[hidden], .visually-hidden');
+  };
+  const inSentence = a => a.tagName === 'A' && a.parentElement &&
+    a.parentElement.textContent.trim().length > a.textContent.trim().length + 8 &&
+    getComputedStyle(a).display === 'inline';
+  const small = [];
+  for (const el of document.querySelectorAll(
+      'a[href], button, select, summary, input:not([type=hidden]), [role=button], [tabindex="0"]')) {
+    if (!seen(el) || inSentence(el)) continue;
+    const target = el.matches('input[type=checkbox], input[type=radio]') && el.closest('label') || el;
+    const box = target.getBoundingClientRect();
+    if (box.width < 43.5 || box.height < 43.5)
+      small.push(`tap ${el.tagName.toLowerCase()} "${(el.textContent || el.value || '').trim().slice(0, 12)}" ` +
+                 `${Math.round(box.width)}×${Math.round(box.height)}`);
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el || !seen(el) || el.closest('script, style, noscript')) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 15.5) small.push(`text ${size}px "${walker.currentNode.textContent.trim().slice(0, 12)}"`);
+  }
+  return [...new Set(small)].slice(0, 8);
+}"""
+
+
 def _check_page(page, path: str, findings: Findings, *, axe: bool) -> None:  # type: ignore[no-untyped-def]
-    """No sideways scrolling, no visible English and (once per page) no axe-core violation."""
+    """No sideways scrolling, no visible English, big enough targets and text, and no axe-core violation."""
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if width[0] > width[1]:
         wide = page.evaluate(
@@ -205,6 +238,9 @@ def _check_page(page, path: str, findings: Findings, *, axe: bool) -> None:  # t
         findings.add(path, f"chart text does not follow the page's font size: {charts}")
     if not axe:
         return
+    if "/projector/" not in path:
+        for problem in page.evaluate(SIZES):
+            findings.add(path, f"too small: {problem}")
     text = page.evaluate(VISIBLE_TEXT)
     english = sorted(set(re.findall(r"[A-Za-z]{2,}", text)) - ALLOWED_LATIN)
     if english:
