@@ -1,10 +1,14 @@
-"""Start quizengine: first-run setup, then HTTP and Socket.IO from one process (gevent).
+"""Start quizengine: first-run setup, then HTTP and Socket.IO from one process (gevent) — or N of them.
 
 python run.py [--host 127.0.0.1] [--port 5000] [--no-setup] [--demo]
+python run.py --workers N [--base-port 5001] [--nginx-config [--server-name NAME] [--listen PORT]]
 
 Serves on every interface by default, so members' phones on the room's Wi-Fi can join; it prints each
 address they can open and a QR code of the main one. ``--host 127.0.0.1`` keeps it on this machine.
 ``--demo`` fills a fresh instance with a demo committee first (see ``quizengine demo``).
+
+``--workers N`` (N > 1) runs N supervised worker processes on ports base-port … base-port+N-1, on 127.0.0.1,
+behind nginx (``--nginx-config`` prints its configuration); they need PostgreSQL and a Redis message queue.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ monkey.patch_all()  # before anything imports socket/threading: sqlite3 and psyc
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 
 SWEEP_SECONDS = 15
 
@@ -72,36 +77,96 @@ def print_addresses(host: str, port: int, public_url: str | None) -> None:
     print("按 Ctrl+C 停止服务。", flush=True)
 
 
-def main() -> None:
-    """Parse flags, run first-run setup, serve."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (Chinese help: a secretary reads it)."""
     parser = argparse.ArgumentParser(description="quizengine 服务")
-    parser.add_argument("--host", default="0.0.0.0", help="监听地址（默认 0.0.0.0 所有网卡；127.0.0.1 仅本机）")
+    parser.add_argument("--host", help="监听地址（默认 0.0.0.0 所有网卡；127.0.0.1 仅本机；多进程时默认 127.0.0.1）")
     parser.add_argument("--port", type=int, default=5000, help="端口（默认 5000）")
     parser.add_argument("--no-setup", action="store_true", help="跳过迁移、题库导入和管理员创建")
     parser.add_argument("--demo", action="store_true", help="在空库中生成演示党委（支部、党员、学习记录）后启动")
-    args = parser.parse_args()
+    parser.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1；大于 1 时须 PostgreSQL 和 Redis）")
+    parser.add_argument("--base-port", type=int, default=5001, help="多进程时第一个工作进程的端口（默认 5001）")
+    parser.add_argument("--nginx-config", action="store_true", help="输出这些工作进程前面的 nginx 配置后退出")
+    parser.add_argument("--server-name", default="_", help="nginx 配置中的 server_name（默认 _ 任意域名）")
+    parser.add_argument("--listen", default="80", help="nginx 配置中的 listen（默认 80）")
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers 至少为 1")
+    return args
+
+
+def supervise(args: argparse.Namespace, app) -> int:  # type: ignore[no-untyped-def]
+    """Run N workers of this script on consecutive ports until SIGTERM (quizengine/supervisor.py)."""
+    import sys
+
+    from quizengine.supervisor import Supervisor, worker_ports
+
+    host = args.host or "127.0.0.1"  # nginx is the entry point
+    script = os.path.abspath(__file__)
+
+    def command(index: int, port: int) -> list[str]:
+        return [sys.executable, script, "--no-setup", "--host", host, "--port", str(port)]
+
+    def environment(index: int) -> dict[str, str]:
+        return {**os.environ, "QUIZENGINE_WORKER": str(index), "PYTHONUNBUFFERED": "1"}
+
+    print(f"多进程模式：{args.workers} 个工作进程，经 nginx 访问（--nginx-config 输出其配置）", flush=True)
+    if app.config["PUBLIC_URL"] is None:
+        print("  提示：请设置 PUBLIC_URL 为党员打开的地址，二维码和加入链接才能指向 nginx。", flush=True)
+    return Supervisor(command, worker_ports(args.workers, args.base_port), env=environment).run()
+
+
+def main() -> None:
+    """Parse flags, run first-run setup, serve (or supervise N workers)."""
+    args = parse_args()
+    from quizengine.supervisor import scale_out_problems, worker_ports
+
+    if args.nginx_config:
+        from quizengine.deployment import nginx_config
+
+        try:
+            print(nginx_config(args.workers, args.base_port, args.server_name, args.listen), end="")
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
+        return
+    try:
+        worker_ports(args.workers, args.base_port)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
     from quizengine import create_app
     from quizengine.cli import print_first_run
     from quizengine.config import ConfigError
-    from quizengine.extensions import socketio
+    from quizengine.extensions import db, socketio
     from quizengine.realtime.timers import run_loops
     from quizengine.server import serve
     from quizengine.services.setup import first_run
 
+    host = args.host or "0.0.0.0"
     try:
-        app = create_app({"SOCKETIO_ASYNC_MODE": "gevent", "BIND_HOST": args.host})
+        app = create_app({"SOCKETIO_ASYNC_MODE": "gevent", "BIND_HOST": host})
     except ConfigError as error:
         raise SystemExit(f"配置有误：{error}") from None
+    problems = scale_out_problems(args.workers, app.config["DATABASE_URL"], app.config["SOCKETIO_MESSAGE_QUEUE"])
+    if problems:
+        raise SystemExit("无法以多个工作进程启动：\n  " + "\n  ".join(problems))
     if not args.no_setup:
         with app.app_context():
             print_first_run(first_run(app.config))
     if args.demo:
         seed_demo_or_exit(app)
+    if args.workers > 1:
+        with app.app_context():
+            db.engine.dispose()  # the workers open their own connections
+        raise SystemExit(supervise(args, app))
     socketio.start_background_task(sweep_expired_attempts, app)
     socketio.start_background_task(run_loops, app)
-    print_addresses(args.host, args.port, app.config["PUBLIC_URL"])
-    serve(app, socketio, args.host, args.port)
+    if app.config["WORKER"] is not None:  # one of several behind nginx: the supervisor shows the addresses
+        worker = app.config["WORKER"]
+        print(f"quizengine 已启动：工作进程 {worker}（进程号 {os.getpid()}），http://{host}:{args.port}/", flush=True)
+    else:
+        print_addresses(host, args.port, app.config["PUBLIC_URL"])
+    serve(app, socketio, host, args.port)
 
 
 if __name__ == "__main__":

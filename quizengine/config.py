@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from quizengine.services.addresses import normalize_public_url
+from quizengine.services.addresses import normalize_public_url, parse_proxy_networks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,6 +74,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none, the default).
         "TRUSTED_PROXIES": int(environ.get("QUIZENGINE_TRUSTED_PROXIES", "0")),
+        # …and only when the request comes straight from one of these (comma-separated addresses or networks).
+        "TRUSTED_PROXY_ADDRESSES": environ.get("QUIZENGINE_TRUSTED_PROXY_ADDRESSES", "127.0.0.1, ::1"),
         # One log line per request; None: on, except when TESTING.
         "REQUEST_LOG": _flag(environ.get("QUIZENGINE_REQUEST_LOG")),
         "PASSWORD_MIN_LENGTH": 8,
@@ -83,12 +85,16 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         "DAILY_GOAL": max(1, int(environ.get("QUIZENGINE_DAILY_GOAL", "10"))),  # questions a day (home page)
         # The address members open behind a reverse proxy (join links, QR codes, the socket origin check).
         "PUBLIC_URL": environ.get("PUBLIC_URL") or None,
+        # Which of run.py's supervised workers this process is (1…N; None when it runs alone).
+        "WORKER": int(environ["QUIZENGINE_WORKER"]) if environ.get("QUIZENGINE_WORKER", "").isdigit() else None,
         "BIND_HOST": None,  # the address run.py listens on (None: unknown, e.g. another WSGI server)
     }
     config.update(overrides)
     config["INSTANCE_PATH"] = instance_path
     try:
         config["PUBLIC_URL"] = normalize_public_url(config["PUBLIC_URL"])
+        if isinstance(config["TRUSTED_PROXY_ADDRESSES"], str):
+            config["TRUSTED_PROXY_ADDRESSES"] = parse_proxy_networks(config["TRUSTED_PROXY_ADDRESSES"])
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if not config.get("SECRET_KEY"):

@@ -16,14 +16,14 @@ from argon2 import PasswordHasher
 from flask import Flask, request
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from quizengine.config import load_config
+from quizengine.config import ConfigError, load_config
 from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.services import passwords
 from quizengine.services.accounts import AccountError, LoginPolicy, authenticate
 from quizengine.web import trust_proxies
+from quizengine.web.proxies import ProxyFixFromTrustedPeers
 from quizengine.web.request_log import init_request_log
 
 from .conftest import PASSWORD, csrf_token, login
@@ -192,12 +192,33 @@ def test_unknown_user_costs_the_same_as_a_wrong_password(
 def test_trusted_proxies_decide_the_client_address(app: Flask, hops: int, seen: str) -> None:
     """Off by default: a client cannot pick its address with X-Forwarded-For; behind N proxies, the Nth from
     the right is the client."""
-    assert app.config["TRUSTED_PROXIES"] == 0 and not isinstance(app.wsgi_app, ProxyFix)
+    assert app.config["TRUSTED_PROXIES"] == 0 and not isinstance(app.wsgi_app, ProxyFixFromTrustedPeers)
     app.config["TRUSTED_PROXIES"] = hops
     trust_proxies(app)  # what create_app does with the setting
     app.add_url_rule("/_address", "address", lambda: request.remote_addr or "")
     forwarded = {"X-Forwarded-For": "198.51.100.7, 192.0.2.99"}
     assert app.test_client().get("/_address", headers=forwarded).get_data(as_text=True) == seen
+
+
+def test_forwarded_headers_count_only_from_a_trusted_proxy_address(app: Flask) -> None:
+    """Behind nginx on this machine the headers are nginx's; from any other peer they are the client's own words."""
+    app.config["TRUSTED_PROXIES"] = 1
+    trust_proxies(app)
+    app.add_url_rule("/_address", "address", lambda: request.remote_addr or "")
+    forwarded = {"X-Forwarded-For": "192.0.2.99"}
+    client = app.test_client()
+    assert client.get("/_address", headers=forwarded).get_data(as_text=True) == "192.0.2.99"  # from 127.0.0.1
+    from_elsewhere = {"REMOTE_ADDR": "203.0.113.5"}
+    shown = client.get("/_address", headers=forwarded, environ_base=from_elsewhere).get_data(as_text=True)
+    assert shown == "203.0.113.5"
+
+
+def test_trusted_proxy_addresses_are_checked_when_the_app_starts(tmp_path: Path) -> None:
+    environ = {"QUIZENGINE_TRUSTED_PROXY_ADDRESSES": "10.0.0.0/8, fd00::1"}
+    networks = load_config({"INSTANCE_PATH": tmp_path}, environ=environ)["TRUSTED_PROXY_ADDRESSES"]
+    assert [str(network) for network in networks] == ["10.0.0.0/8", "fd00::1/128"]
+    with pytest.raises(ConfigError, match="代理地址 'nginx' 无效"):
+        load_config({"INSTANCE_PATH": tmp_path}, environ={"QUIZENGINE_TRUSTED_PROXY_ADDRESSES": "127.0.0.1, nginx"})
 
 
 def test_trusted_proxies_setting_comes_from_the_environment(tmp_path: Path) -> None:

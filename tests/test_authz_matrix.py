@@ -54,6 +54,7 @@ EXPECTED: dict[str, str] = {
     "auth.logout": "llllllll",  # logging out ends on the login page
     "auth.change_password": "looooooo",
     "main.large_text": "looooooo",  # 大字模式 toggle: any signed-in user
+    "main.healthz": "oooooooo",  # which worker answers and whether its database does
     # self-test: a member's own attempts only; nobody else sees them (not even an organizer or admin)
     "practice.choose": "loooooff",
     "practice.start": "loooooff",
@@ -143,7 +144,7 @@ EXPECTED: dict[str, str] = {
     "assignments.start": "lonnnnff",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
-PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout"}
+PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout", "main.healthz"}
 
 
 @dataclass

@@ -174,3 +174,19 @@ def serving_urls(bind_host: str, port: int, public_url: str | None, lan: Sequenc
     elif is_loopback_host(bind_host):
         urls.append(("本机", f"http://{_url_host(bind_host)}:{port}/"))
     return urls
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxy_networks(text: str) -> tuple[Network, ...]:
+    """'127.0.0.1, 10.0.0.0/8, ::1' → networks; a bad entry raises ValueError naming it."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"代理地址 {item!r} 无效（应为 IP 地址或网段，如 127.0.0.1 或 10.0.0.0/8）") from None
+    return tuple(networks)

@@ -10,13 +10,13 @@ from flask import Flask, Request, Response, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from quizengine.extensions import db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
 from quizengine.schemas import INT_MAX, BadInput
 from quizengine.services.accounts import parse_session_id
+from quizengine.web.proxies import ProxyFixFromTrustedPeers
 
 from . import (
     assignments,
@@ -45,7 +45,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 #: Endpoints a user who must change the password may still reach.
-_PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static"}
+_PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "main.healthz"}
 #: Endpoints that check the account themselves without loading the user (the exam autosave hot path
 #: refuses a forced password change with the same redirect, see web.exams.save).
 _CHECK_ACCOUNT_THEMSELVES = {"exams.save"}
@@ -159,12 +159,15 @@ def answer_text(value: object) -> str:
 def trust_proxies(app: Flask) -> None:
     """Read the client address, scheme and host from X-Forwarded-* set by TRUSTED_PROXIES proxy hops.
 
-    Off (0) by default: without a proxy that sets them, those headers are the client's own words. The
-    wrapper is outermost, around Flask-SocketIO's middleware too, so socket handlers see the real address.
+    Off (0) by default: without a proxy that sets them, those headers are the client's own words; when on,
+    only requests straight from TRUSTED_PROXY_ADDRESSES are believed. The wrapper is outermost, around
+    Flask-SocketIO's middleware too, so socket handlers see the real address.
     """
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFixFromTrustedPeers(  # type: ignore[method-assign]
+            app.wsgi_app, hops, app.config["TRUSTED_PROXY_ADDRESSES"]
+        )
 
 
 def _load_user(session_id: str) -> User | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from quizengine.engine.standard import Status, member_hint
@@ -13,6 +13,7 @@ from quizengine.services.access import is_inspector
 from quizengine.services.accounts import set_large_text
 from quizengine.services.assignments import member_assignments
 from quizengine.services.banks import list_banks_with_counts
+from quizengine.services.health import database_answers
 from quizengine.services.motivation import points_policy, today_progress
 from quizengine.services.standards import member_standing
 
@@ -58,3 +59,11 @@ def large_text() -> Response | tuple[Response | str, int]:
         return error_response(400, "请求格式不正确：大字模式只能打开或关闭")
     set_large_text(db.session(), current_user, value == "1")
     return redirect(safe_referrer() or url_for("main.index"))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Which worker answered and whether its database does: for nginx checks, monitoring and the scale-out test."""
+    healthy = database_answers(db.session())
+    body = {"status": "ok" if healthy else "database_unavailable", "worker": current_app.config["WORKER"]}
+    return jsonify(body), 200 if healthy else 503

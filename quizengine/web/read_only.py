@@ -23,6 +23,7 @@ INSPECTOR_PAGES = frozenset(
     {
         "static",
         "main.index",
+        "main.healthz",
         "records.mine",
         "records.member",
         "exams.index",
