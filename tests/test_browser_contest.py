@@ -484,8 +484,9 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     shot(two, "contest-16-team-buzz-open")
     # 第二组 presses first; 第一组 presses a moment later, before its device has heard that it lost (its
     # page is kept busy meanwhile, as a slow phone would be), so the server records both, with the gap.
+    # 1.5 s of busy page leaves 第二组's press room to arrive first even on a loaded machine (400 ms did not).
     one.evaluate(
-        "() => setTimeout(() => { const end = Date.now() + 400; while (Date.now() < end) {} "
+        "() => setTimeout(() => { const end = Date.now() + 1500; while (Date.now() < end) {} "
         "document.getElementById('buzz').click(); }, 0)"
     )
     two.locator("#buzz").click()
