@@ -12,7 +12,20 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -562,6 +575,8 @@ class Contest(Base):
     finished_at: Mapped[datetime | None]
     #: Set when the host archives the contest: the contest list hides it (unless asked to show archived ones).
     archived_at: Mapped[datetime | None]
+    #: Open events: people without an account may play 全员答题 by name (never in any learning record).
+    allow_guests: Mapped[bool] = mapped_column(default=False, server_default=false())
     teams: Mapped[list[ContestTeam]] = relationship(back_populates="contest", order_by="ContestTeam.key")
 
 

@@ -58,6 +58,7 @@ class JoinSchema(WireSchema):
     token = Text(max_length=TOKEN_MAX)  # projector link token, or a team device's token
     code = Text(max_length=CODE_MAX)  # team short code, or the team secret of its QR link
     team = Text(max_length=16, allow_none=True)  # a player's chosen team
+    name = Text(max_length=20)  # a guest's name (open events only; a member's name comes from the account)
 
     @validates_schema
     def _which_contest(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -6,11 +6,13 @@ contest, so guessing is slow while the real devices (QR secret, device tokens) a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,10 +143,12 @@ def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
         _, machine = load_contest(session, contest.id)
         identity = {"contest": contest.id, "role": "team", "team": team.key, "device": device.id}
         return Joined(contest.id, machine, identity, device_token=device.token)
-    if not logged_in:
+    if not logged_in and not contest.allow_guests:
         raise ContestError("请先登录后再加入竞赛", "login_required")
     if not secrets.compare_digest((data.get("pin") or "").encode(), contest.pin.encode()):
         raise ContestError("竞赛码不正确", "bad_pin")
+    if not logged_in:
+        return _join_guest(session, contest, data)
     return _join_player(session, contest, user, data.get("team"))
 
 
@@ -206,19 +210,64 @@ def host_allowed(session: Session, contest_id: int, user_id: int) -> tuple[bool,
 
 def _join_player(session: Session, contest: Contest, user: Any, team: object) -> Joined:
     player = str(user.id)
-    identity = {"contest": contest.id, "role": "player", "player": player, "user": user.id}
     machine = cached_machine(session, contest.id)
     info = _player(session, contest.id, player) or _add_player(
         session, machine, contest.id, player, user.id, team, getattr(user, "name", "")
     )
+    return _player_joined(session, contest.id, machine, player, info, user.id)
+
+
+def _player_joined(
+    session: Session, contest_id: int, machine: LiveContest, player: str, info: dict[str, object], user_id: int | None
+) -> Joined:
+    identity = {"contest": contest_id, "role": "player", "player": player, "user": user_id}
     state = machine.state
-    answer = own_answer(session, contest.id, state.question_seq, player) if state.question else None
-    mine = {**info, "answer": answer, "points": own_points(session, contest.id, player)}
-    return Joined(contest.id, machine.with_players({player: mine}), identity)
+    answer = own_answer(session, contest_id, state.question_seq, player) if state.question else None
+    mine = {**info, "answer": answer, "points": own_points(session, contest_id, player)}
+    return Joined(contest_id, machine.with_players({player: mine}), identity)
+
+
+#: A guest's player key starts with this (a member's is the account id, all digits): results and learning
+#: records take members only.
+GUEST_PREFIX = "g"
+
+
+def guest_credential(contest: Contest, player: str) -> str:
+    """What a guest's phone keeps to come back as the same player: the key and its MAC (the contest's secret)."""
+    mac = hmac.new(contest.projector_token.encode(), f"guest:{player}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{player}.{mac}"
+
+
+def _join_guest(session: Session, contest: Contest, data: dict[str, Any]) -> Joined:
+    """A guest of an open event: first by name (a new player), then with the credential the phone kept."""
+    machine = cached_machine(session, contest.id)
+    credential = data.get("token") or ""
+    if credential:
+        player = credential.split(".", 1)[0]
+        valid = player.startswith(GUEST_PREFIX) and secrets.compare_digest(
+            credential.encode(), guest_credential(contest, player).encode()
+        )
+        info = _player(session, contest.id, player) if valid else None
+        if info is None:
+            raise ContestError("来宾凭证无效，请重新输入姓名加入", "bad_token")
+    else:
+        name = " ".join((data.get("name") or "").split())
+        if not name:
+            raise ContestError("请填写姓名后加入", "name_required")
+        player = GUEST_PREFIX + secrets.token_hex(6)
+        info = _add_player(session, machine, contest.id, player, None, data.get("team"), f"{name}（来宾）")
+    joined = _player_joined(session, contest.id, machine, player, info, None)
+    return replace(joined, device_token=guest_credential(contest, player))
 
 
 def _add_player(
-    session: Session, machine: LiveContest, contest_id: int, player: str, user_id: int, team: object, name: str
+    session: Session,
+    machine: LiveContest,
+    contest_id: int,
+    player: str,
+    user_id: int | None,
+    team: object,
+    name: str,
 ) -> dict[str, object]:
     """Store a new player's own row (the contest's state is not touched: a join is O(1) in the players)."""
     record = machine.new_player(player, team, name)

@@ -123,9 +123,18 @@ def _unique_pin(session: Session) -> str:
 
 
 def create_contest(
-    session: Session, host: User, plan: ContestPlan, *, rng: random.Random | None = None, clock: Clock | None = None
+    session: Session,
+    host: User,
+    plan: ContestPlan,
+    *,
+    allow_guests: bool = False,
+    rng: random.Random | None = None,
+    clock: Clock | None = None,
 ) -> Contest:
-    """Draw every round's questions now (pinning their revisions) and open the lobby. Audited."""
+    """Draw every round's questions now (pinning their revisions) and open the lobby. Audited.
+
+    `allow_guests`: an open event, where people without an account may play 全员答题 by name.
+    """
     require(is_organizer(host), "只有组织员可以主持知识竞赛")
     rng, clock = rng or random.Random(), clock or SystemClock()
     pool = _pool(session)
@@ -166,6 +175,7 @@ def create_contest(
         state=state.to_dict(),
         version=0,
         created_at=clock.now(),
+        allow_guests=allow_guests,
     )
     contest.teams = [
         ContestTeam(
@@ -179,7 +189,12 @@ def create_contest(
     session.add(contest)
     session.flush()
     session.add(
-        AuditEntry(actor_id=host.id, action="contests.create", subject=plan.title, detail={"contest_id": contest.id})
+        AuditEntry(
+            actor_id=host.id,
+            action="contests.create",
+            subject=plan.title,
+            detail={"contest_id": contest.id, "allow_guests": allow_guests},
+        )
     )
     session.commit()
     return contest

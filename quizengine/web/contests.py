@@ -71,7 +71,8 @@ def create() -> Response:
         refusal = contest_plans.use_refusal(db.session(), current_user, path.name)
         if refusal:
             raise ContestError(refusal)
-        contest = service.create_contest(db.session(), current_user, load_plan(path).plan)
+        allow_guests = request.form.get("allow_guests") == "1"
+        contest = service.create_contest(db.session(), current_user, load_plan(path).plan, allow_guests=allow_guests)
     except PlanLoadError as error:
         flash(f"竞赛方案有误：{error.problems[0]}", "error")
         return redirect(url_for("contests.index"))
@@ -212,12 +213,14 @@ def team(contest_id: int) -> str:
 
 
 @bp.get("/play")
-@login_required
-def play() -> str:
-    """A member's phone for 全员答题: PIN and team, then answer."""
+def play() -> str | Response:
+    """A phone for 全员答题: PIN and team, then answer. Members sign in; an open event also takes guests by name."""
     pin = request.args.get("pin", "")
     contest = db.session.scalar(select(Contest).where(Contest.pin == pin)) if pin else None
-    return render_template("contests/player.html", contest=contest, pin=pin)
+    guest = not current_user.is_authenticated
+    if guest and (contest is None or not contest.allow_guests):
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    return render_template("contests/player.html", contest=contest, pin=pin, guest=guest)
 
 
 @bp.get("/<int:contest_id>/join.svg")

@@ -24,6 +24,11 @@
   var selectedFor = null;
   var sending = false;
   var chosenTeam = window.localStorage.getItem(teamKey);
+  // A guest of an open event (no account): joins by name once, then comes back with the credential the
+  // server gave this phone (kept like a team device's token).
+  var guestKey = "quizengine-contest-" + boot.pin + "-guest";
+  var guestCredential = boot.guest ? window.localStorage.getItem(guestKey) : null;
+  var guestName = C.$("guest-name");
   var probing = true;
   var lastPhase = null;
   var timeUp = false;
@@ -35,11 +40,20 @@
     join: function () {
       var payload = { pin: boot.pin, role: "player" };
       if (chosenTeam) { payload.team = chosenTeam; }
+      if (guestCredential) {
+        payload.token = guestCredential;
+      } else if (guestName && guestName.value.trim()) {
+        payload.name = guestName.value.trim();
+      }
       return payload;
     },
     onJoined: function (ack) {
       probing = false;
       C.$("join").hidden = true;
+      if (boot.guest && ack.device_token) {
+        guestCredential = ack.device_token;
+        window.localStorage.setItem(guestKey, guestCredential);
+      }
       var view = ack.view;
       if (view.me) {
         me = view.me;
@@ -57,6 +71,15 @@
       render();
     },
     onRefused: function (ack) {
+      if (boot.guest && (ack.code === "name_required" || ack.code === "bad_token")) {
+        guestCredential = null;
+        window.localStorage.removeItem(guestKey);
+        C.$("join").hidden = false;
+        C.$("state-line").textContent = "请填写姓名并选择队伍";
+        if (!probing && ack.code === "bad_token") { C.notice(notice, ack.message, "error"); }
+        probing = false;
+        return;
+      }
       if (ack.code === "bad_team") {
         chosenTeam = null;
         window.localStorage.removeItem(teamKey);
@@ -88,6 +111,11 @@
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-team]"), function (button) {
     button.addEventListener("click", function () {
+      if (boot.guest && !guestCredential && !guestName.value.trim()) {
+        C.notice(notice, "请先填写姓名", "error");
+        guestName.focus();
+        return;
+      }
       chosenTeam = button.dataset.team;
       window.localStorage.setItem(teamKey, chosenTeam);
       conn.rejoin();
