@@ -79,16 +79,27 @@ def print_addresses(host: str, port: int, public_url: str | None) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line (Chinese help: a secretary reads it)."""
+    from quizengine.cli_zh import install_argparse_chinese
+
+    install_argparse_chinese()
     parser = argparse.ArgumentParser(description="quizengine 服务")
-    parser.add_argument("--host", help="监听地址（默认 0.0.0.0 所有网卡；127.0.0.1 仅本机；多进程时默认 127.0.0.1）")
-    parser.add_argument("--port", type=int, default=5000, help="端口（默认 5000）")
+    parser.add_argument(
+        "--host", metavar="地址", help="监听地址（默认 0.0.0.0 所有网卡；127.0.0.1 仅本机；多进程时默认 127.0.0.1）"
+    )
+    parser.add_argument("--port", type=int, default=5000, metavar="端口", help="端口（默认 5000）")
     parser.add_argument("--no-setup", action="store_true", help="跳过迁移、题库导入和管理员创建")
     parser.add_argument("--demo", action="store_true", help="在空库中生成演示党委（支部、党员、学习记录）后启动")
-    parser.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1；大于 1 时须 PostgreSQL 和 Redis）")
-    parser.add_argument("--base-port", type=int, default=5001, help="多进程时第一个工作进程的端口（默认 5001）")
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="个数", help="工作进程数（默认 1；大于 1 时须 PostgreSQL 和 Redis）"
+    )
+    parser.add_argument(
+        "--base-port", type=int, default=5001, metavar="端口", help="多进程时第一个工作进程的端口（默认 5001）"
+    )
     parser.add_argument("--nginx-config", action="store_true", help="输出这些工作进程前面的 nginx 配置后退出")
-    parser.add_argument("--server-name", default="_", help="nginx 配置中的 server_name（默认 _ 任意域名）")
-    parser.add_argument("--listen", default="80", help="nginx 配置中的 listen（默认 80）")
+    parser.add_argument(
+        "--server-name", default="_", metavar="域名", help="nginx 配置中的 server_name（默认 _ 任意域名）"
+    )
+    parser.add_argument("--listen", default="80", metavar="监听", help="nginx 配置中的 listen（默认 80）")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers 至少为 1")

@@ -100,6 +100,30 @@ def install_click_chinese() -> None:
             module.ngettext = _translate_plural  # type: ignore[attr-defined]
 
 
+#: argparse's message ids (run.py's command line) → Chinese.
+ARGPARSE_WORDS = {
+    "usage: ": "用法：",
+    "options": "选项",
+    "positional arguments": "参数",
+    "show this help message and exit": "显示本帮助并退出",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "expected one argument": "需要一个取值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
+    "invalid %(type)s value: %(value)r": "取值无效：%(value)r",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选 %(choices)s）",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+}
+
+
+def install_argparse_chinese() -> None:
+    """Make argparse's own words Chinese for `python run.py` (argparse looks ``_`` up at call time)."""
+    import argparse
+
+    argparse._ = lambda message: ARGPARSE_WORDS.get(message, message)  # type: ignore[attr-defined]
+
+
 _FLASK_OPTION_HELP = {
     "env_file": "从该文件读取环境变量（优先于 .env 和 .flaskenv；直接设置的环境变量最优先）。",
     "app": "要加载的 Flask 应用（'模块:名称'）；quizengine 已默认指定，一般无需填写。",

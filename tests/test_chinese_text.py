@@ -86,3 +86,19 @@ def test_the_command_line_speaks_chinese_in_help_and_errors() -> None:
     # Developer commands are not offered; each listed command has a whole Chinese summary, not "...".
     assert not any(f"  {name} " in shown["help"] for name in ("run", "shell", "routes"))
     assert "..." not in shown["group help"].split("命令:")[1]
+
+
+def test_run_py_speaks_chinese_in_help_and_errors() -> None:
+    import subprocess
+    import sys
+
+    from .browser import ROOT
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True, timeout=60)
+        return done.stdout + done.stderr
+
+    shown, wrong = run("--help"), run("--port", "x")
+    assert "用法：" in shown and "显示本帮助并退出" in shown and "--port 端口" in shown
+    assert not re.search(r"usage|options:|show this|HOST|PORT", shown)
+    assert "错误：参数 --port：取值无效" in wrong and "error" not in wrong
