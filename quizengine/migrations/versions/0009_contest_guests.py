@@ -17,10 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("contests") as batch:
-        batch.add_column(sa.Column("allow_guests", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("contests", sa.Column("allow_guests", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contests") as batch:
-        batch.drop_column("allow_guests")
+    # Not in batch mode: rebuilding `contests` on SQLite would drop a table other tables' keys point at.
+    op.drop_column("contests", "allow_guests")
