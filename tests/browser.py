@@ -7,11 +7,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -79,10 +81,22 @@ def start_server(
     while time.monotonic() < deadline and process.poll() is None:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
+                # Keep reading the server's output: it logs every request, and once the pipe's buffer (64 KB)
+                # is full its next write blocks the whole (gevent) server — a long crawl then times out.
+                threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
                 return process, LiveServer(f"http://127.0.0.1:{port}", "".join(lines), env)
         time.sleep(0.05)
     stop_server(process)
     raise AssertionError("server did not start:\n" + "".join(lines))
+
+
+def _drain(output: IO[str]) -> None:
+    """Read and drop a server's output until it closes."""
+    try:
+        for _line in output:
+            pass
+    except (ValueError, OSError):  # closed by stop_server
+        pass
 
 
 def stop_server(process: subprocess.Popen[str], *, kill: bool = False) -> None:
