@@ -312,8 +312,8 @@ ROLE_SHOTS = {
         r"/contests/\d+/host": "host-console",
         r"/assignments/branch/\d+/new": "organizer-assign",
     },
-    "guanli": {"/org/": "admin-branches"},
-    "ducha": {r"/org/branches/\d+": "inspector-branch"},
+    "guanli": {"/org/": "admin-branches", "/dashboard/overview": "admin-overview"},
+    "ducha": {r"/org/branches/\d+": "inspector-branch", "/dashboard/overview": "inspector-overview"},
 }
 
 
@@ -337,8 +337,11 @@ def test_every_page_works_on_a_phone_and_passes_axe(site: Seeded, large: bool) -
         for username, start in [
             ("dangyuan", ["/", *site.member_pages]),
             ("shuji", ["/", *site.organizer_pages]),
-            ("guanli", ["/", "/org/", "/dashboard/", "/standards/committee"]),
-            ("ducha", ["/", "/org/", "/exams/"]),  # every link an inspector is shown must open for them
+            ("guanli", ["/", "/org/", "/dashboard/", "/dashboard/overview", "/standards/committee"]),
+            (
+                "ducha",
+                ["/", "/org/", "/exams/", "/dashboard/overview"],
+            ),  # every link an inspector is shown must open for them
         ]:
             context = browser.new_context(viewport=PHONE, device_scale_factor=1)
             page = context.new_page()

@@ -14,6 +14,7 @@ from quizengine.services.access import NotAllowed, can_manage_branch, is_admin, 
 from quizengine.services.assignments import branch_assignments, reminder_lines
 from quizengine.services.dashboard import branch_dashboard, reminder_text
 from quizengine.services.motivation import points_policy
+from quizengine.services.overview import LAG_MET_GAP, LAG_PARTICIPATION, committee_overview, may_view_overview
 
 from .errors import error_response
 
@@ -67,6 +68,34 @@ def branch(branch_id: int) -> str | tuple[Response | str, int]:
         charts=charts,
         Status=Status,
         labels=STATUS_LABELS,
+        previous=board.period.previous(),
+        following=board.period.next(),
+    )
+
+
+@bp.get("/overview")
+@login_required
+def overview() -> str | tuple[Response | str, int]:
+    """党委总览: every branch the viewer may read side by side (admin: all; inspector: their branches)."""
+    if not may_view_overview(current_user):
+        abort(404)
+    period = None
+    if request.args.get("period"):
+        try:
+            period = Period.parse(request.args["period"])
+        except StandardError as error:
+            return error_response(400, error.message)
+    board = committee_overview(db.session(), current_user, period, policy=points_policy(current_app.config))
+    charts = {
+        "trend": [[point.period.label, _percent(point.participation), _percent(point.met)] for point in board.trend],
+        "exams": [],
+    }
+    return render_template(
+        "dashboard/overview.html",
+        board=board,
+        charts=charts,
+        lag_participation=LAG_PARTICIPATION,
+        lag_gap=LAG_MET_GAP,
         previous=board.period.previous(),
         following=board.period.next(),
     )

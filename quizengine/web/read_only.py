@@ -36,6 +36,7 @@ INSPECTOR_PAGES = frozenset(
         "dashboard.branch",
         "assignments.index",
         "assignments.detail",
+        "dashboard.overview",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.
