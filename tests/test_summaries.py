@@ -54,7 +54,8 @@ def _any(item, key: str = "A"):  # type: ignore[no-untyped-def]
     """Some valid answer of the item's type (option `key` for choices)."""
     kind = item.revision.content["type"]
     shown = paper_item(item).shown_key(key) if kind in ("single", "multiple") else None
-    return {"single": shown, "multiple": [shown], "judge": True, "fill": ["一年"], "short": "要点"}[kind]
+    blanks = ["一年"] * len(item.revision.content.get("answer") or [[]]) if kind == "fill" else None
+    return {"single": shown, "multiple": [shown], "judge": True, "fill": blanks, "short": "要点"}[kind]
 
 
 def _practise(session: Session, member, clock: FakeClock, count: int, answer=_any) -> Attempt:  # type: ignore[no-untyped-def]
