@@ -210,6 +210,7 @@ def register_commands(app: Flask) -> None:
     from quizengine.cli_contests import contests_cli
     from quizengine.cli_demo import demo_command
     from quizengine.cli_records import records_cli
+    from quizengine.cli_reports import report_command
 
     for command in (
         db_cli,
@@ -222,6 +223,7 @@ def register_commands(app: Flask) -> None:
         backup_command,
         restore_command,
         demo_command,
+        report_command,
     ):
         app.cli.add_command(command)
     install_click_chinese()  # `flask --app quizengine …` reaches these commands without ChineseFlaskGroup

@@ -144,6 +144,11 @@ EXPECTED: dict[str, str] = {
     "assignments.start": "lonnnnff",
     # the committee overview: admins (every branch) and inspectors (their assigned branches only)
     "dashboard.overview": "lnnnnooo",
+    # printable reports and Excel exports: the same readers as the pages they print
+    "dashboard.branch_print": "lnnonoon",
+    "dashboard.branch_export": "lnnonoon",
+    "dashboard.overview_print": "lnnnnooo",
+    "dashboard.overview_export": "lnnnnooo",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout", "main.healthz"}

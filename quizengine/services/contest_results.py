@@ -16,7 +16,7 @@ from quizengine.models import Contest, ContestAnswer, ContestEvent, ContestPlaye
 from quizengine.modes.contest import ContestError, ContestState, LiveContest, plan_from_dict, round_type
 from quizengine.modes.contest.points import rank_of
 
-from .spreadsheet import workbook_bytes
+from .spreadsheet import safe_file_name, workbook_bytes
 
 #: The reason prefix of a host's manual adjustment (the machine writes it; the results page sums them apart).
 ADJUST_PREFIX = "主持人调整："
@@ -196,12 +196,9 @@ def archive(session: Session, contest: Contest, archived: bool, now: datetime | 
     session.commit()
 
 
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
 def export_name(contest: Contest, zone: ZoneInfo) -> str:
     """The Excel file's Chinese name: the contest title and its date, e.g. 支部知识竞赛-成绩-2026-12-06.xlsx."""
-    title = _UNSAFE_NAME.sub("_", contest.title).strip() or "知识竞赛"
+    title = safe_file_name(contest.title, "知识竞赛")
     day = contest.created_at.replace(tzinfo=contest.created_at.tzinfo or UTC).astimezone(zone)
     return f"{title}-成绩-{day:%Y-%m-%d}.xlsx"
 

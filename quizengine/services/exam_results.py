@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from quizengine.modes.timed_exam import STATUS_LABELS, MemberStatus, passed
 from .access import member_read_clause, require
 from .exam_papers import RANDOM, UNIFORM
 from .exams import can_read_exam, finalize_expired, get_exam
-from .spreadsheet import workbook_bytes
+from .spreadsheet import safe_file_name, workbook_bytes
 
 
 @dataclass(frozen=True)
@@ -256,10 +255,7 @@ def export_workbook(overview: ExamOverview, zone: ZoneInfo) -> bytes:
     )
 
 
-_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-
-
 def export_filename(exam: Exam, zone: ZoneInfo) -> str:
     """A Chinese file name with the exam's title and date, e.g. "11月月度测试-成绩-2026-11-28.xlsx"."""
-    title = _UNSAFE_IN_FILE_NAMES.sub("_", exam.title).strip(" ._") or "考试"
-    return f"{title[:80]}-成绩-{exam.opens_at.astimezone(zone):%Y-%m-%d}.xlsx"
+    title = safe_file_name(exam.title, "考试")
+    return f"{title}-成绩-{exam.opens_at.astimezone(zone):%Y-%m-%d}.xlsx"

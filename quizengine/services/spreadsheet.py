@@ -8,6 +8,7 @@ it as a plain string cell instead, so the sheet shows exactly what the member ty
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Characters no file name may hold on Windows, macOS or Linux (and control characters).
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 def text_cell(sheet: Worksheet, value: Any) -> Cell | Any:
@@ -54,3 +57,8 @@ def workbook_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def safe_file_name(text: str, fallback: str) -> str:
+    """`text` usable as (part of) a download's file name: unsafe characters become "_", at most 80 characters."""
+    return _UNSAFE_IN_FILE_NAMES.sub("_", text).strip(" ._")[:80] or fallback

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from quizengine.engine.standard import STATUS_LABELS, Period, StandardError, Status
+from quizengine.engine.timing import SystemClock
 from quizengine.extensions import db
 from quizengine.models import Branch, Role
 from quizengine.services.access import NotAllowed, can_manage_branch, is_admin, is_inspector, readable_branch_ids
 from quizengine.services.assignments import branch_assignments, reminder_lines
-from quizengine.services.dashboard import branch_dashboard, reminder_text
+from quizengine.services.dashboard import Dashboard, TrendPoint, branch_dashboard, reminder_text
 from quizengine.services.motivation import points_policy
-from quizengine.services.overview import LAG_MET_GAP, LAG_PARTICIPATION, committee_overview, may_view_overview
+from quizengine.services.overview import (
+    LAG_MET_GAP,
+    LAG_PARTICIPATION,
+    Overview,
+    committee_overview,
+    may_view_overview,
+)
+from quizengine.services.reports import (
+    branch_file_name,
+    branch_workbook,
+    overview_file_name,
+    overview_workbook,
+)
+from quizengine.services.roster import XLSX_MIMETYPE
+from quizengine.services.standards import standard_for_branch
+from quizengine.services.summaries import ZONE
 
 from .errors import error_response
 
@@ -41,12 +59,10 @@ def index() -> str | Response:
 def branch(branch_id: int) -> str | tuple[Response | str, int]:
     """Every member's standing this period (or ?period=2026-11), rates, exams, trend, weak chapters (to assign a
     practice from) and the open 支部布置的练习."""
-    period = None
-    if request.args.get("period"):
-        try:
-            period = Period.parse(request.args["period"])
-        except StandardError as error:
-            return error_response(400, error.message)
+    try:
+        period = _requested_period()
+    except StandardError as error:
+        return error_response(400, error.message)
     try:
         board = branch_dashboard(
             db.session(), current_user, branch_id, period, policy=points_policy(current_app.config)
@@ -55,10 +71,7 @@ def branch(branch_id: int) -> str | tuple[Response | str, int]:
     except NotAllowed:
         abort(404)
     link = url_for("main.index", _external=True)
-    charts = {
-        "trend": [[point.period.label, _percent(point.participation), _percent(point.met)] for point in board.trend],
-        "exams": [[summary.exam.title, summary.bands] for summary in board.exams],
-    }
+    charts = {**_trend_chart(board.trend), "exams": [[summary.exam.title, summary.bands] for summary in board.exams]}
     return render_template(
         "dashboard/branch.html",
         board=board,
@@ -77,19 +90,10 @@ def branch(branch_id: int) -> str | tuple[Response | str, int]:
 @login_required
 def overview() -> str | tuple[Response | str, int]:
     """党委总览: every branch the viewer may read side by side (admin: all; inspector: their branches)."""
-    if not may_view_overview(current_user):
-        abort(404)
-    period = None
-    if request.args.get("period"):
-        try:
-            period = Period.parse(request.args["period"])
-        except StandardError as error:
-            return error_response(400, error.message)
-    board = committee_overview(db.session(), current_user, period, policy=points_policy(current_app.config))
-    charts = {
-        "trend": [[point.period.label, _percent(point.participation), _percent(point.met)] for point in board.trend],
-        "exams": [],
-    }
+    board = _overview_or_error()
+    if not isinstance(board, Overview):
+        return board
+    charts = _trend_chart(board.trend)
     return render_template(
         "dashboard/overview.html",
         board=board,
@@ -99,6 +103,100 @@ def overview() -> str | tuple[Response | str, int]:
         previous=board.period.previous(),
         following=board.period.next(),
     )
+
+
+@bp.get("/branch/<int:branch_id>/print")
+@login_required
+def branch_print(branch_id: int) -> str | tuple[Response | str, int]:
+    """The branch's A4 report for a period (print view: summary, members, trend chart, exams, weak chapters)."""
+    board = _board_or_error(branch_id)
+    if not isinstance(board, Dashboard):
+        return board
+    return render_template(
+        "dashboard/print_branch.html",
+        board=board,
+        charts=_trend_chart(board.trend),
+        Status=Status,
+        generated=_generated(),
+        standard_lines=standard_for_branch(db.session(), branch_id).describe(),
+    )
+
+
+@bp.get("/branch/<int:branch_id>/report.xlsx")
+@login_required
+def branch_export(branch_id: int) -> Response | tuple[Response | str, int]:
+    """The branch dashboard as Excel (member × rule with status and progress), named after branch and period."""
+    board = _board_or_error(branch_id)
+    if not isinstance(board, Dashboard):
+        return board
+    return _xlsx(branch_workbook(db.session(), board), branch_file_name(board.branch.name, board.period))
+
+
+@bp.get("/overview/print")
+@login_required
+def overview_print() -> str | tuple[Response | str, int]:
+    """The committee's A4 report for a period (the overview's branches, total and trend)."""
+    board = _overview_or_error()
+    if not isinstance(board, Overview):
+        return board
+    return render_template(
+        "dashboard/print_overview.html",
+        board=board,
+        charts=_trend_chart(board.trend),
+        generated=_generated(),
+        lag_participation=LAG_PARTICIPATION,
+        lag_gap=LAG_MET_GAP,
+    )
+
+
+@bp.get("/overview/report.xlsx")
+@login_required
+def overview_export() -> Response | tuple[Response | str, int]:
+    """The committee overview as Excel, named after the period."""
+    board = _overview_or_error()
+    if not isinstance(board, Overview):
+        return board
+    return _xlsx(overview_workbook(board), overview_file_name(board.period))
+
+
+def _requested_period() -> Period | None:
+    """`?period=` (None: the current one); a bad key raises StandardError with a Chinese message."""
+    key = request.args.get("period")
+    return Period.parse(key) if key else None
+
+
+def _board_or_error(branch_id: int) -> Dashboard | tuple[Response | str, int]:
+    try:
+        period = _requested_period()
+    except StandardError as error:
+        return error_response(400, error.message)
+    try:
+        return branch_dashboard(db.session(), current_user, branch_id, period, policy=points_policy(current_app.config))
+    except NotAllowed:
+        abort(404)
+
+
+def _overview_or_error() -> Overview | tuple[Response | str, int]:
+    if not may_view_overview(current_user):
+        abort(404)
+    try:
+        period = _requested_period()
+    except StandardError as error:
+        return error_response(400, error.message)
+    return committee_overview(db.session(), current_user, period, policy=points_policy(current_app.config))
+
+
+def _trend_chart(trend: list[TrendPoint]) -> dict[str, object]:
+    return {"trend": [[p.period.label, _percent(p.participation), _percent(p.met)] for p in trend], "exams": []}
+
+
+def _generated() -> str:
+    return f"{SystemClock().now().astimezone(ZONE):%Y-%m-%d %H:%M}"
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    """A workbook download; Werkzeug writes the Chinese name as RFC 5987 `filename*=UTF-8''…`."""
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
 
 
 def _percent(value: float | None) -> float | None:

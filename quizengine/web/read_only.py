@@ -37,6 +37,10 @@ INSPECTOR_PAGES = frozenset(
         "assignments.index",
         "assignments.detail",
         "dashboard.overview",
+        "dashboard.branch_print",
+        "dashboard.branch_export",
+        "dashboard.overview_print",
+        "dashboard.overview_export",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.
