@@ -60,6 +60,14 @@ def test_branches_side_by_side_with_totals_lagging_and_trend(session: Session, c
     assert len(board.trend) == 12 and board.trend[-1].period == board.period
     assert board.trend[-1].met == pytest.approx(0.4) and board.trend[0].participation == 0
     assert second.trend[-1].met == 1 and second.change == 1.0  # November: nobody met
+    # the closed periods were stored by that read; read back (status and `studied` only) they give the same trend
+    again = overview.committee_overview(session, admin, clock=FakeClock(NOW))
+    assert again.trend == board.trend and [row.trend for row in again.branches] == [first.trend, second.trend]
+    later = FakeClock(datetime(2027, 1, 5, 2, 0, tzinfo=UTC))  # December closed: stored on the first read
+    stored, read_back = (overview.committee_overview(session, admin, clock=later) for _ in range(2))
+    assert stored.trend[-2].period == Period.parse("2026-12")
+    assert stored.trend[-2] == read_back.trend[-2] and read_back.trend[-2].participation == pytest.approx(0.6)
+    assert read_back.trend[-2].met == pytest.approx(0.4)
     # another period: nobody studied in November
     november = overview.committee_overview(session, admin, Period.parse("2026-11"), clock=FakeClock(NOW))
     assert [row.met_rate for row in november.branches] == [0, 0]
@@ -82,7 +90,7 @@ def test_the_inspector_sees_assigned_branches_only_and_others_are_refused(sessio
         with pytest.raises(NotAllowed):
             overview.committee_overview(session, viewer, clock=FakeClock(NOW))
     with pytest.raises(NotAllowed):
-        standards.standings_by_branch(session, inspector, [organizer.branch_id], Period.parse("2026-12"))
+        standards.standings_by_branch(session, inspector, [organizer.branch_id], [Period.parse("2026-12")])
 
 
 def test_the_number_of_queries_does_not_grow_with_branches(session: Session, committee, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -124,8 +124,10 @@ def committee_overview(
     series: dict[int, list[TrendPoint]] = defaultdict(list)
     committee: list[TrendPoint] = []
     current: dict[int, tuple[Period, list[Standing]]] = {}
-    for past in periods:
-        found = standings_by_branch(session, viewer, ids, past, clock=clock, policy=policy) if ids else {}
+    every_period = (
+        standings_by_branch(session, viewer, ids, periods, clock=clock, policy=policy, detailed=period) if ids else []
+    )
+    for past, found in zip(periods, every_period or [{} for _ in periods], strict=True):
         everyone = []
         for branch_id, (_, rows) in found.items():
             evaluations = [row.evaluation for row in rows]

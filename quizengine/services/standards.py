@@ -12,8 +12,8 @@ Public API (everything takes the viewer and checks access; periods are `engine.s
 - `branch_standings(session, viewer, branch_id, period=None)` — (its organizer, an admin, or an inspector
   assigned to the branch) every member of the branch (members and
   organizers: organizers are party members too), in name order, as `Standing`s.
-- `standings_by_branch(session, viewer, branch_ids, period)` — the same for many branches in a fixed number
-  of queries (the committee overview).
+- `standings_by_branch(session, viewer, branch_ids, periods)` — the same for many branches and periods, in a
+  fixed number of queries per period (the committee overview and its trend).
 
 A closed period keeps the result it had when it closed: the first organizer/admin read of a closed period
 stores each member's result (`StandardResult`) and later reads return it, whatever the standard says by then.
@@ -211,14 +211,17 @@ def standings_by_branch(
     session: Session,
     viewer: User,
     branch_ids: list[int],
-    period: Period,
+    periods: list[Period],
     *,
     clock: Clock | None = None,
     policy: PointsPolicy | None = None,
-) -> dict[int, tuple[Period, list[Standing]]]:
-    """Several branches at once (the committee overview): each branch's own period of its standard's kind that
-    holds `period`'s first day, and its members' standings, in a fixed number of queries whatever the number
-    of branches (branches sharing a standard and period are evaluated together)."""
+    detailed: Period | None = None,
+) -> list[dict[int, tuple[Period, list[Standing]]]]:
+    """Several branches and periods at once (the committee overview and its trend): per period, each branch's own
+    period of its standard's kind that holds the period's first day, and its members' standings. The members
+    and standards are read once; each period then costs a fixed number of queries whatever the number of
+    branches (branches sharing a standard and period are evaluated together). With `detailed`, only that
+    period's closed results carry their rule texts; the others are for rates (see `_evaluations`)."""
     require(all(can_read_branch(viewer, branch_id) for branch_id in branch_ids), "只能查看所督导支部的考核情况")
     clock = clock or SystemClock()
     standards = _standards(session, branch_ids)
@@ -229,6 +232,22 @@ def standings_by_branch(
         .order_by(User.name, User.id)
     ):
         members[member.branch_id or 0].append(member)
+    return [
+        _standings_in(session, standards, members, branch_ids, period, clock, policy, detailed not in (None, period))
+        for period in periods
+    ]
+
+
+def _standings_in(
+    session: Session,
+    standards: dict[int, Standard],
+    members: dict[int, list[User]],
+    branch_ids: list[int],
+    period: Period,
+    clock: Clock,
+    policy: PointsPolicy | None,
+    rates_only: bool,
+) -> dict[int, tuple[Period, list[Standing]]]:
     groups: dict[tuple[str, Period], list[int]] = defaultdict(list)
     for branch_id in branch_ids:
         own = Period.containing(standards[branch_id].period_kind, period.start)
@@ -236,7 +255,8 @@ def standings_by_branch(
     result: dict[int, tuple[Period, list[Standing]]] = {}
     for (_, own), ids in groups.items():
         group = [member for branch_id in ids for member in members[branch_id]]
-        evaluations = _evaluations(session, standards[ids[0]], own, group, clock.now(), False, policy)
+        now = clock.now()
+        evaluations = _evaluations(session, standards[ids[0]], own, group, now, False, policy, rates_only=rates_only)
         found = dict(zip((member.id for member in group), evaluations, strict=True))
         for branch_id in ids:
             result[branch_id] = (own, [Standing(member, found[member.id]) for member in members[branch_id]])
@@ -261,17 +281,31 @@ def _evaluations(
     now: datetime,
     hide_scores: bool,
     policy: PointsPolicy | None,
+    *,
+    rates_only: bool = False,
 ) -> list[Evaluation]:
-    """Evaluate members for a period; a closed period's results are read from, or first written to, the store."""
+    """Evaluate members for a period; a closed period's results are read from, or first written to, the store.
+    `rates_only`: stored results come back with their status and `studied` only (no rule texts), enough for
+    `participation_rate` / `met_rate` and cheaper to read (a trend over many closed periods)."""
     today = local_day(now)
     keep = period.is_closed(today) and not hide_scores
-    stored = _stored(session, period, [member.id for member in members]) if keep else {}
+    ids = [member.id for member in members]
+    stored = (_stored_rates(session, period, ids) if rates_only else _stored(session, period, ids)) if keep else {}
     missing = [member for member in members if member.id not in stored]
     facts = _facts(session, missing, period, now, hide_scores=hide_scores) if missing else {}
     fresh = {member.id: evaluate(standard, period, facts[member.id], today, policy=policy) for member in missing}
     if keep and fresh:
         _store(session, period, fresh)
     return [stored.get(member.id) or fresh[member.id] for member in members]
+
+
+def _stored_rates(session: Session, period: Period, ids: list[int]) -> dict[int, Evaluation]:
+    rows = session.execute(
+        select(StandardResult.user_id, StandardResult.status, StandardResult.detail["studied"].as_boolean()).where(
+            StandardResult.period == period.key, StandardResult.user_id.in_(ids)
+        )
+    )
+    return {user_id: Evaluation(period, Status(status), studied=bool(studied)) for user_id, status, studied in rows}
 
 
 def _stored(session: Session, period: Period, ids: list[int]) -> dict[int, Evaluation]:
