@@ -290,22 +290,15 @@ def _evaluations(
     today = local_day(now)
     keep = period.is_closed(today) and not hide_scores
     ids = [member.id for member in members]
-    stored = (_stored_rates(session, period, ids) if rates_only else _stored(session, period, ids)) if keep else {}
+    stored = {}
+    if keep:
+        stored = closed_outcomes(session, ids, [period])[period.key] if rates_only else _stored(session, period, ids)
     missing = [member for member in members if member.id not in stored]
     facts = _facts(session, missing, period, now, hide_scores=hide_scores) if missing else {}
     fresh = {member.id: evaluate(standard, period, facts[member.id], today, policy=policy) for member in missing}
     if keep and fresh:
         _store(session, period, fresh)
     return [stored.get(member.id) or fresh[member.id] for member in members]
-
-
-def _stored_rates(session: Session, period: Period, ids: list[int]) -> dict[int, Evaluation]:
-    rows = session.execute(
-        select(StandardResult.user_id, StandardResult.status, StandardResult.detail["studied"].as_boolean()).where(
-            StandardResult.period == period.key, StandardResult.user_id.in_(ids)
-        )
-    )
-    return {user_id: Evaluation(period, Status(status), studied=bool(studied)) for user_id, status, studied in rows}
 
 
 def _stored(session: Session, period: Period, ids: list[int]) -> dict[int, Evaluation]:
