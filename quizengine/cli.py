@@ -12,7 +12,7 @@ from quizengine.banks.loader import Bank, BankLoadError
 from quizengine.cli_zh import ChineseFlaskGroup, chinese_usage, install_click_chinese
 from quizengine.engine.questions import QUESTION_TYPES
 from quizengine.extensions import db
-from quizengine.models import ROLE_LABELS, MemberStatus, Role
+from quizengine.models import ORGANIZER_TITLES, ROLE_LABELS, MemberStatus, Role
 from quizengine.services.accounts import AccountError, create_user, reset_password, set_role
 from quizengine.services.banks import check_banks, sync_banks
 from quizengine.services.schema import current_revision, head_revision, upgrade_database
@@ -166,15 +166,17 @@ def users_reset_password(username: str) -> None:
 @click.argument("username")
 @click.argument("role")
 @click.option("--branch", "branch_name", help="所在支部名称（须已存在）；支部组织员和党员必填；督导为新增的督导支部")
-def users_set_role(username: str, role: str, branch_name: str | None) -> None:
+@click.option("--title", type=click.Choice(ORGANIZER_TITLES), help="支部组织员的职务：支部书记或组织委员")
+def users_set_role(username: str, role: str, branch_name: str | None, title: str | None) -> None:
     """设置角色：admin（党委管理员）、organizer（支部组织员）、member（党员）、inspector（督导）。"""
     try:
-        user = set_role(db.session(), username, role, branch_name)
+        user = set_role(db.session(), username, role, branch_name, title)
     except AccountError as error:
         raise click.ClickException(error.message) from None
     branches = [user.branch] if user.branch else user.inspected_branches
     branch = f"，支部：{'、'.join(item.name for item in branches)}" if branches else ""
-    click.echo(f"{user.username}（{user.name}）的角色已设为{ROLE_LABELS[Role(user.role)]}{branch}")
+    post = f"（{user.title}）" if user.title else ""
+    click.echo(f"{user.username}（{user.name}）的角色已设为{ROLE_LABELS[Role(user.role)]}{post}{branch}")
 
 
 @exams_cli.command("sweep", help="为已过截止时间（含宽限）的考试作答自动交卷（run.py 每 15 秒执行一次）。")

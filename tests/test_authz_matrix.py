@@ -102,6 +102,10 @@ EXPECTED: dict[str, str] = {
     "org.deactivate": "lffofoff",
     "org.reactivate": "lffofoff",
     "org.download_template": "lffoooff",
+    # 任命: admins any account, an organizer the members of their branch; inspectors' accounts: admins only
+    "org.member_role": "lffofoff",
+    "org.inspectors": "lffffoff",
+    "org.new_inspector": "lffffoff",
     # contests: organizers host; the team and projector pages are for devices in the room
     "contests.index": "loooooff",
     "contests.create": "lffoooff",

@@ -137,6 +137,7 @@ def _seed(instance: Path) -> list[str]:
             f"/exams/{exam_id}/members/{member_id}",
             f"/record/{member_id}",
             f"/org/members/{member_id}/edit",
+            f"/org/members/{member_id}/role",
             f"/org/branches/{member.branch_id}",
             f"/org/branches/{member.branch_id}/import",
             "/contests/plans/new",
@@ -312,7 +313,12 @@ ROLE_SHOTS = {
         r"/contests/\d+/host": "host-console",
         r"/assignments/branch/\d+/new": "organizer-assign",
     },
-    "guanli": {"/org/": "admin-branches", "/dashboard/overview": "admin-overview"},
+    "guanli": {
+        "/org/": "admin-branches",
+        "/dashboard/overview": "admin-overview",
+        "/org/inspectors": "admin-inspectors",
+        r"/org/members/\d+/role": "admin-role",
+    },
     "ducha": {r"/org/branches/\d+": "inspector-branch", "/dashboard/overview": "inspector-overview"},
 }
 
@@ -337,7 +343,7 @@ def test_every_page_works_on_a_phone_and_passes_axe(site: Seeded, large: bool) -
         for username, start in [
             ("dangyuan", ["/", *site.member_pages]),
             ("shuji", ["/", *site.organizer_pages]),
-            ("guanli", ["/", "/org/", "/dashboard/", "/dashboard/overview", "/standards/committee"]),
+            ("guanli", ["/", "/org/", "/org/inspectors", "/dashboard/", "/dashboard/overview", "/standards/committee"]),
             (
                 "ducha",
                 ["/", "/org/", "/exams/", "/dashboard/overview"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import QuizError
 from quizengine.engine.timing import Clock, SystemClock
-from quizengine.models import AuditEntry, Branch, Committee, MemberStatus, Role, User
+from quizengine.models import ORGANIZER_TITLES, AuditEntry, Branch, Committee, MemberStatus, Role, User
 from quizengine.services import login_throttle
 from quizengine.services.login_throttle import LoginPolicy
 from quizengine.services.passwords import (
@@ -26,6 +27,7 @@ __all__ = [
     "AccountError",
     "LoginPolicy",
     "PasswordError",
+    "assign_role",
     "authenticate",
     "bump_session_epoch",
     "change_password",
@@ -34,6 +36,7 @@ __all__ = [
     "ensure_first_admin",
     "hash_one_time_password",
     "hash_password",
+    "issue_one_time_password",
     "one_time_password",
     "parse_session_id",
     "reset_password",
@@ -240,28 +243,95 @@ def _account(session: Session, username: str) -> User:
     return user
 
 
-def reset_password(session: Session, username: str) -> tuple[User, str]:
-    """Give an account a one-time password (from the command line): forced change at next login, every
-    session ended, the login delays of the account cleared (the owner is locked out no longer)."""
-    user = _account(session, username)
+def issue_one_time_password(session: Session, user: User, *, actor: User | None, via: str) -> str:
+    """The one password-reset rule, for the CLI and the 组织管理 pages: a one-time password (returned, to show
+    once), a forced change at next login, every session ended, the account's login delays cleared (the owner
+    is locked out no longer); audited. The caller checked who may do it, and commits."""
     password = one_time_password()
     user.password_hash = hash_one_time_password(password)
     user.must_change_password = True
     bump_session_epoch(session, user)
     login_throttle.clear(session, [login_throttle.account_key(user.id)])
-    session.add(AuditEntry(actor_id=None, action="users.reset_password", subject=user.username, detail={"via": "cli"}))
+    session.add(
+        AuditEntry(
+            actor_id=actor.id if actor else None,
+            action="users.reset_password",
+            subject=user.username,
+            detail={"via": via},
+        )
+    )
+    return password
+
+
+def reset_password(session: Session, username: str) -> tuple[User, str]:
+    """Give an account a one-time password from the command line (see `issue_one_time_password`)."""
+    user = _account(session, username)
+    password = issue_one_time_password(session, user, actor=None, via="cli")
     session.commit()
     return user, password
 
 
-def set_role(session: Session, username: str, role: str, branch_name: str | None = None) -> User:
-    """Change an account's role (from the command line); organizers and members need an existing branch,
-    an inspector the branch to assign (added to those they inspect already); other roles inspect none."""
-    user = _account(session, username)
+def assign_role(
+    session: Session,
+    user: User,
+    role: str,
+    *,
+    branch: Branch | None,
+    inspects: Sequence[Branch] = (),
+    title: str | None = None,
+    actor: User | None,
+    via: str,
+) -> None:
+    """The one rule for an account's role, for the CLI (`users set-role`) and the 组织管理 pages: organizers and
+    members belong to `branch`; an organizer may carry a post (支部书记 / 组织委员); an inspector belongs to no
+    branch and reads `inspects`; the change is audited with old and new values. The caller checked who may
+    do it, and commits."""
     if role not in {str(item) for item in Role}:
         raise AccountError(
             f"未知角色“{role}”，可选：admin（党委管理员）、organizer（支部组织员）、member（党员）、inspector（督导）"
         )
+    if role in (Role.ORGANIZER, Role.MEMBER) and branch is None:
+        raise AccountError("支部组织员和党员都要属于一个支部")
+    if role == Role.INSPECTOR and not inspects:
+        raise AccountError("督导至少要指定一个督导支部")
+    if role != Role.ORGANIZER:
+        title = None
+    elif title is not None and title not in ORGANIZER_TITLES:
+        raise AccountError("职务只能是" + "或".join(ORGANIZER_TITLES))
+    old = _role_state(user)
+    if role == Role.INSPECTOR:
+        user.inspected_branches, branch = list(dict.fromkeys(inspects)), None
+    else:
+        user.inspected_branches = []
+    user.role, user.branch, user.title = Role(role), branch, title
+    new = _role_state(user)
+    changes = {key: [old[key], new[key]] for key in old if old[key] != new[key]}
+    if changes:
+        session.add(
+            AuditEntry(
+                actor_id=actor.id if actor else None,
+                action="users.set_role",
+                subject=user.username,
+                detail={**changes, "via": via},
+            )
+        )
+
+
+def _role_state(user: User) -> dict[str, object]:
+    return {
+        "role": str(user.role),
+        "title": user.title,
+        "branch": user.branch.name if user.branch else None,
+        "inspects": [item.name for item in user.inspected_branches],
+    }
+
+
+def set_role(
+    session: Session, username: str, role: str, branch_name: str | None = None, title: str | None = None
+) -> User:
+    """Change an account's role from the command line (`assign_role`): organizers and members need an existing
+    branch (their own by default), an inspector the branch to add to those they inspect already."""
+    user = _account(session, username)
     branch = user.branch
     if branch_name is not None:
         branch = session.scalar(select(Branch).where(Branch.name == branch_name))
@@ -269,25 +339,8 @@ def set_role(session: Session, username: str, role: str, branch_name: str | None
             raise AccountError(f"没有找到支部“{branch_name}”")
     if role != Role.ADMIN and branch is None:
         raise AccountError("支部组织员、党员和督导都要指定支部，请用 --branch 指定")
-    old = {
-        "role": str(user.role),
-        "branch": user.branch.name if user.branch else None,
-        "inspects": [item.name for item in user.inspected_branches],
-    }
-    if role == Role.INSPECTOR:  # the branch is the one assigned to them (added to any they inspect already)
-        user.inspected_branches = [*(item for item in user.inspected_branches if item is not branch), branch]
-        branch = None
-    else:
-        user.inspected_branches = []
-    user.role, user.branch = Role(role), branch
-    new = {
-        "role": role,
-        "branch": branch.name if branch else None,
-        "inspects": [item.name for item in user.inspected_branches],
-    }
-    changes = {key: [old[key], new[key]] for key in old if old[key] != new[key]}
-    if changes:
-        session.add(AuditEntry(actor_id=None, action="users.set_role", subject=user.username, detail=changes))
+    inspects = [*(item for item in user.inspected_branches if item is not branch), branch] if branch else []
+    assign_role(session, user, role, branch=branch, inspects=inspects, title=title, actor=None, via="cli")
     session.commit()
     return user
 

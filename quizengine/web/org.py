@@ -15,25 +15,29 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask import session as browser_session
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from quizengine.extensions import db, login_manager
-from quizengine.models import Branch, User
+from quizengine.models import ORGANIZER_TITLES, ROLE_LABELS, Branch, Role, User
 from quizengine.services.access import NotAllowed, can_manage_branch, is_admin, is_reader, require
 from quizengine.services.accounts import AccountError
 from quizengine.services.organization import (
     STATUS_LABELS,
     NotFound,
     add_member,
+    appoint,
     can_manage_member,
     create_branch,
     create_group,
+    create_inspector,
     deactivate_member,
     get_branch,
     get_member,
     list_branches,
+    list_inspectors,
     list_members,
     reactivate_member,
     reset_password,
@@ -264,6 +268,89 @@ def reset_member_password(user_id: int) -> Page:
     """Issue a new one-time password and show it once."""
     member, password = reset_password(db.session(), current_user, user_id)
     return _no_store(render_template("org/password.html", member=member, password=password, created=False))
+
+
+@bp.route("/members/<int:user_id>/role", methods=["GET", "POST"])
+def member_role(user_id: int) -> Page:
+    """任命: an admin sets any role (organizer with a post, inspector with branches); an organizer makes a member
+    of their branch 支部书记 or 组织委员. A refused or bad choice changes nothing."""
+    session = db.session()
+    member = get_member(session, current_user, user_id)
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            appoint(
+                session,
+                current_user,
+                user_id,
+                form.get("role", ""),
+                title=form.get("title"),
+                branch_id=form.get("branch"),
+                inspect_ids=form.getlist("inspects"),
+            )
+        except AccountError as error:
+            session.rollback()
+            flash(error.message, "error")
+            status = 400
+        else:
+            flash(f"已将“{member.name}”设为{_post_of(member)}", "info")
+            if member.role == Role.INSPECTOR:
+                return redirect(url_for("org.inspectors"))
+            return _back_to(member)
+    roles = (
+        list(ROLE_LABELS.items()) if is_admin(current_user) else [(Role.MEMBER, "党员"), (Role.ORGANIZER, "支部组织员")]
+    )
+    page = render_template(
+        "org/role.html",
+        member=member,
+        roles=roles,
+        titles=ORGANIZER_TITLES,
+        branches=session.scalars(select(Branch).order_by(Branch.name)).all() if is_admin(current_user) else [],
+        inspected={branch.id for branch in member.inspected_branches},
+    )
+    return page, status
+
+
+def _post_of(user: User) -> str:
+    """支部书记 / 组织委员 for an organizer with a post, else the role's name."""
+    return user.title if user.role == Role.ORGANIZER and user.title else ROLE_LABELS[Role(user.role)]
+
+
+@bp.get("/inspectors")
+def inspectors() -> Page:
+    """Every inspector with their branches, and the form for a new one (admins)."""
+    return _inspectors_page()
+
+
+def _inspectors_page(status: int = 200) -> tuple[str, int]:
+    session = db.session()
+    return render_template(
+        "org/inspectors.html",
+        inspectors=list_inspectors(session, current_user),
+        branches=session.scalars(select(Branch).order_by(Branch.name)).all(),
+        values=request.form if request.method == "POST" else {},
+        chosen=set(request.form.getlist("inspects")),
+    ), status
+
+
+@bp.post("/inspectors")
+def new_inspector() -> Page:
+    """Create an inspector account over the chosen branches and show its one-time password once."""
+    form = request.form
+    try:
+        user, password = create_inspector(
+            db.session(),
+            current_user,
+            name=form.get("name", ""),
+            username=form.get("username", ""),
+            phone=form.get("phone", ""),
+            branch_ids=form.getlist("inspects"),
+        )
+    except AccountError as error:
+        flash(error.message, "error")
+        return _inspectors_page(400)
+    return _no_store(render_template("org/password.html", member=user, password=password, created=True))
 
 
 @bp.post("/members/<int:user_id>/deactivate")
