@@ -211,6 +211,7 @@ def register_commands(app: Flask) -> None:
     from quizengine.cli_backup import backup_command, restore_command
     from quizengine.cli_contests import contests_cli
     from quizengine.cli_demo import demo_command
+    from quizengine.cli_plans import plans_cli
     from quizengine.cli_records import records_cli
     from quizengine.cli_reports import report_command
 
@@ -220,6 +221,7 @@ def register_commands(app: Flask) -> None:
         users_cli,
         exams_cli,
         contests_cli,
+        plans_cli,
         records_cli,
         setup_command,
         backup_command,

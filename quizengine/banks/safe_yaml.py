@@ -143,3 +143,28 @@ else:  # pragma: no cover - PyYAML built without libyaml
             _LimitedComposer.__init__(self)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
+
+
+def key_lines(root: Node) -> tuple[dict[tuple[str, ...], int], list[tuple[tuple[str, ...], int]]]:
+    """The line of every mapping key and sequence item below `root` (paths of strings, items by index) and the
+    duplicate keys with their lines — so a validator can point the author at the exact line of a value."""
+    lines: dict[tuple[str, ...], int] = {(): root.start_mark.line + 1}
+    duplicates: list[tuple[tuple[str, ...], int]] = []
+
+    def walk(node: Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key_path = (*path, str(key_node.value))
+                if key_path[-1] in seen:
+                    duplicates.append((key_path, key_node.start_mark.line + 1))
+                seen.add(key_path[-1])
+                lines[key_path] = key_node.start_mark.line + 1
+                walk(value_node, key_path)
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[(*path, str(index))] = item.start_mark.line + 1
+                walk(item, (*path, str(index)))
+
+    walk(root, ())
+    return lines, duplicates
