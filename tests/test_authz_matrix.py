@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import (
     AttemptItem,
+    Bank,
     BankCategory,
     Branch,
     ExamOverride,
@@ -37,7 +40,7 @@ from quizengine.models import (
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.realtime import timers
-from quizengine.services import assignments, contests, exams, practice
+from quizengine.services import assignments, contests, exams, practice, study_plans
 
 from . import test_exams
 from .conftest import login
@@ -153,6 +156,10 @@ EXPECTED: dict[str, str] = {
     "dashboard.branch_export": "lnnonoon",
     "dashboard.overview_print": "lnnnnooo",
     "dashboard.overview_export": "lnnnnooo",
+    # 学习计划: the committee's plan is everyone's to read; inspectors do not practise
+    "study.index": "looooooo",
+    "study.topic": "looooooo",
+    "study.practise": "loooooff",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout", "main.healthz"}
@@ -232,6 +239,7 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
         {
             "practice": {**common, "attempt_id": drill.id},
             "exams": {**common, "attempt_id": exam_attempt.id},
+            "study": {**common, **_study_plan(app, session)},
             "": common,
         },
         {
@@ -246,6 +254,20 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
             "corrections.resolve": {"outcome": "rejected", "note": "题目无误"},
         },
     )
+
+
+def _study_plan(app: Flask, session: Session) -> dict[str, str]:
+    """A plan whose first topic (the exam bank's ch1) is this week's; its URL arguments."""
+    folder = Path(app.config["BANKS_PATH"]) / "plans"
+    folder.mkdir()
+    monday = study_plans.today() - timedelta(days=study_plans.today().weekday())
+    bank = session.scalar(select(Bank.slug))
+    (folder / "jihua.yaml").write_text(
+        f"version: 1\ntitle: 计划\nstart: {monday}\nstudy_day: {{weekday: 3}}\n"
+        f"topics:\n  - title: 专题\n    read: [{{bank: {bank}, chapters: [ch1]}}]\n",
+        encoding="utf-8",
+    )
+    return {"slug": "jihua", "key": "1"}
 
 
 def _a_chapter(session: Session) -> str:

@@ -110,7 +110,7 @@ def test_week_boundaries_are_monday_to_sunday(tmp_path: Path) -> None:
         (
             PLAN.replace("start: 2026-03-02", "start: 2026-03-03"),
             "3: start 应为周一（每周从周一开始），2026-03-03 是周二",
-        ),  # noqa: E501
+        ),
         (PLAN.replace("start: 2026-03-02", "start: 三月"), "3: start 应为日期"),
         (PLAN.replace('time: "15:00"', "time: 25:00"), "4: time 应写成带引号的 'HH:MM'"),
         (PLAN.replace("weekday: 3", "weekday: 8"), "4: weekday 应为 1 到 7 的整数"),

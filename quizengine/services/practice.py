@@ -71,6 +71,8 @@ class PracticeRequest:
     #: 支部布置的练习: the assignment this session is drawn from (its count was checked when it was set), its title.
     assignment_id: int | None = None
     title: str = ""
+    #: 学习计划: the plan topic (`plan-slug#topic`) this session practises; its count is the plan's.
+    topic: str | None = None
 
 
 def _progress_rows(session: Session, user: User, question_ids: list[int]) -> dict[int, QuestionProgress]:
@@ -205,7 +207,8 @@ def start_practice(
 ) -> Attempt:
     """Create the member's attempt: the questions, their current revisions and the option order shown."""
     clock, rng = clock or SystemClock(), rng or random.Random()
-    if request.count not in COUNTS and request.kind is not PracticeKind.MOCK and request.assignment_id is None:
+    set_by_organizer = request.assignment_id is not None or request.topic is not None
+    if request.count not in COUNTS and request.kind is not PracticeKind.MOCK and not set_by_organizer:
         raise PracticeError("题量只能选择 " + "、".join(map(str, COUNTS)))
     selection = _pick(session, user, request, rng, clock)
     chosen, blueprint = selection.questions, selection.blueprint
@@ -235,6 +238,7 @@ def start_practice(
             "start": selection.start,
             "wrapped": selection.wrapped,
             **({"assignment_id": request.assignment_id} if request.assignment_id else {}),
+            **({"topic": request.topic} if request.topic else {}),
         },
         started_at=now,
         deadline_at=mock_deadline(now, request.mock) if request.kind is PracticeKind.MOCK else None,

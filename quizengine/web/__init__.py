@@ -32,6 +32,7 @@ from . import (
     practice,
     records,
     standards,
+    study,
 )
 from .links import join_url, join_warning
 from .read_only import init_read_only
@@ -107,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(standards.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(assignments.bp)
+    app.register_blueprint(study.bp)
     app.register_blueprint(exams.bp)
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)

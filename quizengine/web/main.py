@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from quizengine.engine.standard import Status, member_hint
 from quizengine.extensions import db
+from quizengine.services import study_plans
 from quizengine.services.access import is_inspector
 from quizengine.services.accounts import set_large_text
 from quizengine.services.assignments import member_assignments
@@ -17,6 +18,7 @@ from quizengine.services.health import database_answers
 from quizengine.services.motivation import points_policy, today_progress
 from quizengine.services.standards import member_standing
 
+from . import study
 from .errors import error_response, safe_referrer
 
 bp = Blueprint("main", __name__)
@@ -24,11 +26,11 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index() -> str:
-    """The banks with their live question counts; for a signed-in member also today's goal, next practice, the
-    standard's progress and the 支部布置的练习 not done yet."""
+    """The banks with their live question counts; for a signed-in member also this week's 专题 of the study plan,
+    today's goal, next practice, the standard's progress and the 支部布置的练习 not done yet."""
     session = db.session()
     today = suggestion = standing = None
-    tasks = []
+    tasks, this_week = [], []
     if current_user.is_authenticated and not is_inspector(current_user):  # a 督导 does not study here
         config = current_app.config
         today, suggestion = today_progress(
@@ -38,6 +40,7 @@ def index() -> str:
             standing = member_standing(session, current_user, current_user, policy=points_policy(config))
             standing = None if standing.status is Status.EXEMPT else standing
         tasks = member_assignments(session, current_user, pending_only=True)
+        this_week = study_plans.current_topics(session, current_user, study.plans(), study_plans.today())
     return render_template(
         "index.html",
         banks=list_banks_with_counts(session),
@@ -46,6 +49,8 @@ def index() -> str:
         standing=standing,
         hints=member_hint(standing) if standing else [],
         member_tasks=tasks,
+        this_week=this_week,
+        week_label=study_plans.week_label,
         own=True,
     )
 

@@ -41,6 +41,8 @@ INSPECTOR_PAGES = frozenset(
         "dashboard.branch_export",
         "dashboard.overview_print",
         "dashboard.overview_export",
+        "study.index",
+        "study.topic",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.
