@@ -160,6 +160,9 @@ EXPECTED: dict[str, str] = {
     "study.index": "looooooo",
     "study.topic": "looooooo",
     "study.practise": "loooooff",
+    # 学习日: the branch's organizer records attendance; its inspector reads the branch's study days
+    "study.branch": "lnnonoon",
+    "study.attendance": "lnnonoff",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout", "main.healthz"}

@@ -100,7 +100,7 @@ def test_this_week_reading_practice_and_progress(app: Flask, session: Session, m
 
     attempt = study_plans.start_topic_practice(session, member, plans, "jihua", "2", clock=clock)
     assert attempt.mode == "self_test" and attempt.question_count == 5
-    assert attempt.title == "专题练习 · 学党章第二章" and attempt.settings["topic"] == "jihua#2"
+    assert attempt.title == "专题练习 · 学党章第二章" and attempt.study_topic == "jihua#2"
     assert {item.question.category for item in attempt.items} == {"ch2"}
     for item in attempt.items:
         practice.answer_item(session, member, attempt.id, item.position, _any(item), clock=clock)

@@ -4,8 +4,8 @@ progress on it; past topics stay available.
 Plans are files (question_banks/plans/*.yaml, validated by banks.study_plan), re-read when a file changes; a plan
 that does not load is left out and logged, so a typo in a plan never takes the home page down (`quizengine
 plans check` reports it with file:line). A topic practice is an ordinary self-test session (it counts in the
-learning record and the 验收标准 like any other) that remembers its plan and topic, so progress is counted from
-the member's sessions.
+learning record and the 验收标准 like any other) that remembers its plan and topic (`attempts.study_topic`), so
+progress is counted from the member's sessions.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from quizengine.banks.study_plan import PLANS_DIR, StudyPlanLoadError, load_study_plans
@@ -28,7 +28,7 @@ from quizengine.models import Attempt, AttemptStatus, Bank, Question, QuestionRe
 from quizengine.modes.self_test import PracticeKind
 
 from . import practice
-from .summaries import ZONE, local_day
+from .summaries import local_day
 
 log = logging.getLogger(__name__)
 
@@ -183,34 +183,39 @@ def _find(plans: Sequence[StudyPlan], slug: str, key: str) -> tuple[StudyPlan, T
     return plan, topic
 
 
-def _utc_start(day: date) -> datetime:
-    """The aware UTC moment local `day` begins."""
-    return datetime.combine(day, time(), ZONE).astimezone(UTC)
+def topic_practice(
+    session: Session, user_ids: Sequence[int], plan: StudyPlan, topics: Sequence[Topic]
+) -> dict[tuple[int, str], TopicProgress]:
+    """Finished topic practice of each member and topic, by (user id, topic key) — one grouped query (a session
+    counts whenever it was done: a past topic can still be practised)."""
+    tags = {f"{plan.slug}#{topic.key}": topic.key for topic in topics}
+    if not user_ids or not tags:
+        return {}
+    rows = session.execute(
+        select(
+            Attempt.user_id,
+            Attempt.study_topic,
+            func.count(),
+            func.sum(Attempt.answered_count),
+            func.sum(Attempt.correct_count),
+        )
+        .where(
+            Attempt.user_id.in_(list(user_ids)),
+            Attempt.study_topic.in_(list(tags)),
+            Attempt.status == AttemptStatus.FINISHED,
+        )
+        .group_by(Attempt.user_id, Attempt.study_topic)
+    )
+    return {
+        (user_id, tags[tag]): TopicProgress(sessions, int(answered or 0), int(correct or 0))
+        for user_id, tag, sessions, answered, correct in rows
+    }
 
 
 def _progress(session: Session, member: User, plan: StudyPlan, topics: Sequence[Topic]) -> dict[str, TopicProgress]:
-    """Each topic's finished practice sessions of the member (a session counts whenever it was done)."""
-    found = {topic.key: TopicProgress() for topic in topics}
-    if not topics:
-        return found
-    attempts = session.scalars(
-        select(Attempt).where(
-            Attempt.user_id == member.id,
-            Attempt.mode == "self_test",
-            Attempt.status == AttemptStatus.FINISHED,
-            Attempt.started_at >= _utc_start(min(topic.start for topic in topics)),
-        )
-    )
-    prefix = f"{plan.slug}#"
-    for attempt in attempts:
-        tag = (attempt.settings or {}).get("topic", "")
-        key = tag[len(prefix) :] if tag.startswith(prefix) else None
-        if key in found:
-            done = found[key]
-            found[key] = TopicProgress(
-                done.sessions + 1, done.answered + attempt.answered_count, done.correct + attempt.correct_count
-            )
-    return found
+    """The member's progress on each of `topics`."""
+    found = topic_practice(session, [member.id], plan, topics)
+    return {topic.key: found.get((member.id, topic.key), TopicProgress()) for topic in topics}
 
 
 def _reading(session: Session, topic: Topic) -> list[ChapterToRead]:

@@ -43,6 +43,7 @@ INSPECTOR_PAGES = frozenset(
         "dashboard.overview_export",
         "study.index",
         "study.topic",
+        "study.branch",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.

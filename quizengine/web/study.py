@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from quizengine.engine.errors import QuizError
 from quizengine.engine.study_plan import StudyPlan
 from quizengine.extensions import db
-from quizengine.services import study_plans
-from quizengine.services.access import is_inspector
+from quizengine.models import Branch
+from quizengine.services import study_days, study_plans
+from quizengine.services.access import NotAllowed, can_manage_branch, is_inspector
 
 bp = Blueprint("study", __name__, url_prefix="/study")
+
+Page = str | Response | tuple[str, int]
 
 
 def plans() -> list[StudyPlan]:
@@ -63,3 +66,61 @@ def practise(slug: str, key: str) -> Response:
         flash(error.message, "error")
         return redirect(url_for("study.index"))
     return redirect(url_for("practice.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/branch/<int:branch_id>")
+@login_required
+def branch(branch_id: int) -> str:
+    """学习日 of the branch: each started topic's study day, attendance and topic practice completion."""
+    try:
+        rows = study_days.branch_topics(db.session(), current_user, branch_id, plans(), study_plans.today())
+    except NotAllowed:
+        abort(404)
+    return render_template(
+        "study/branch.html",
+        branch=db.session.get(Branch, branch_id),
+        rows=rows,
+        completion=study_days.practice_completion(db.session(), rows),
+        week_label=study_plans.week_label,
+        may_manage=can_manage_branch(current_user, branch_id),
+    )
+
+
+@bp.route("/branch/<int:branch_id>/<slug>/<key>", methods=["GET", "POST"])
+@login_required
+def attendance(branch_id: int, slug: str, key: str) -> Page:
+    """Record a topic's study day: its date and who was present (小问答 players count already)."""
+    session, today = db.session(), study_plans.today()
+    error = None
+    if request.method == "POST":
+        try:
+            study_days.record_attendance(
+                session, current_user, branch_id, plans(), slug, key,
+                request.form.getlist("member"), request.form.get("held_on"), today,
+            )  # fmt: skip
+            flash("已记录学习日出勤", "info")
+            return redirect(url_for("study.branch", branch_id=branch_id))
+        except NotAllowed:
+            abort(404)
+        except study_days.StudyDayError as error_:
+            session.rollback()
+            error = error_.message
+    try:
+        row = study_days.branch_topic(session, current_user, branch_id, plans(), slug, key, today)
+    except NotAllowed:
+        abort(404)
+    except study_days.StudyDayError:
+        abort(404)
+    if not can_manage_branch(current_user, branch_id):
+        abort(403)
+    page = render_template(
+        "study/attendance.html",
+        branch=session.get(Branch, branch_id),
+        row=row,
+        quiz_players=study_days.quiz_players(session, row),
+        default_day=study_days.default_day(row, today),
+        chosen=set(request.form.getlist("member")) if error else None,
+        week_label=study_plans.week_label,
+        error=error,
+    )
+    return (page, 400) if error else page
