@@ -264,7 +264,7 @@ class AppTarget(Target):
 
     A round is the host's ``next`` (timed: the players' ``state`` with ``question_shown``), then ``open``
     and ``reveal``, each delivered before the next: three room broadcasts per question, as in a contest.
-    Players join as ``{contest, role: "player", team}`` over four teams; the burst is every player's
+    Players join as ``{contest, pin, role: "player", team}`` over four teams; the burst is every player's
     ``submit_answer`` to the opened question, checked against ``contest_answers`` afterwards.
     """
 
@@ -276,6 +276,7 @@ class AppTarget(Target):
     def __init__(self) -> None:
         self.version = 0
         self.contest_id = 0
+        self.pin = ""
         self.question_ids: list[str] = []
         self.user_ids: list[int] = []
         self.cookies: list[str] = []
@@ -335,7 +336,7 @@ class AppTarget(Target):
                 ),
             )  # fmt: skip
             contest = create_contest(session, host, plan)
-            self.contest_id = contest.id
+            self.contest_id, self.pin = contest.id, contest.pin
             self.question_ids = list(contest.state["rounds"][0])
             users = session.scalars(
                 select(User).where(User.username.like("fanout%")).order_by(User.id).limit(clients)
@@ -369,7 +370,7 @@ class AppTarget(Target):
 
     def participant_spec(self, index: int) -> ClientSpec:
         headers = [("Cookie", self.cookies[index]), ("User-Agent", LEAN_UA)]
-        join = {"contest": self.contest_id, "role": "player", "team": f"t{index % 4 + 1}"}
+        join = {"contest": self.contest_id, "pin": self.pin, "role": "player", "team": f"t{index % 4 + 1}"}
         return ClientSpec(index, None, headers, [("join", [join])])
 
     def host_event(self, event: str, args: list[Any]) -> None:
