@@ -114,7 +114,8 @@ def _editor(values: dict, problems: list[PlanProblem], banks: list[Bank], status
         overwrite=bool(form.get("overwrite")),
         blank_round=plan_form.blank_round(),
         kinds=plan_form.kind_choices(),
-        kinds_with=plan_form.kinds_with,
+        round_fields=plan_form.round_fields(),
+        editor_kinds=plan_form.editor_kinds(),
     ), status
 
 

@@ -1,12 +1,15 @@
 """The contest plan editor (竞赛方案): HTML form <-> plain plan mapping <-> YAML file.
 
 The form is a flat set of strings (`rounds-<i>-<field>`, `rounds-<i>-source-<field>`, `tie-source-<field>`).
-`values_from_plan` / `values_from_form` turn a ContestPlan or a posted form into the same nested
-*values* (strings, lists of checked boxes) the template renders, so a form with problems comes back
-exactly as the organizer typed it. `mapping_from_values` builds the plain mapping that
-`plan_from_mapping` validates: blank fields are left out (the plan's defaults apply), numbers that do
-not parse are passed on as text (the schema then says 应为数字), and fields that do not belong to a
-round's kind are dropped, so the page works without JavaScript, which hides them.
+The round fields, their words, types and defaults come from the round types' registry (each kind declares
+its `PlanField`s), for the form, for parsing it and for the page's script (`editor_kinds`, embedded in the
+page as JSON). `values_from_plan` / `values_from_form` turn a ContestPlan or a posted form into the same
+nested *values* (strings, lists of checked boxes) the template renders, so a form with problems comes back
+exactly as the organizer typed it. `mapping_from_values` builds the plain mapping that `plan_from_mapping`
+validates: blank fields are left out (the plan's defaults apply), numbers that do not parse are passed on
+as text (the schema then says 应为数字), and fields that do not belong to a round's kind (or that count
+only with another field's value, `PlanField.only_when`) are dropped, so the page works without
+JavaScript, which hides them.
 """
 
 from __future__ import annotations
@@ -22,48 +25,24 @@ from typing import Any
 import yaml
 from werkzeug.datastructures import MultiDict
 
-from quizengine.banks.contest_plan import (
-    COMMON_FIELDS,
-    KIND_RULES,
-    PlanLoadError,
-    PlanProblem,
-    check_plan_against_banks,
-    plan_from_mapping,
-)
+from quizengine.banks.contest_plan import PlanLoadError, PlanProblem, check_plan_against_banks, plan_from_mapping
 from quizengine.banks.loader import Bank
-from quizengine.modes.contest import (
-    ContestPlan,
-    FoulRule,
-    QuestionSource,
-    RoundKind,
-    RoundSpec,
-    TieBreak,
-    round_types,
-)
+from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec, TieBreak, round_types
+from quizengine.modes.contest.fields import COMMON, PlanField
+from quizengine.modes.contest.rounds import plan_fields
 
 #: A saved plan's file name (without .yaml).
 FILE_NAME = re.compile(r"[a-z0-9-]{1,40}")
 
+
+def round_fields() -> list[PlanField]:
+    """Every round field of every kind, once per name, in the editor's order (the title and source apart)."""
+    return plan_fields()
+
+
 #: Round fields edited as one line of text each (the source is edited separately).
-ROUND_FIELDS = (
-    "title",
-    "points",
-    "penalty",
-    "read_seconds",
-    "answer_seconds",
-    "judged_by",
-    "foul",
-    "foul_penalty",
-    "buzz_seconds",
-    "reopen",
-    "risk_values",
-    "risk_difficulty",
-    "speed_bonus",
-    "team_score",
-)
-_NUMBER_FIELDS = ("points", "penalty", "foul_penalty", "speed_bonus")
-_INT_FIELDS = ("read_seconds", "answer_seconds", "buzz_seconds")
-_CHOICE_FIELDS = ("judged_by", "foul", "team_score")
+ROUND_FIELDS = ("title", *(field.name for field in round_fields()))
+_FIELDS = {field.name: field for field in round_fields()}
 
 #: Chinese names of the plan's fields, for problem messages (the schema names the YAML keys).
 FIELD_LABELS = {
@@ -83,19 +62,7 @@ FIELD_LABELS = {
     "difficulties": "难度",
     "count": "题数",
     "ids": "指定题目",
-    "points": "答对得分",
-    "penalty": "答错扣分",
-    "read_seconds": "读题秒数",
-    "answer_seconds": "作答秒数",
-    "judged_by": "评判方式",
-    "foul": "提前抢答",
-    "foul_penalty": "犯规扣分",
-    "buzz_seconds": "抢答时限",
-    "reopen": "答错后再抢",
-    "risk_values": "风险分值",
-    "risk_difficulty": "分值难度",
-    "speed_bonus": "速度加分",
-    "team_score": "队伍得分",
+    **{field.name: field.label for field in round_fields()},
     "name": "队名",
     "color": "颜色",
 }
@@ -123,28 +90,26 @@ def source_values(source: QuestionSource) -> dict[str, Any]:
     }
 
 
+def field_text(field: PlanField, value: Any) -> str:
+    """A field's value as the form shows it."""
+    if field.type == "number":
+        return _text(value)
+    if field.type == "bool":
+        return "true" if value else "false"
+    if field.type == "int_list":
+        return ", ".join(map(str, value))
+    if field.type == "int_map":
+        return "；".join(f"{key}: {' '.join(map(str, levels))}" for key, levels in value)
+    return str(value)  # int, choice (a StrEnum's str is its value)
+
+
 def round_values(spec: RoundSpec) -> dict[str, Any]:
     """A round as form values (every field, whatever the kind: switching kind keeps sensible defaults)."""
-    return {
-        "kind": str(spec.kind),
-        "title": spec.title,
-        "points": _text(spec.points),
-        "penalty": _text(spec.penalty),
-        "read_seconds": str(spec.read_seconds),
-        "answer_seconds": str(spec.answer_seconds),
-        "judged_by": spec.judged_by,
-        "foul": spec.foul.value,
-        "foul_penalty": _text(spec.foul_penalty),
-        "buzz_seconds": str(spec.buzz_seconds),
-        "reopen": "true" if spec.reopen else "false",
-        "risk_values": ", ".join(map(str, spec.risk_values)),
-        "risk_difficulty": "；".join(
-            f"{value}: {' '.join(map(str, levels))}" for value, levels in spec.risk_difficulty
-        ),
-        "speed_bonus": _text(spec.speed_bonus),
-        "team_score": spec.team_score.value,
-        "source": source_values(spec.source),
-    }
+    values: dict[str, Any] = {"kind": str(spec.kind), "title": spec.title}
+    for field in round_fields():
+        values[field.name] = field_text(field, spec.value(field.name, field.default))
+    values["source"] = source_values(spec.source)
+    return values
 
 
 def blank_round() -> dict[str, Any]:
@@ -235,7 +200,7 @@ def _words(text: str) -> list[str]:
     return [part for part in _SPLIT.split(text) if part]
 
 
-def _risk_difficulty(text: str) -> Any:
+def _int_map(text: str) -> Any:
     """`10: 1 2；20: 3；30: 4 5` -> {10: [1, 2], 20: [3], 30: [4, 5]}; anything else is passed on as text."""
     mapping: dict[Any, Any] = {}
     for part in re.split(r"[;；\n]+", text):
@@ -264,29 +229,39 @@ def _source_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
     return source
 
 
+def _parse(field: PlanField, text: str) -> Any:
+    """A field's text as plain data of its type (what does not parse is passed on for the schema to refuse)."""
+    if field.type in ("number", "int"):
+        return _number(text)
+    if field.type == "bool":
+        return {"true": True, "false": False}.get(text, text)
+    if field.type == "int_list":
+        return _numbers(text)
+    if field.type == "int_map":
+        return _int_map(text)
+    return text
+
+
+def _counts(field: PlanField, values: Mapping[str, Any]) -> bool:
+    """False when the field counts only with another field's value and that field (or its default) differs."""
+    if field.only_when is None:
+        return True
+    name, allowed = field.only_when
+    other = _FIELDS.get(name)
+    given = values.get(name) or (field_text(other, other.default) if other else "")
+    return given in allowed
+
+
 def _round_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
-    kind = values["kind"]
-    allowed = COMMON_FIELDS | KIND_RULES[kind].fields if kind in KIND_RULES else COMMON_FIELDS
-    if values.get("foul") == FoulRule.IGNORE:
-        allowed = allowed - {"foul_penalty"}
-    mapping: dict[str, Any] = {"kind": kind}
+    kind = next((k for k in round_types() if str(k.kind) == values["kind"]), None)
+    mapping: dict[str, Any] = {"kind": values["kind"]}
     if values["title"]:
         mapping["title"] = values["title"]
     mapping["source"] = _source_mapping(values["source"])
-    for name in ROUND_FIELDS:
-        text = values[name]
-        if name not in allowed or name == "title" or not text:
-            continue
-        if name in _NUMBER_FIELDS or name in _INT_FIELDS:
-            mapping[name] = _number(text)
-        elif name == "reopen":
-            mapping[name] = {"true": True, "false": False}.get(text, text)
-        elif name == "risk_values":
-            mapping[name] = _numbers(text)
-        elif name == "risk_difficulty":
-            mapping[name] = _risk_difficulty(text)
-        else:
-            mapping[name] = text
+    for field in kind.plan_fields() if kind else COMMON:
+        text = values.get(field.name, "")
+        if text and _counts(field, values):
+            mapping[field.name] = _parse(field, text)
     return mapping
 
 
@@ -383,6 +358,19 @@ def kind_choices() -> list[tuple[str, str]]:
     return [(str(kind.kind), kind.label) for kind in round_types()]
 
 
-def kinds_with(field_name: str) -> str:
-    """The kinds (space-separated values) whose rounds have `field_name`, for the script's data-kinds."""
-    return " ".join(str(kind) for kind, rule in KIND_RULES.items() if field_name in COMMON_FIELDS | rule.fields)
+def editor_kinds() -> dict[str, Any]:
+    """What the page's script needs from the registry: each kind's label, fields with their defaults (as
+    form text) and the source fields it does not take, and the fields that count only with another's value."""
+    return {
+        "kinds": {
+            str(kind.kind): {
+                "label": kind.label,
+                "fields": {field.name: field_text(field, field.default) for field in kind.plan_fields()},
+                "source_excludes": sorted(kind.source_excludes),
+            }
+            for kind in round_types()
+        },
+        "only_when": {
+            field.name: [field.only_when[0], list(field.only_when[1])] for field in round_fields() if field.only_when
+        },
+    }

@@ -1,10 +1,13 @@
 // Contest plan editor: add, remove and reorder rounds, and show only the fields of each round's kind.
-// Hidden fields are disabled, so they are not submitted (the server drops them by kind as well, so the
-// form also works without this script).
+// The kinds (their fields and defaults, the source fields they do not take) come from the server's
+// registry, embedded in the page as JSON (#round-kinds); nothing here knows a kind by name. Hidden fields
+// are disabled, so they are not submitted (the server drops them by kind as well, so the form also works
+// without this script).
 (function () {
   "use strict";
   var form = document.getElementById("plan-form");
   if (!form) { return; }
+  var registry = JSON.parse(document.getElementById("round-kinds").textContent);
   var list = document.getElementById("plan-rounds");
   var template = document.getElementById("round-template");
 
@@ -13,14 +16,29 @@
     element.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !on; });
   }
 
-  function applyKind(row) {
-    var kind = row.querySelector("[data-kind]").value;
-    row.querySelectorAll("[data-kinds]").forEach(function (element) {
-      show(element, element.dataset.kinds.split(" ").indexOf(kind) >= 0);
+  function fieldInput(row, name) { return row.querySelector("[data-field='" + name + "'] [name]"); }
+
+  // A field that counts only while another field has one of some values (from the registry).
+  function counts(row, name) {
+    var rule = registry.only_when[name];
+    if (!rule) { return true; }
+    var other = fieldInput(row, rule[0]);
+    return !other || rule[1].indexOf(other.value) >= 0;
+  }
+
+  // Show the kind's own fields; a field that appears by a change of kind starts at that kind's default.
+  function applyKind(row, changed) {
+    var kind = registry.kinds[row.querySelector("[data-kind]").value] || { fields: {}, source_excludes: [] };
+    row.querySelectorAll("[data-field]").forEach(function (element) {
+      var name = element.dataset.field;
+      var own = Object.prototype.hasOwnProperty.call(kind.fields, name);
+      var input = element.querySelector("[name]");
+      if (changed && own && element.hidden && input) { input.value = kind.fields[name]; }
+      show(element, own && counts(row, name));
     });
-    var foul = row.querySelector("select[name$='-foul']");
-    var penalty = row.querySelector("[data-foul-penalty]");
-    if (kind === "buzzer" && foul && penalty) { show(penalty, foul.value !== "ignore"); }
+    row.querySelectorAll("[data-source-field]").forEach(function (element) {
+      show(element, kind.source_excludes.indexOf(element.dataset.sourceField) < 0);
+    });
   }
 
   function rows() { return Array.prototype.slice.call(list.querySelectorAll("[data-round]")); }
@@ -40,12 +58,17 @@
 
   function setUp(row) {
     row.querySelector(".plan-round-tools").hidden = false;
-    applyKind(row);
+    applyKind(row, false);
   }
 
   list.addEventListener("change", function (event) {
     var row = event.target.closest("[data-round]");
-    if (row && (event.target.matches("[data-kind]") || event.target.name.slice(-5) === "-foul")) { applyKind(row); }
+    if (!row) { return; }
+    if (event.target.matches("[data-kind]")) {
+      applyKind(row, true);
+    } else if (event.target.closest("[data-field]")) {
+      applyKind(row, false);
+    }
   });
 
   list.addEventListener("click", function (event) {

@@ -85,6 +85,15 @@ class RoundSpec:
     team_score: TeamScoreRule = TeamScoreRule.SUM
     #: 必答题/抢答题: "device" (the team answers on its device) or "host" (the host judges an oral answer).
     judged_by: str = "device"
+    #: The values of the plan fields a round kind declares that are not attributes above (name, value),
+    #: so a new kind brings its own fields without a change here; read them with `value(name)`.
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    def value(self, name: str, default: Any = None) -> Any:
+        """A plan field's value: an attribute of the spec, or one of its kind's own fields in `extra`."""
+        if name != "extra" and name in self.__dataclass_fields__:
+            return getattr(self, name)
+        return dict(self.extra).get(name, default)
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,7 @@ def plan_from_dict(data: dict[str, Any]) -> ContestPlan:
                 "team_score": TeamScoreRule(raw["team_score"]),
                 "risk_values": tuple(raw["risk_values"]),
                 "risk_difficulty": tuple((value, tuple(levels)) for value, levels in raw["risk_difficulty"]),
+                "extra": tuple((name, value) for name, value in raw.get("extra", ())),
             }
         )
         for raw in data["rounds"]

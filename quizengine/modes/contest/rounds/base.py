@@ -9,16 +9,34 @@ everything lives in the machine's `ContestState` (its own bookkeeping in `state.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..fields import COMMON, PlanField
 from ..state import EVERYONE_ROLES, Command, ContestError, Event, Phase, Role, deadline
 
 if TYPE_CHECKING:
     from ..machine import LiveContest
     from ..plan import RoundSpec
 
-#: Plan fields every round has (the schema adds each type's own `fields`).
-COMMON_FIELDS = frozenset({"kind", "title", "source", "read_seconds", "answer_seconds"})
+#: Plan fields every round has: its kind, title and question source, and the COMMON fields (timers).
+COMMON_FIELDS = frozenset({"kind", "title", "source"} | {field.name for field in COMMON})
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One pool a round draws from, for the plan's check against the banks (when not just its source)."""
+
+    #: The difficulties this pool takes (replacing the source's).
+    difficulties: tuple[int, ...]
+    #: How many questions it may take, at worst.
+    count: int
+    #: The pool in the problem message; `{source}` is replaced by the source's description.
+    condition: str
+    #: The field (below the round) a problem points at when the plan writes it, else the source's count.
+    path: tuple[str, ...]
+    #: Words added to a problem's message.
+    note: str = ""
 
 
 class RoundType:
@@ -30,8 +48,11 @@ class RoundType:
     label: ClassVar[str]
     #: Where the kind comes in lists (the plan editor, the docs): lower first.
     position: ClassVar[int] = 100
-    #: The plan fields this kind reads, besides COMMON_FIELDS (for the schema and the plan editor).
-    fields: ClassVar[frozenset[str]] = frozenset()
+    #: The plan fields this kind reads besides its kind, title, source and the COMMON timers (for the
+    #: schema and the plan editor), in the editor's order.
+    fields: ClassVar[tuple[PlanField, ...]] = ()
+    #: Source fields a plan may not use for this kind (the editor hides them; `check_plan` says why).
+    source_excludes: ClassVar[frozenset[str]] = frozenset()
     #: Teams answer in turn, so the question count must be a multiple of the number of teams.
     in_turn: ClassVar[bool] = False
     #: Every player answers on their own phone (never judged by the host).
@@ -42,6 +63,35 @@ class RoundType:
     def rules(self, spec: RoundSpec) -> str:
         """The round's rules in one line, for the title card."""
         raise NotImplementedError
+
+    # ---- the plan ------------------------------------------------------------------------------------
+
+    def plan_fields(self) -> tuple[PlanField, ...]:
+        """Every plan field of this kind: the COMMON ones, then its own."""
+        return COMMON + self.fields
+
+    def field_names(self) -> frozenset[str]:
+        """The names a round of this kind may set (COMMON_FIELDS and its own fields)."""
+        return COMMON_FIELDS | {field.name for field in self.fields}
+
+    def on_device(self, values: Mapping[str, Any]) -> bool:
+        """Whether answers are given on devices (then only choice questions work), from the round's values."""
+        return self.players_answer or values.get("judged_by", "device") == "device"
+
+    def check_plan(self, data: Mapping[str, Any], errors: dict[str, Any]) -> None:
+        """Add the problems of this kind's own rules across fields to `errors` (keyed like the YAML).
+
+        `data` is the round as the schema loaded it (fields checked one by one, nothing built yet); only
+        the fields the plan writes are in it.
+        """
+
+    def build_plan(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The RoundSpec values of fields that need more than their `cast` (popped from `data`)."""
+        return {}
+
+    def plan_draws(self, spec: RoundSpec) -> list[Draw] | None:
+        """The pools the round draws from, for the check against the banks; None: its source, `count` questions."""
+        return None
 
     # ---- questions -----------------------------------------------------------------------------------
 
@@ -159,7 +209,14 @@ _REGISTRY: dict[str, RoundType] = {}
 
 
 def register(cls: type[RoundType]) -> type[RoundType]:
-    """Class decorator: make a round type available to plans by its `kind`."""
+    """Class decorator: make a round type available to plans by its `kind`.
+
+    A field name two kinds share must be checked alike (the schema has one field per name).
+    """
+    known = {field.name: field for kind in _REGISTRY.values() for field in kind.plan_fields()}
+    for field in cls.fields:
+        if field.name in COMMON_FIELDS or (field.name in known and not known[field.name].same_schema(field)):
+            raise ValueError(f"round kind {cls.kind!r}: field {field.name!r} clashes with another kind's")
     _REGISTRY[str(cls.kind)] = cls()
     return cls
 
@@ -172,3 +229,12 @@ def round_type(kind: str) -> RoundType:
 def round_types() -> list[RoundType]:
     """Every registered round type, by `position` (the plan editor's order)."""
     return sorted(_REGISTRY.values(), key=lambda kind: kind.position)
+
+
+def plan_fields() -> list[PlanField]:
+    """Every plan field of every kind, once per name: COMMON first, then by kind (the editor's order)."""
+    seen: dict[str, PlanField] = {}
+    for kind in round_types():
+        for field in kind.plan_fields():
+            seen.setdefault(field.name, field)
+    return list(seen.values())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..fields import JUDGED_BY, MAX_SECONDS, PENALTY, POINTS, PlanField, spec_default
 from ..plan import FoulRule, RoundKind
 from ..state import EVERYONE_ROLES, STAFF_ROLES, Command, ContestError, Event, Phase, deadline
 from .base import RoundType, register
@@ -11,6 +13,37 @@ from .base import RoundType, register
 if TYPE_CHECKING:
     from ..machine import LiveContest
     from ..plan import RoundSpec
+
+FOUL = PlanField(
+    "foul",
+    "choice",
+    "提前抢答",
+    spec_default("foul"),
+    choices=(("penalize", "扣分"), ("ignore", "不理会")),
+    error="foul 应为 ignore 或 penalize，实际为“{input}”",
+    cast=FoulRule,
+)
+FOUL_PENALTY = PlanField(
+    "foul_penalty", "number", "犯规扣分", spec_default("foul_penalty"), minimum=0, only_when=("foul", ("penalize",))
+)
+BUZZ_SECONDS = PlanField(
+    "buzz_seconds",
+    "int",
+    "抢答时限",
+    spec_default("buzz_seconds"),
+    minimum=0,
+    maximum=MAX_SECONDS,
+    error=f"秒数应为 0 到 {MAX_SECONDS}，实际为 {{input}}",
+    prompt="抢答秒数（0 不限时）",
+)
+REOPEN = PlanField(
+    "reopen",
+    "bool",
+    "答错后再抢",
+    spec_default("reopen"),
+    choices=(("true", "其余队伍可再抢"), ("false", "该题结束")),
+    prompt="答错后",
+)
 
 
 @register
@@ -23,12 +56,16 @@ class Buzzer(RoundType):
     kind = RoundKind.BUZZER
     label = "抢答题"
     position = 2
-    fields = frozenset({"points", "penalty", "foul", "foul_penalty", "buzz_seconds", "reopen", "judged_by"})
+    fields = (POINTS, PENALTY, FOUL, FOUL_PENALTY, BUZZ_SECONDS, REOPEN, JUDGED_BY)
     answer_phase = Phase.BUZZ_WON
 
     def rules(self, spec: RoundSpec) -> str:
         foul = f"，抢先犯规扣{spec.foul_penalty:g}分" if spec.foul is FoulRule.PENALIZE and spec.foul_penalty else ""
         return f"主持人宣布开始后抢答，答对得{spec.points:g}分，答错扣{spec.penalty:g}分{foul}"
+
+    def check_plan(self, data: Mapping[str, Any], errors: dict[str, Any]) -> None:
+        if "foul_penalty" in data and data.get("foul") == FoulRule.IGNORE:
+            errors["foul_penalty"] = ["foul 为 ignore（提前抢答不处罚）时不能设置犯规扣分"]
 
     def show(self, m: LiveContest, spec: RoundSpec, now: int) -> None:
         m.state.phase, m.state.deadline_ms = Phase.BUZZ_ARMED, None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..fields import JUDGED_BY, PENALTY, POINTS
 from ..plan import RoundKind
 from .base import RoundType, register
 
@@ -20,7 +21,7 @@ class Compulsory(RoundType):
     kind = RoundKind.COMPULSORY
     label = "必答题"
     position = 1
-    fields = frozenset({"points", "penalty", "judged_by"})
+    fields = (POINTS, PENALTY, JUDGED_BY)
     in_turn = True
 
     def rules(self, spec: RoundSpec) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from quizengine.engine.questions import Verdict
 
+from ..fields import ANSWER_SECONDS, POINTS, PlanField, spec_default
 from ..plan import RoundKind, TeamScoreRule
 from ..points import contest_points, speed_points, team_points
 from ..state import Command, ContestError, Event, Phase, Role
@@ -16,6 +17,19 @@ if TYPE_CHECKING:
     from ..machine import LiveContest
     from ..plan import RoundSpec
 
+SPEED_BONUS = PlanField(
+    "speed_bonus", "number", "速度加分", spec_default("speed_bonus"), minimum=0, prompt="速度加分（≤ 答对得分）"
+)
+TEAM_SCORE = PlanField(
+    "team_score",
+    "choice",
+    "队伍得分",
+    spec_default("team_score"),
+    choices=(("sum", "队员得分之和"), ("mean", "队员平均分")),
+    error="team_score 应为 sum 或 mean，实际为“{input}”",
+    cast=TeamScoreRule,
+)
+
 
 @register
 class Everyone(RoundType):
@@ -24,13 +38,25 @@ class Everyone(RoundType):
     kind = RoundKind.EVERYONE
     label = "全员答题"
     position = 4
-    fields = frozenset({"points", "speed_bonus", "team_score"})
+    fields = (POINTS, SPEED_BONUS, TEAM_SCORE)
     players_answer = True
 
     def rules(self, spec: RoundSpec) -> str:
         bonus = f"，答对且越快加分越多（最多{spec.speed_bonus:g}分）" if spec.speed_bonus else ""
         rule = "各队平均分计入队伍" if spec.team_score is TeamScoreRule.MEAN else "各队得分合计计入队伍"
         return f"全体队员用手机作答，答对得{spec.points:g}分{bonus}，{rule}"
+
+    def check_plan(self, data: Mapping[str, Any], errors: dict[str, Any]) -> None:
+        """A speed bonus above the points over-rewards answer bots; without a timer there is no speed."""
+        if "speed_bonus" not in data:
+            return
+        points = data.get("points", POINTS.default)
+        if data["speed_bonus"] > points:
+            errors["speed_bonus"] = [
+                f"速度加分（{data['speed_bonus']}）不应超过答对得分（{points}）：答题脚本不到一秒就能作答，不宜过分奖励速度"
+            ]
+        elif data["speed_bonus"] and data.get("answer_seconds", ANSWER_SECONDS.default) == 0:
+            errors["speed_bonus"] = ["answer_seconds 为 0（不限时）时没有速度加分，请删去 speed_bonus 或设置答题时间"]
 
     def answer_key(self, m: LiveContest, command: Command, spec: RoundSpec) -> str:
         state = m.state
