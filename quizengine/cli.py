@@ -19,7 +19,7 @@ from quizengine.services.schema import current_revision, head_revision, upgrade_
 from quizengine.services.setup import FirstRunReport, first_run
 
 db_cli = click.Group("db", help="数据库结构（Alembic 迁移）。")
-banks_cli = click.Group("banks", help="题库：检查与导入 YAML。")
+banks_cli = click.Group("banks", help="题库：检查与导入 YAML，Excel/GIFT 等格式的转换与导出。")
 users_cli = click.Group("users", help="账号管理：创建、重置密码、设置角色。")
 exams_cli = click.Group("exams", help="在线考试。")
 
@@ -209,12 +209,15 @@ def print_first_run(report: FirstRunReport) -> None:
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app (so `flask --app quizengine` sees them too)."""
     from quizengine.cli_backup import backup_command, restore_command
+    from quizengine.cli_banks_io import COMMANDS as BANK_FILE_COMMANDS
     from quizengine.cli_contests import contests_cli
     from quizengine.cli_demo import demo_command
     from quizengine.cli_plans import plans_cli
     from quizengine.cli_records import records_cli
     from quizengine.cli_reports import report_command
 
+    for bank_command in BANK_FILE_COMMANDS:
+        banks_cli.add_command(bank_command)
     for command in (
         db_cli,
         banks_cli,

@@ -162,8 +162,8 @@ CASES = [
     ("duplicate field", HEADER + SINGLE + "    answer: B\n", 11, "b-1", "字段“answer”重复出现"),
     ("fixed key not an option", HEADER + SINGLE + "    fixed: [D]\n", 11, "b-1", "fixed 中的 D 不是选项键"),
     (
-        "short answer empty",
-        HEADER + "  - id: b-1\n    type: short\n    stem: 简述\n    answer: ''\n",
+        "short answer not text",
+        HEADER + "  - id: b-1\n    type: short\n    stem: 简述\n    answer: [甲, 乙]\n",
         9,
         "b-1",
         "参考答案文字",

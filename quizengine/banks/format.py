@@ -175,8 +175,9 @@ def _short_rules(data: dict[str, Any]) -> dict[str, Any]:
     problems = _no_options(data, "简答题")
     if problems:
         return problems
-    if scalar_text(data["answer"]) is None:
-        return {"answer": ["简答题答案应为参考答案文字"]}
+    answer = data["answer"]
+    if isinstance(answer, bool) or not isinstance(answer, str | int | float):
+        return {"answer": ["简答题答案应为参考答案文字（没有参考答案时写 ''，由阅卷人评判）"]}
     return {}
 
 

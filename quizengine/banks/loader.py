@@ -179,7 +179,7 @@ def _build_question(data: dict[str, Any]) -> Question:
     elif data["type"] == "fill":
         answer = tuple(tuple(scalar_text(item) for item in group) for group in answer)
     elif data["type"] == "short":
-        answer = scalar_text(answer)
+        answer = scalar_text(answer) or ""  # no reference answer: the grader decides
     options = data.get("options") or {}
     return Question(
         id=data["id"],

@@ -7,8 +7,6 @@ written. Row numbers in messages are the ones the organizer sees in Excel/WPS (t
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
 import os
 import re
@@ -18,16 +16,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quizengine.banks.importing.common import ImportRefused
+from quizengine.banks.importing.tables import OLE_SIGNATURE, csv_rows, decode_text, open_workbook, sheet_rows
 from quizengine.engine.errors import QuizError
 from quizengine.models import AuditEntry, MemberStatus, PartyGroup, User
 from quizengine.services.organization import (
@@ -116,64 +114,17 @@ class IssuedAccount:
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def _cell_text(value: Any) -> str:
-    """A cell as text: phones typed as numbers lose the '.0' Excel gives them; dates become ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return str(value).strip()
-
-
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign zip
-        raise RosterError(_NOT_A_SPREADSHEET) from error
-    try:
+    with open_workbook(data) as workbook:
         if not workbook.worksheets:
             raise RosterError(_NOT_A_SPREADSHEET)
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers record a wrong used range; read what is really there
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(value) for value in values]
-    except RosterError:
-        raise
-    except Exception as error:  # a broken sheet inside a valid zip
-        raise RosterError(_NOT_A_SPREADSHEET) from error
-    finally:
-        workbook.close()
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's 'Unicode text'), else GB18030 (covers GBK)."""
-    if data.startswith(codecs.BOM_UTF8):
-        encodings: tuple[str, ...] = ("utf-8-sig",)
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ("utf-16",)
-    elif b"\x00" in data:  # binary, not text
-        raise RosterError(_NOT_A_SPREADSHEET)
-    else:
-        encodings = ("utf-8", "gb18030")
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码后再上传")
+        for number, cells in sheet_rows(workbook.worksheets[0]):
+            yield number, [cell.strip() for cell in cells]
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-            yield number, [value.strip() for value in values]
-    except csv.Error as error:
-        raise RosterError(f"CSV 文件格式有误：{error}") from error
+    for number, values in csv_rows(decode_text(data)):
+        yield number, [value.strip() for value in values]
 
 
 def read_table(data: bytes) -> list[tuple[int, list[str]]]:
@@ -182,19 +133,17 @@ def read_table(data: bytes) -> list[tuple[int, list[str]]]:
         raise RosterError(f"文件过大（不能超过{MAX_BYTES // (1024 * 1024)} MB）")
     if not data.strip():
         raise RosterError(f"文件是空的。{_HEADER_HINT}")
-    if data.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(data)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise RosterError("不支持旧版 Excel 文件（.xls），请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后再上传")
-    else:
-        rows = _csv_rows(data)
+    rows = _xlsx_rows(data) if data.startswith((b"PK\x03\x04", OLE_SIGNATURE)) else _csv_rows(data)
     table = []
-    with closing(rows):
-        for number, cells in rows:
-            if any(cells):
-                table.append((number, cells))
-                if len(table) > MAX_ROWS + 1:
-                    raise RosterError(f"名册最多{MAX_ROWS}行，请分批导入")
+    try:
+        with closing(rows):
+            for number, cells in rows:
+                if any(cells):
+                    table.append((number, cells))
+                    if len(table) > MAX_ROWS + 1:
+                        raise RosterError(f"名册最多{MAX_ROWS}行，请分批导入")
+    except ImportRefused as error:
+        raise RosterError(str(error)) from None
     if not table:
         raise RosterError(f"文件中没有内容。{_HEADER_HINT}")
     return table

@@ -1,0 +1,300 @@
+"""Excel and CSV banks: header variants, both layouts, answer spellings, inferred types, stable ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quizengine.banks.importing import ImportResult, import_bank
+
+from .bank_files import HEADER, by_stem, load_result, xlsx_bytes
+
+ROWS = [
+    ["单选题", "年满多少岁可以申请入党？", "十六岁", "十八岁", "二十岁", "二十二岁", "B", "党章第一条"],
+    ["多选题", "党的纪律处分有（  ）。", "警告", "严重警告", "罚款", "留党察看", "A、B、D", ""],
+    ["判断题", "预备党员的预备期为两年。", "", "", "", "", "错", "为一年"],
+    ["填空题", "预备党员的预备期为____。", "", "", "", "", "一年|1年", ""],
+    ["简答题", "简述党员的义务。", "", "", "", "", "认真学习……", ""],
+]
+
+
+def _import(data: bytes, name: str = "题库.xlsx", **kwargs: str) -> ImportResult:
+    result = import_bank(data, name, **kwargs)
+    assert result.ok, result.problems
+    return result
+
+
+def test_standard_template_gives_every_type_and_loads(tmp_path: Path) -> None:
+    result = _import(xlsx_bytes(HEADER, *ROWS), slug="dz-import", title="党章练习")
+    bank = load_result(result, tmp_path)
+    assert (bank.slug, bank.title, result.format) == ("dz-import", "党章练习", "xlsx")
+    questions = by_stem(bank)
+    assert questions["年满多少岁可以申请入党？"].answer == "B"
+    assert questions["年满多少岁可以申请入党？"].explanation == "党章第一条"
+    assert questions["党的纪律处分有（  ）。"].answer == ("A", "B", "D")
+    assert questions["预备党员的预备期为两年。"].answer is False
+    assert questions["预备党员的预备期为____。"].answer == (("一年", "1年"),)
+    assert questions["简述党员的义务。"].answer == "认真学习……"
+    assert [question.type for question in bank.questions] == ["single", "multiple", "judge", "fill", "short"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["题目类型", "题目内容", "A", "B", "C", "D", "正确答案", "答案解析"],
+        ["试题类型", "试题内容", "选项 A", "选项 B", "选项 C", "选项 D", "标准答案", "试题解析"],
+        ["类型", "问题内容", "选项1", "选项2", "选项3", "选项4", "正确选项", "说明"],
+        ["*题型", "*题干（必填）", "Option A", "Option B", "Option C", "Option D", "*答案", "解析"],
+        ["Type", "Question", "A", "B", "C", "D", "Answer", "Explanation"],
+    ],
+)
+def test_header_names_of_real_templates(header: list[str]) -> None:
+    result = _import(xlsx_bytes(header, *ROWS))
+    assert [question["type"] for question in result.bank["questions"]] == [
+        "single",
+        "multiple",
+        "judge",
+        "fill",
+        "short",
+    ]
+    assert result.bank["questions"][0]["explanation"] == "党章第一条"
+
+
+def test_columns_in_any_order_below_a_title_row_with_more_fields(tmp_path: Path) -> None:
+    header = [
+        "序号",
+        "答案",
+        "题干",
+        "难度",
+        "章节",
+        "出处",
+        "分值",
+        "题型",
+        "选项D",
+        "选项C",
+        "选项B",
+        "选项A",
+        "创建人",
+    ]
+    rows = [
+        ["党章知识测试题库（2024）"],
+        [],
+        header,
+        [
+            1,
+            "B",
+            "年满多少岁可以申请入党？",
+            "简单",
+            "第一章 党员",
+            "党章第一条",
+            2,
+            "单选",
+            "二十二岁",
+            "二十岁",
+            "十八岁",
+            "十六岁",
+            "张三",
+        ],
+        [2, "对", "党员有表决权。", 4, "第一章 党员", "", None, "判断", None, None, None, None, None],
+        [3, "AC", "下列说法正确的有", "中等", "总纲", "", 1.5, "多选", "丁", "丙", "乙", "甲", None],
+    ]
+    result = _import(xlsx_bytes(*rows))
+    assert [str(warning) for warning in result.warnings] == ["题库.xlsx:3: 已忽略无法识别的列：创建人"]
+    bank = load_result(result, tmp_path)
+    first, second, third = bank.questions
+    assert first.options[0].text == "十六岁" and first.answer == "B"
+    assert (first.difficulty, first.points, first.reference) == (1, 2, "党章第一条")
+    assert (second.difficulty, third.difficulty, third.points) == (4, 3, 1.5)
+    assert [category.title for category in bank.categories] == ["第一章 党员", "总纲"]
+    assert first.category == second.category != third.category
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer", "expected"),
+    [
+        ("多选", "ABD", ("A", "B", "D")),
+        ("多选", "A,B,D", ("A", "B", "D")),
+        ("多选", "A、B、D", ("A", "B", "D")),
+        ("多选", "ｄ，ａ", ("A", "D")),
+        ("单选", " b ", "B"),
+        ("单选", "十八岁", "B"),  # the option's own text
+        ("判断", "对", True),
+        ("判断", "正确", True),
+        ("判断", "√", True),
+        ("判断", "T", True),
+        ("判断", "A", True),
+        ("判断", "错误", False),
+        ("判断", "×", False),
+        ("判断", "F", False),
+        ("判断", "B", False),
+    ],
+)
+def test_answer_spellings(kind: str, answer: str, expected: object) -> None:
+    options = ["十六岁", "十八岁", "二十岁", "二十二岁"] if kind != "判断" else ["", "", "", ""]
+    result = _import(xlsx_bytes(HEADER, [kind, "题目", *options, answer, ""]))
+    assert result.bank["questions"][0]["answer"] == (list(expected) if isinstance(expected, tuple) else expected)
+
+
+@pytest.mark.parametrize(
+    ("stem", "answer", "options", "expected"),
+    [
+        ("预备期为____。", "一年|1年", [], [["一年", "1年"]]),
+        ("预备期为____。", "一年／1年", [], [["一年", "1年"]]),
+        ("预备期为____。", "一年；1年", [], [["一年", "1年"]]),
+        ("预备期为（　　）。", "一年", [], [["一年"]]),
+        ("____年____月", "1921；7|七", [], [["1921"], ["7", "七"]]),
+        ("____年____月", "", ["1921", "7|七"], [["1921"], ["7", "七"]]),
+    ],
+)
+def test_fill_answers(stem: str, answer: str, options: list[str], expected: list[list[str]]) -> None:
+    cells = [*options, *[""] * (4 - len(options))]
+    result = _import(xlsx_bytes(HEADER, ["填空题", stem, *cells, answer, ""]))
+    assert result.bank["questions"][0]["answer"] == expected
+    assert "____" in result.bank["questions"][0]["stem"]
+
+
+def test_types_inferred_from_the_answer_and_said_so() -> None:
+    header = ["题干", "A", "B", "C", "答案"]
+    rows = [
+        ["单选的", "甲", "乙", "丙", "B"],
+        ["多选的", "甲", "乙", "丙", "AC"],
+        ["判断的", "", "", "", "对"],
+        ["判断选项的", "正确", "错误", "", "B"],
+        ["填空的____", "", "", "", "甲"],
+        ["简答的", "", "", "", "要点"],
+    ]
+    result = _import(xlsx_bytes(header, *rows))
+    kinds = [question["type"] for question in result.bank["questions"]]
+    assert kinds == ["single", "multiple", "judge", "judge", "fill", "short"]
+    assert result.bank["questions"][3]["answer"] is False
+    assert [warning.message for warning in result.warnings][:2] == [
+        "未注明题型，按答案推断为单选题",
+        "未注明题型，按答案推断为多选题",
+    ]
+    assert len(result.warnings) == 6
+
+
+def test_numeric_type_codes_without_a_legend_are_inferred() -> None:
+    result = _import(
+        xlsx_bytes(HEADER, [1, "单选的", "甲", "乙", "", "", "A", ""], [2, "多选的", "甲", "乙", "丙", "", "AB", ""])
+    )
+    assert [question["type"] for question in result.bank["questions"]] == ["single", "multiple"]
+    assert result.warnings[0].message == "题型代码“1”没有说明，按答案推断为单选题"
+
+
+def test_short_without_reference_imports_with_a_warning(tmp_path: Path) -> None:
+    result = _import(xlsx_bytes(HEADER, ["简答题", "简述……", "", "", "", "", "", ""]))
+    assert [str(warning) for warning in result.warnings] == ["题库.xlsx:2: 简答题没有参考答案，将由阅卷人评判"]
+    assert load_result(result, tmp_path).questions[0].answer == ""
+
+
+def test_one_row_per_option_layout(tmp_path: Path) -> None:
+    rows = [
+        ["试题编号", "题型代码", "题干", "选项内容", "是否正确项", "解析"],
+        [1, 1, "年满多少岁可以申请入党？", "十六岁", "否", "党章第一条"],
+        [1, 1, "", "十八岁", "是", ""],
+        [1, 1, "", "二十岁", "否", ""],
+        [2, 2, "党的纪律处分有", "警告", "是", ""],
+        [2, 2, "党的纪律处分有", "罚款", "否", ""],
+        [2, 2, "党的纪律处分有", "留党察看", "是", ""],
+        [3, 3, "预备期为两年。", "正确", "", ""],
+        [3, 3, "", "错误", "√", ""],
+        [4, 1, "没有标出正确项", "甲", "", ""],
+        [4, 1, "", "乙", "", ""],
+    ]
+    result = import_bank(xlsx_bytes(*rows), "选项表.xlsx")
+    bank = load_result(result, tmp_path)
+    first, second, third = bank.questions
+    assert (first.type, first.answer, first.explanation) == ("single", "B", "党章第一条")
+    assert [option.text for option in first.options] == ["十六岁", "十八岁", "二十岁"]
+    assert (second.type, second.answer) == ("multiple", ("A", "C"))
+    assert (third.type, third.answer, third.options) == ("judge", False, ())
+    assert [str(problem) for problem in result.problems] == ["选项表.xlsx:10: 没有填写答案"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_every_encoding(encoding: str, tmp_path: Path) -> None:
+    lines = [",".join(HEADER), *(",".join(f'"{cell}"' for cell in row) for row in ROWS)]
+    data = "\r\n".join(lines).encode(encoding)
+    result = _import(data, "题库.csv")
+    assert result.format == "csv"
+    assert by_stem(load_result(result, tmp_path))["党的纪律处分有（  ）。"].answer == ("A", "B", "D")
+
+
+def test_tab_separated_text_is_read_as_a_table() -> None:
+    data = "\n".join("\t".join(row) for row in [HEADER, ROWS[0]]).encode("utf-8")
+    assert _import(data, "题库.csv").bank["questions"][0]["answer"] == "B"
+
+
+def test_numbers_shown_as_text_and_whitespace_trimmed() -> None:
+    rows = [HEADER, ["单选题", "\u3000 党成立于哪一年？\xa0", 1921, 1949.0, 0.1 + 0.2, "\u200b一九七八 ", "A", "  "]]
+    question = _import(xlsx_bytes(*rows)).bank["questions"][0]
+    assert question["stem"] == "党成立于哪一年？"
+    assert question["options"] == {"A": "1921", "B": "1949", "C": "0.3", "D": "一九七八"}
+    assert "explanation" not in question
+
+
+def test_ids_are_stable_unique_and_prefixed_with_the_bank() -> None:
+    rows = [HEADER, *ROWS, ROWS[0]]
+    first = import_bank(xlsx_bytes(*rows), "题库.xlsx", slug="demo")
+    again = import_bank(xlsx_bytes(HEADER, ROWS[4], *ROWS[:4]), "题库.xlsx", slug="demo")  # reordered
+    ids = [question["id"] for question in first.bank["questions"]]
+    assert len(set(ids)) == len(ids) == 6
+    assert all(question_id.startswith("demo-") for question_id in ids)
+    assert ids[5] == f"{ids[0]}-2"
+    assert [str(warning) for warning in first.warnings] == [
+        "题库.xlsx:7: 题干与 题库.xlsx:2 的题目相同（重复的题目？）"
+    ]
+    assert {question["id"] for question in again.bank["questions"]} == set(ids[:5])
+
+
+def test_each_bad_row_is_reported_with_its_row_and_the_rest_kept() -> None:
+    rows = [
+        HEADER,
+        ROWS[0],
+        ["单选题", "", "甲", "乙", "", "", "A", ""],
+        ["单选题", "只有一个选项", "甲", "", "", "", "A", ""],
+        ["单选题", "两个答案", "甲", "乙", "", "", "AB", ""],
+        ["多选题", "一个答案", "甲", "乙", "", "", "A", ""],
+        ["单选题", "答案不在选项中", "甲", "乙", "", "", "E", ""],
+        ["判断题", "判断答案不对", "", "", "", "", "也许", ""],
+        ["填空题", "没有空", "", "", "", "", "甲", ""],
+        ["填空题", "两个空____和____", "", "", "", "", "甲", ""],
+        ["问卷题", "未知题型", "", "", "", "", "甲", ""],
+        ["单选题", "选项中间空了", "甲", "", "丙", "", "A", ""],
+    ]
+    result = import_bank(xlsx_bytes(*rows), "坏.xlsx")
+    assert len(result.bank["questions"]) == 1
+    assert [str(problem) for problem in result.problems] == [
+        "坏.xlsx:3: 题干为空",
+        "坏.xlsx:4: 单选题至少需要两个选项（选项A、选项B…）",
+        "坏.xlsx:5: 单选题只能有一个答案，这里是 AB（应为多选题？）",
+        "坏.xlsx:6: 多选题至少有两个正确选项，这里只有 A（应为单选题？）",
+        "坏.xlsx:7: 答案 E 不在选项中（只有 A–B）",
+        "坏.xlsx:8: 判断题答案“也许”无法识别，请填 对/错、正确/错误 或 √/×",
+        "坏.xlsx:9: 填空题题干中没有空：用一串下划线 ____ 表示每个空",
+        "坏.xlsx:10: 题干有2个空，答案有1组（多个空的答案用“；”分开，同一空的多种写法用“|”分开）",
+        "坏.xlsx:11: 无法识别的题型“问卷题”，可填：单选、多选、判断、填空、简答",
+        "坏.xlsx:12: 选项B为空，但后面还有选项",
+    ]
+    assert not result.ok
+
+
+def test_bad_optional_fields_name_the_field() -> None:
+    rows = [
+        ["题型", "题干", "A", "B", "答案", "难度", "分值", "题目ID", "题组"],
+        ["单选", "一", "甲", "乙", "A", "超难", "", "", ""],
+        ["单选", "二", "甲", "乙", "A", "", "-1", "", ""],
+        ["单选", "三", "甲", "乙", "A", "", "", "Bad ID", ""],
+        ["单选", "四", "甲", "乙", "A", "", "", "", "组 1"],
+        ["单选", "五", "甲", "甲", "A", "", "", "", ""],
+    ]
+    messages = [problem.message for problem in import_bank(xlsx_bytes(*rows), "x.xlsx").problems]
+    assert messages == [
+        "难度“超难”应为 1–5 或 简单/中等/较难/困难",
+        "分值“-1”应为大于 0 的数字",
+        "题目 id 只能由小写字母、数字和连字符组成",
+        "题组 group 只能由小写字母、数字和连字符组成",
+        "有内容相同的选项",
+    ]
