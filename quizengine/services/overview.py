@@ -24,6 +24,7 @@ from quizengine.models import Attempt, AttemptStatus, Branch, Exam, ExamBranch, 
 
 from .access import is_admin, is_inspector, readable_branch_ids, require
 from .dashboard import TrendPoint
+from .standard_rates import Rates, branch_rates
 from .standards import Standing, current_period, period_bounds, standard_for_branch, standings_by_branch
 
 #: A branch whose 参学率 is below this share is lagging.
@@ -124,18 +125,16 @@ def committee_overview(
     series: dict[int, list[TrendPoint]] = defaultdict(list)
     committee: list[TrendPoint] = []
     current: dict[int, tuple[Period, list[Standing]]] = {}
-    every_period = (
-        standings_by_branch(session, viewer, ids, periods, clock=clock, policy=policy, detailed=period) if ids else []
-    )
-    for past, found in zip(periods, every_period or [{} for _ in periods], strict=True):
-        everyone = []
-        for branch_id, (_, rows) in found.items():
-            evaluations = [row.evaluation for row in rows]
-            everyone.extend(evaluations)
-            series[branch_id].append(TrendPoint(past, participation_rate(evaluations), met_rate(evaluations)))
-        committee.append(TrendPoint(past, participation_rate(everyone), met_rate(everyone)))
-        if past == period:
-            current = found
+    earlier: list[dict[int, Rates]] = []
+    if ids:
+        [current] = standings_by_branch(session, viewer, ids, [period], clock=clock, policy=policy)
+        earlier = branch_rates(session, viewer, ids, periods[:-1], clock=clock, policy=policy)
+    now = {branch_id: Rates.of(row.evaluation for row in rows) for branch_id, (_, rows) in current.items()}
+    for past, found in zip(periods, [*earlier, now] if ids else [{} for _ in periods], strict=True):
+        for branch_id, rates in found.items():
+            series[branch_id].append(TrendPoint(past, rates.participation, rates.met_rate))
+        total = sum(found.values(), Rates())
+        committee.append(TrendPoint(past, total.participation, total.met_rate))
     averages, overall = _exam_averages(session, current)
     figures = [
         BranchFigures(branch, current[branch.id][0], current[branch.id][1], averages.get(branch.id), series[branch.id])

@@ -13,7 +13,8 @@ Public API (everything takes the viewer and checks access; periods are `engine.s
   assigned to the branch) every member of the branch (members and
   organizers: organizers are party members too), in name order, as `Standing`s.
 - `standings_by_branch(session, viewer, branch_ids, periods)` — the same for many branches and periods, in a
-  fixed number of queries per period (the committee overview and its trend).
+  fixed number of queries per period (the committee overview); their rates over many past periods come from
+  `standard_rates.branch_rates` (the stored results counted in SQL).
 
 A closed period keeps the result it had when it closed: the first organizer/admin read of a closed period
 stores each member's result (`StandardResult`) and later reads return it, whatever the standard says by then.
@@ -70,7 +71,7 @@ from .exams import review_is_visible, visible_exam_ids
 from .summaries import ZONE, local_day, visible_rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Standing:
     """A member and their evaluation for one period."""
 
@@ -79,6 +80,9 @@ class Standing:
 
 
 COMMITTEE_SCOPE = "committee"
+_STATUSES = {status.value: status for status in Status}
+#: Above this many members a query reads the periods' rows and keeps the members' in Python.
+_IN_LIST_LIMIT = 1_000
 
 
 def _scope(branch_id: int | None) -> str:
@@ -215,16 +219,14 @@ def standings_by_branch(
     *,
     clock: Clock | None = None,
     policy: PointsPolicy | None = None,
-    detailed: Period | None = None,
 ) -> list[dict[int, tuple[Period, list[Standing]]]]:
-    """Several branches and periods at once (the committee overview and its trend): per period, each branch's own
-    period of its standard's kind that holds the period's first day, and its members' standings. The members
-    and standards are read once; each period then costs a fixed number of queries whatever the number of
-    branches (branches sharing a standard and period are evaluated together). With `detailed`, only that
-    period's closed results carry their rule texts; the others are for rates (see `_evaluations`)."""
+    """Several branches and periods at once (the committee overview): per period, each branch's own period of its
+    standard's kind that holds the period's first day, and its members' standings. The members and standards are
+    read once; each period then costs a fixed number of queries whatever the number of branches (branches sharing
+    a standard and period are evaluated together). Rates over many past periods: `standard_rates.branch_rates`."""
     require(all(can_read_branch(viewer, branch_id) for branch_id in branch_ids), "只能查看所督导支部的考核情况")
     clock = clock or SystemClock()
-    standards = _standards(session, branch_ids)
+    standards = standards_of(session, branch_ids)
     members: dict[int, list[User]] = defaultdict(list)
     for member in session.scalars(
         select(User)
@@ -232,10 +234,7 @@ def standings_by_branch(
         .order_by(User.name, User.id)
     ):
         members[member.branch_id or 0].append(member)
-    return [
-        _standings_in(session, standards, members, branch_ids, period, clock, policy, detailed not in (None, period))
-        for period in periods
-    ]
+    return [_standings_in(session, standards, members, branch_ids, period, clock, policy) for period in periods]
 
 
 def _standings_in(
@@ -246,7 +245,6 @@ def _standings_in(
     period: Period,
     clock: Clock,
     policy: PointsPolicy | None,
-    rates_only: bool,
 ) -> dict[int, tuple[Period, list[Standing]]]:
     groups: dict[tuple[str, Period], list[int]] = defaultdict(list)
     for branch_id in branch_ids:
@@ -255,15 +253,13 @@ def _standings_in(
     result: dict[int, tuple[Period, list[Standing]]] = {}
     for (_, own), ids in groups.items():
         group = [member for branch_id in ids for member in members[branch_id]]
-        now = clock.now()
-        evaluations = _evaluations(session, standards[ids[0]], own, group, now, False, policy, rates_only=rates_only)
-        found = dict(zip((member.id for member in group), evaluations, strict=True))
-        for branch_id in ids:
-            result[branch_id] = (own, [Standing(member, found[member.id]) for member in members[branch_id]])
+        evaluations = iter(_evaluations(session, standards[ids[0]], own, group, clock.now(), False, policy))
+        for branch_id in ids:  # `group` is the branches' members in this order
+            result[branch_id] = (own, [Standing(member, next(evaluations)) for member in members[branch_id]])
     return result
 
 
-def _standards(session: Session, branch_ids: list[int]) -> dict[int, Standard]:
+def standards_of(session: Session, branch_ids: list[int]) -> dict[int, Standard]:
     """`standard_for_branch` for many branches in one query."""
     stored = dict(session.execute(select(AcceptanceStandard.scope, AcceptanceStandard.definition)).all())
     committee = standard_from_json(stored[COMMITTEE_SCOPE]) if stored.get(COMMITTEE_SCOPE) else DEFAULT_STANDARD
@@ -281,24 +277,20 @@ def _evaluations(
     now: datetime,
     hide_scores: bool,
     policy: PointsPolicy | None,
-    *,
-    rates_only: bool = False,
 ) -> list[Evaluation]:
-    """Evaluate members for a period; a closed period's results are read from, or first written to, the store.
-    `rates_only`: stored results come back with their status and `studied` only (no rule texts), enough for
-    `participation_rate` / `met_rate` and cheaper to read (a trend over many closed periods)."""
+    """Evaluate members for a period; a closed period's results are read from, or first written to, the store."""
     today = local_day(now)
     keep = period.is_closed(today) and not hide_scores
-    ids = [member.id for member in members]
-    stored = {}
+    ids = [member.id for member in members]  # once: an ORM attribute read costs, times members × periods
+    stored: dict[int, Evaluation] = {}
     if keep:
-        stored = closed_outcomes(session, ids, [period])[period.key] if rates_only else _stored(session, period, ids)
-    missing = [member for member in members if member.id not in stored]
+        stored = _stored(session, period, ids)
+    missing = [member for member, member_id in zip(members, ids, strict=True) if member_id not in stored]
     facts = _facts(session, missing, period, now, hide_scores=hide_scores) if missing else {}
     fresh = {member.id: evaluate(standard, period, facts[member.id], today, policy=policy) for member in missing}
     if keep and fresh:
         _store(session, period, fresh)
-    return [stored.get(member.id) or fresh[member.id] for member in members]
+    return [stored.get(member_id) or fresh[member_id] for member_id in ids]
 
 
 def _stored(session: Session, period: Period, ids: list[int]) -> dict[int, Evaluation]:
@@ -328,13 +320,24 @@ def closed_outcomes(session: Session, member_ids: list[int], periods: list[Perio
     found: dict[str, dict[int, Evaluation]] = defaultdict(dict)
     if not by_key or not member_ids:
         return found
+    wanted = set(member_ids)
     studied = StandardResult.detail["studied"].as_boolean()
-    for user_id, key, status, was_studied in session.execute(
-        select(StandardResult.user_id, StandardResult.period, StandardResult.status, studied).where(
-            StandardResult.period.in_(list(by_key)), StandardResult.user_id.in_(member_ids)
-        )
-    ):
-        found[key][user_id] = Evaluation(by_key[key], Status(status), [], studied=bool(was_studied))
+    # A committee's trend reads ~12 periods × thousands of members: plain rows (no ORM loading), a large member
+    # filter applied here rather than as a parameter list of thousands, one shared Evaluation per (period,
+    # status, studied).
+    query = select(StandardResult.user_id, StandardResult.period, StandardResult.status, studied).where(
+        StandardResult.period.in_(list(by_key))
+    )
+    if len(wanted) <= _IN_LIST_LIMIT:
+        query = query.where(StandardResult.user_id.in_(list(wanted)))
+    shared: dict[tuple[str, str, bool], Evaluation] = {}
+    for user_id, key, status, was_studied in session.connection().execute(query):
+        if user_id in wanted:
+            outcome = shared.get((key, status, bool(was_studied)))
+            if outcome is None:
+                outcome = Evaluation(by_key[key], _STATUSES[status], [], studied=bool(was_studied))
+                shared[(key, status, bool(was_studied))] = outcome
+            found[key][user_id] = outcome
     return found
 
 
