@@ -163,6 +163,10 @@ EXPECTED: dict[str, str] = {
     # 学习日: the branch's organizer records attendance; its inspector reads the branch's study days
     "study.branch": "lnnonoon",
     "study.attendance": "lnnonoff",
+    # 检查督导 and 通报: admins (every branch) and inspectors (their assigned branches)
+    "study_checks.index": "lffffooo",
+    "study_checks.bulletin": "lffffooo",
+    "study_checks.export": "lffffooo",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout", "main.healthz"}

@@ -33,6 +33,7 @@ from . import (
     records,
     standards,
     study,
+    study_checks,
 )
 from .links import join_url, join_warning
 from .read_only import init_read_only
@@ -109,6 +110,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(assignments.bp)
     app.register_blueprint(study.bp)
+    app.register_blueprint(study_checks.bp)
     app.register_blueprint(exams.bp)
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)

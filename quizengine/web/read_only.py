@@ -44,6 +44,9 @@ INSPECTOR_PAGES = frozenset(
         "study.index",
         "study.topic",
         "study.branch",
+        "study_checks.index",
+        "study_checks.bulletin",
+        "study_checks.export",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.
