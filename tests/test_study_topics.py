@@ -40,7 +40,7 @@ def _bank(folder: Path) -> Path:
             quote = f", quote: {chapter}原文{n}" if n < 4 else ""
             lines.append(
                 f"  - {{id: {chapter}-{n}, type: judge, category: {chapter}, stem: {chapter}判断{n}, answer: true,"
-                f" reference: 党章{chapter}{quote}}}\n"
+                f" explanation: 第{n}题的解析, reference: 党章{chapter}{quote}}}\n"
             )
     path = folder / "zhangcheng.yaml"
     path.write_text("".join(lines), encoding="utf-8")
