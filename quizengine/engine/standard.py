@@ -198,6 +198,18 @@ class ExamFacts:
 
 
 @dataclass(frozen=True)
+class StudyDayFacts:
+    """A study day (学习日) the member's branch held in the period, and what the member did for its topic."""
+
+    held_on: date
+    attended: bool = False
+    #: Finished at least one topic practice of the study day's topic.
+    practised: bool = False
+    #: Joined the study day's 小问答; None when the branch ran none that day.
+    quiz: bool | None = None
+
+
+@dataclass(frozen=True)
 class MemberFacts:
     """Everything the standard looks at for one member (any days outside the period are ignored)."""
 
@@ -208,6 +220,8 @@ class MemberFacts:
     exams: Sequence[ExamFacts] = ()
     #: Local days on which the member took part in a finished contest.
     contest_days: Sequence[date] = ()
+    #: The study days the member's branch held (学习计划), for the study rules (engine.study_rules).
+    study_days: Sequence[StudyDayFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -257,6 +271,7 @@ class _Context:
     contests: int
     share: float
     policy: PointsPolicy
+    study_days: list[StudyDayFacts] = field(default_factory=list)
 
     def need(self, threshold: int) -> int:
         return math.ceil(threshold * self.share - 1e-9)
@@ -532,11 +547,13 @@ def evaluate(
         sum(1 for day in facts.contest_days if day in period),
         share,
         policy or PointsPolicy(),
+        [day for day in facts.study_days if day.held_on in period and day.held_on <= today],
     )
     results = [rule.check(context) for rule in standard.rules if rule.applies(facts)]
     note = f"{first.month}月{first.day}日入册，按比例考核" if share < 1 else ""
     studied = any(day.answered or day.sessions for day in context.days) or context.contests > 0
     studied = studied or any(exam.score is not None for exam in context.exams)
+    studied = studied or any(day.attended for day in context.study_days)
     if all(result.met for result in results):
         return Evaluation(period, Status.MET, results, share, note, studied)
     status = Status.NOT_STARTED if not studied and not period.is_closed(today) else Status.NOT_MET
@@ -565,3 +582,10 @@ def met_rate(evaluations: Iterable[Evaluation]) -> float | None:
     if not counted:
         return None
     return sum(1 for e in counted if e.status is Status.MET) / len(counted)
+
+
+# The study-plan rules live in their own module (they import this one); registered here so a stored standard
+# naming them loads wherever standards are read.
+from .study_rules import STUDY_RULES  # noqa: E402
+
+RULE_TYPES.update(STUDY_RULES)

@@ -49,6 +49,7 @@ from quizengine.engine.standard import (
     evaluate,
     standard_from_json,
 )
+from quizengine.engine.study_rules import STUDY_RULES
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import (
     AcceptanceStandard,
@@ -68,6 +69,7 @@ from quizengine.models import (
 
 from .access import can_manage_branch, can_read_branch, can_view_member, is_admin, require
 from .exams import review_is_visible, visible_exam_ids
+from .study_days import member_study_facts
 from .summaries import ZONE, local_day, visible_rows
 
 
@@ -286,7 +288,8 @@ def _evaluations(
     if keep:
         stored = _stored(session, period, ids)
     missing = [member for member, member_id in zip(members, ids, strict=True) if member_id not in stored]
-    facts = _facts(session, missing, period, now, hide_scores=hide_scores) if missing else {}
+    study = any(rule.kind in STUDY_RULES for rule in standard.rules)
+    facts = _facts(session, missing, period, now, hide_scores=hide_scores, study=study) if missing else {}
     fresh = {member.id: evaluate(standard, period, facts[member.id], today, policy=policy) for member in missing}
     if keep and fresh:
         _store(session, period, fresh)
@@ -365,9 +368,10 @@ def _store(session: Session, period: Period, results: dict[int, Evaluation]) -> 
 
 
 def _facts(
-    session: Session, members: list[User], period: Period, now: datetime, *, hide_scores: bool
+    session: Session, members: list[User], period: Period, now: datetime, *, hide_scores: bool, study: bool = False
 ) -> dict[int, MemberFacts]:
-    """Each member's facts for the period, in three grouped queries."""
+    """Each member's facts for the period, in three grouped queries (four more with `study`: the branch's study
+    days for the study-plan rules)."""
     ids = [member.id for member in members]
     days: dict[int, list[DayFacts]] = defaultdict(list)
     practice = MemberDay.exam_id == 0
@@ -402,6 +406,7 @@ def _facts(
         .where(ContestResult.user_id.in_(ids), Contest.finished_at >= start, Contest.finished_at < end)
     ):
         contests[user_id].append(local_day(finished_at))
+    studied = member_study_facts(session, members, period.start, period.end) if study else {}
     return {
         member.id: MemberFacts(
             joined_on=local_day(member.created_at),
@@ -410,6 +415,7 @@ def _facts(
             days=days[member.id],
             exams=exams[member.id],
             contest_days=contests[member.id],
+            study_days=studied.get(member.id, ()),
         )
         for member in members
     }

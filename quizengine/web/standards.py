@@ -29,7 +29,13 @@ Page = str | Response | tuple[str, int]
 
 
 def _count(label: str, most: int) -> IntegerField:
-    return IntegerField(label, validators=[Optional(), NumberRange(1, most, f"{label}应在 1 到 {most} 之间")])
+    # WTForms formats the message with %: a "%" in the label must be doubled
+    message = f"{label}应在 1 到 {most} 之间".replace("%", "%%")
+    return IntegerField(label, validators=[Optional(), NumberRange(1, most, message)])
+
+
+#: The study-plan rules' form fields (named after the rule type) and the value each holds.
+_STUDY_FIELDS = {"study_attendance": "percent", "topic_practice": "percent", "topic_quiz": "quizzes"}
 
 
 class StandardForm(HtmlForm):
@@ -44,6 +50,9 @@ class StandardForm(HtmlForm):
     exam = BooleanField("参加本期考试并及格")
     points = _count("学习积分不少于", 100_000)
     contests = _count("参加知识竞赛不少于（次）", 100)
+    study_attendance = _count("学习日出勤率不低于（%）", 100)
+    topic_practice = _count("专题练习完成率不低于（%）", 100)
+    topic_quiz = _count("参加学习日小问答不少于（次）", 100)
 
     @classmethod
     def of(cls, standard: Standard) -> StandardForm:
@@ -56,6 +65,8 @@ class StandardForm(HtmlForm):
             for key in ("sessions", "questions", "days", "points", "contests"):
                 if key in values:
                     data["active_days" if key == "days" else key] = values[key]
+            if values["type"] in _STUDY_FIELDS:
+                data[values["type"]] = values[_STUDY_FIELDS[values["type"]]]
         return cls(data=data)
 
     def to_json(self) -> dict[str, Any]:
@@ -72,6 +83,9 @@ class StandardForm(HtmlForm):
             rules.append({"type": "points", "points": self.points.data})
         if self.contests.data:
             rules.append({"type": "contest", "contests": self.contests.data})
+        for kind, key in _STUDY_FIELDS.items():
+            if getattr(self, kind).data:
+                rules.append({"type": kind, key: getattr(self, kind).data})
         return {"period": self.period.data, "rules": rules}
 
 
