@@ -232,3 +232,10 @@ def test_pages_from_the_weak_chapter_to_the_member_home(client: FlaskClient, ses
     started = client.post(f"/assignments/{assignment_id}/start", data={"csrf_token": csrf_token(client)})
     assert "/practice/" in started.headers["Location"]
     assert session.get(PracticeAssignee, (assignment_id, jia.id)).attempt_id is not None
+
+
+def test_a_branch_that_does_not_exist_is_a_404_even_for_an_admin(client: FlaskClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user(Role.ADMIN, username="admin")  # an admin may read every branch: the missing one must not reach the page
+    login(client, "admin")
+    for path in ("/assignments/branch/999999", "/study/branch/999999", "/study/branch/999999/jihua/1"):
+        assert client.get(path).status_code == 404, path

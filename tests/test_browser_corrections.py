@@ -53,6 +53,7 @@ def test_member_reports_and_organizer_resolves_on_a_phone(tmp_path: Path) -> Non
         _no_sideways_scroll(phone)
         shot(phone, "corrections-01-report-phone")
         phone.get_by_role("button", name="提交纠错").click()
+        phone.get_by_text("已提交纠错").first.wait_for()  # the click starts the navigation; a loaded server is slow
         assert "已提交纠错" in phone.content() and "待处理" in phone.content()
         shot(phone, "corrections-02-mine-open-phone")
 
@@ -65,6 +66,7 @@ def test_member_reports_and_organizer_resolves_on_a_phone(tmp_path: Path) -> Non
         organizer.get_by_label("不采纳", exact=True).check()
         organizer.locator("textarea[name=note]").fill("答案与党章第一章第一条一致，题目无误。")
         organizer.get_by_role("button", name="提交处理").click()
+        organizer.get_by_text("已处理").first.wait_for()
         assert "已处理" in organizer.content() and organizer.locator("section.queue-entry").count() == 0
 
         phone.goto(server.url + "/corrections/mine")

@@ -16,6 +16,8 @@ from quizengine.services.access import NotAllowed, can_manage_branch
 from quizengine.services.banks import list_banks_for_practice
 from quizengine.services.organization import list_members
 
+from .errors import readable_branch_or_404
+
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
 Page = str | Response | tuple[str, int]
@@ -25,13 +27,11 @@ Page = str | Response | tuple[str, int]
 @login_required
 def index(branch_id: int) -> str:
     """The branch's assignments with how many have done each (its organizer, an admin, its inspectors)."""
-    try:
-        rows = assignments.branch_assignments(db.session(), current_user, branch_id)
-    except NotAllowed:
-        abort(404)
+    branch = readable_branch_or_404(branch_id)
+    rows = assignments.branch_assignments(db.session(), current_user, branch_id)
     return render_template(
         "assignments/index.html",
-        branch=db.session.get(Branch, branch_id),
+        branch=branch,
         assignments=rows,
         may_manage=can_manage_branch(current_user, branch_id),
         due_label=assignments.due_label,

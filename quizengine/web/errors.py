@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from quizengine.extensions import db
+from quizengine.models import Branch
+from quizengine.services.access import NotAllowed
+from quizengine.services.organization import NotFound, get_branch
 
 #: status -> (machine code, page title, what happened and what to do next).
 MESSAGES: dict[int, tuple[str, str, str]] = {
@@ -91,3 +95,12 @@ def safe_referrer() -> str | None:
     if parts.netloc != request.host or parts.scheme not in {"http", "https"} or referrer == request.url:
         return None
     return referrer
+
+
+def readable_branch_or_404(branch_id: int) -> Branch:
+    """The branch a page is about, if the viewer may read it — else 404, also for an id no branch has (an admin
+    may read every branch, so a check of the permission alone lets a missing one through to the template)."""
+    try:
+        return get_branch(db.session(), current_user, branch_id, read=True)
+    except (NotAllowed, NotFound):
+        abort(404)

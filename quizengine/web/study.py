@@ -14,9 +14,10 @@ from werkzeug.wrappers import Response
 from quizengine.engine.errors import QuizError
 from quizengine.engine.study_plan import StudyPlan
 from quizengine.extensions import db
-from quizengine.models import Branch
 from quizengine.services import study_days, study_plans
 from quizengine.services.access import NotAllowed, can_manage_branch, is_inspector
+
+from .errors import readable_branch_or_404
 
 bp = Blueprint("study", __name__, url_prefix="/study")
 
@@ -72,13 +73,11 @@ def practise(slug: str, key: str) -> Response:
 @login_required
 def branch(branch_id: int) -> str:
     """学习日 of the branch: each started topic's study day, attendance and topic practice completion."""
-    try:
-        rows = study_days.branch_topics(db.session(), current_user, branch_id, plans(), study_plans.today())
-    except NotAllowed:
-        abort(404)
+    branch = readable_branch_or_404(branch_id)
+    rows = study_days.branch_topics(db.session(), current_user, branch_id, plans(), study_plans.today())
     return render_template(
         "study/branch.html",
-        branch=db.session.get(Branch, branch_id),
+        branch=branch,
         rows=rows,
         completion=study_days.practice_completion(db.session(), rows),
         week_label=study_plans.week_label,
@@ -105,17 +104,16 @@ def attendance(branch_id: int, slug: str, key: str) -> Page:
         except study_days.StudyDayError as error_:
             session.rollback()
             error = error_.message
+    branch = readable_branch_or_404(branch_id)
     try:
         row = study_days.branch_topic(session, current_user, branch_id, plans(), slug, key, today)
-    except NotAllowed:
-        abort(404)
     except study_days.StudyDayError:
         abort(404)
     if not can_manage_branch(current_user, branch_id):
         abort(403)
     page = render_template(
         "study/attendance.html",
-        branch=session.get(Branch, branch_id),
+        branch=branch,
         row=row,
         quiz_players=study_days.quiz_players(session, row),
         default_day=study_days.default_day(row, today),
