@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from quizengine.banks.importing import (
+    EXPORT_FORMATS,
     FORMATS,
     ImportRefused,
     ImportResult,
@@ -29,8 +30,6 @@ from quizengine.banks.importing import (
 from quizengine.banks.importing.common import MAX_FILE_BYTES, TYPE_LABELS
 from quizengine.banks.loader import Bank, BankLoadError, bank_files, load_banks
 from quizengine.banks.safe_yaml import MAX_FILE_BYTES as MAX_BANK_BYTES
-
-EXPORT_FORMATS = ("xlsx", "yaml")
 
 
 def _summary(bank: dict) -> str:  # type: ignore[type-arg]
@@ -135,7 +134,7 @@ def _find_bank(slug: str, folder: Path) -> Bank:
     raise click.ClickException(f"在 {folder} 中没有找到题库“{slug}”（先用 quizengine banks check 检查题库文件）")
 
 
-@click.command("export", help="把题库导出为 Excel（即导入模板）或 YAML 文件。")
+@click.command("export", help="把题库导出为 Excel（即导入模板）、YAML 或 GIFT 文件。")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="导出格式。")
 @click.option(

@@ -12,14 +12,18 @@ import re
 from collections.abc import Callable
 from pathlib import PurePath
 
+from .aiken import read_aiken
 from .builder import BankBuilder
 from .common import MAX_FILE_BYTES, ImportProblem, ImportRefused, ImportResult
-from .exporting import bank_from_loaded, bank_to_yaml, blank_template_xlsx, export_bank
+from .exporting import EXPORT_FORMATS, bank_from_loaded, bank_to_yaml, blank_template_xlsx, export_bank
+from .gift import read_gift
+from .moodlexml import read_moodle_xml
 from .spreadsheet import read_csv, read_xlsx
 from .tables import OLD_EXCEL, OLE_SIGNATURE, decode_text
 from .text import read_text
 
 __all__ = [
+    "EXPORT_FORMATS",
     "FORMATS",
     "ImportProblem",
     "ImportRefused",
@@ -35,7 +39,7 @@ __all__ = [
 
 def _text_reader(read: Callable[[str, BankBuilder], None]) -> Callable[[bytes, BankBuilder], None]:
     def reader(data: bytes, builder: BankBuilder) -> None:
-        read(decode_text(data), builder)
+        read(decode_text(data, table=False), builder)
 
     return reader
 
@@ -45,19 +49,32 @@ READERS: dict[str, Callable[[bytes, BankBuilder], None]] = {
     "xlsx": read_xlsx,
     "csv": read_csv,
     "text": _text_reader(read_text),
+    "gift": _text_reader(read_gift),
+    "aiken": _text_reader(read_aiken),
+    "moodlexml": read_moodle_xml,
 }
 FORMATS = tuple(READERS)
-_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".tsv": "csv", ".txt": "text"}
+_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".tsv": "csv", ".gift": "gift", ".xml": "moodlexml"}
+_GIFT_MARKS = re.compile(r"(?m)^\s*(?:::.*?::|\$CATEGORY:)|\{\s*(?:[=~#}]|T\s*\}|F\s*\}|TRUE\b|FALSE\b)")
+_AIKEN_ANSWER = re.compile(r"(?m)^\s*ANSWER:\s*[A-Z]")
 
 
 def detect_format(data: bytes, filename: str) -> str:
-    """The format of a file, from its content first (a zip is an .xlsx) and then its extension."""
+    """The format of a file: a zip is an .xlsx; then the extension; then, for text, what its lines look like."""
     suffix = PurePath(filename).suffix.lower()
     if data.startswith((b"PK\x03\x04", OLE_SIGNATURE)):
         return "xlsx"
     if suffix == ".xls":
         raise ImportRefused(OLD_EXCEL)
-    return _EXTENSIONS.get(suffix, "text")
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"<?xml", b"<quiz")):
+        return "moodlexml"
+    text = decode_text(data if len(data) <= 65536 else data[:65536].rsplit(b"\n", 1)[0], table=False)
+    if _AIKEN_ANSWER.search(text):
+        return "aiken"
+    return "gift" if _GIFT_MARKS.search(text) else "text"
 
 
 def default_slug(filename: str) -> str:

@@ -7,9 +7,11 @@ reads the answer, checks the question against the bank format and gives it a sta
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 #: Largest file accepted (an .xlsx is compressed: 20 MB holds far more than the row limit).
@@ -88,8 +90,12 @@ class Draft:
     notes: list[str] = field(default_factory=list)
 
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-_SPACES = {ord(char): " " for char in "\xa0\u2007\u202f"}
+#: Zero-width characters go, non-breaking spaces become spaces (one translate table: this runs per cell).
+_CLEAN_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\xa0\u2007\u202f]")
+_CLEAN_TABLE = {
+    **dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff")),
+    **{ord(char): " " for char in "\xa0\u2007\u202f"},
+}
 
 
 def clean(text: str) -> str:
@@ -99,7 +105,10 @@ def clean(text: str) -> str:
     """
     if not text:
         return ""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE).translate(_SPACES)
+    if _CLEAN_CHARS.search(text):
+        text = text.translate(_CLEAN_TABLE)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\n" in text:
         text = "\n".join(line.rstrip() for line in text.split("\n"))
     return text.strip()
@@ -124,6 +133,7 @@ TYPE_WORDS: dict[str, str] = {
 CHOICE_WORDS = ("选择", "choice")
 
 
+@functools.lru_cache(maxsize=256)
 def type_word(text: str) -> str | None:
     """The type named by `text` (单选题, 多项选择题, judge…), "choice" for 选择题, or None when unknown."""
     word = folded(text).removesuffix("题")
@@ -166,3 +176,44 @@ DIFFICULTY_WORDS = {
     **dict.fromkeys(("较难", "偏难", "较困难"), 4),
     **dict.fromkeys(("困难", "难", "很难", "非常难", "高"), 5),
 }
+
+
+_BLOCK_TAGS = frozenset(
+    ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "table")
+)
+
+
+class _TextOf(HTMLParser):
+    """Collects the text of an HTML fragment: block elements break lines, script and style say nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of question HTML (Moodle, GIFT `[html]`): tags dropped, entities decoded, paragraphs kept."""
+    if "<" not in markup and "&" not in markup:
+        return clean(markup)
+    reader = _TextOf()
+    reader.feed(markup)
+    reader.close()
+    lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in "".join(reader.parts).split("\n")]
+    return clean(re.sub(r"\n{2,}", "\n", "\n".join(lines)))

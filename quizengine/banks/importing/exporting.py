@@ -20,6 +20,9 @@ from quizengine.engine.questions import Question
 from quizengine.services.spreadsheet import append_row
 
 from .common import MAX_ROWS, TYPE_LABELS
+from .gift_out import bank_to_gift
+
+EXPORT_FORMATS = ("xlsx", "yaml", "gift")
 
 #: The 题目 sheet's columns, in order: what a secretary fills in first comes first.
 TEMPLATE_COLUMNS = (
@@ -225,9 +228,11 @@ def blank_template_xlsx() -> bytes:
 
 
 def export_bank(bank: dict[str, Any], fmt: str) -> bytes:
-    """The bank as an .xlsx (the import template) or YAML v1 file."""
+    """The bank as an .xlsx (the import template), YAML v1 or GIFT file."""
     if fmt == "xlsx":
         return _workbook(bank)
     if fmt == "yaml":
         return bank_to_yaml(bank).encode("utf-8")
-    raise ValueError(f"未知的导出格式“{fmt}”，可用：xlsx、yaml")
+    if fmt == "gift":
+        return bank_to_gift(bank).encode("utf-8")
+    raise ValueError(f"未知的导出格式“{fmt}”，可用：{'、'.join(EXPORT_FORMATS)}")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 
 from .builder import BankBuilder
 from .common import MAX_ROWS, Draft, ImportRefused, clean, folded, judge_word
-from .tables import csv_rows, decode_text, merged_ranges, open_workbook, sheet_rows
+from .tables import Merge, csv_rows, decode_text, merged_ranges, open_workbook, sheet_rows
 
 #: Header names (compared folded, without `*` marks or a （必填） note) → Draft field.
 HEADERS: dict[str, str] = {
@@ -97,8 +96,9 @@ def read_xlsx(data: bytes, builder: BankBuilder) -> None:
         for sheet in workbook.worksheets:
             if sheet.title.strip().lower() in _NOTE_SHEETS:
                 continue
-            rows = _limited(sheet_rows(sheet, merged_ranges(workbook, sheet)), builder.filename)
-            found, had_content = _read_rows(rows, builder, f"工作表“{sheet.title}”", _merge_warnings(sheet, workbook))
+            merges = merged_ranges(workbook, sheet)
+            rows = _limited(sheet_rows(sheet, merges), builder.filename)
+            found, had_content = _read_rows(rows, builder, f"工作表“{sheet.title}”", _merge_warnings(merges))
             if found:
                 return
             seen_content = seen_content or had_content
@@ -136,10 +136,10 @@ def _limited(rows: Iterator[tuple[int, list[str]]], filename: str) -> Iterator[t
             yield number, cells
 
 
-def _merge_warnings(sheet: Any, workbook: Any) -> list[tuple[int, str]]:
+def _merge_warnings(merges: list[Merge]) -> list[tuple[int, str]]:
     return [
         (merge.min_row, f"合并单元格的内容已填入第{merge.min_row}–{merge.max_row}行")
-        for merge in merged_ranges(workbook, sheet)
+        for merge in merges
         if merge.max_row > merge.min_row
     ]
 
@@ -186,23 +186,32 @@ def _value(cells: list[str], index: int) -> str:
     return cells[index] if index < len(cells) else ""
 
 
-def _draft(location: str, cells: list[str], fields: dict[int, str]) -> Draft:
-    draft = Draft(location)
-    options: dict[int, str] = {}
-    for index, name in fields.items():
-        value = _value(cells, index)
-        if name.startswith("option:"):
-            options[int(name[7:])] = value
-        elif name not in ("serial", "option_text", "is_correct"):
-            setattr(draft, name, value)
-    if options:
-        draft.options = [options.get(position, "") for position in range(max(options) + 1)]
-    return draft
+_NOT_DRAFT_FIELDS = ("serial", "option_text", "is_correct")
+
+
+def drafter(fields: dict[int, str]) -> Callable[[str, list[str]], Draft]:
+    """A function making the Draft of one row for this header (the column plan is worked out once)."""
+    simple = [(index, name) for index, name in fields.items() if ":" not in name and name not in _NOT_DRAFT_FIELDS]
+    options = [(int(name[7:]), index) for index, name in fields.items() if name.startswith("option:")]
+    size = max((position for position, _ in options), default=-1) + 1
+
+    def make(location: str, cells: list[str]) -> Draft:
+        count = len(cells)
+        draft = Draft(location, **{name: cells[index] if index < count else "" for index, name in simple})
+        if size:
+            draft.options = [""] * size
+            for position, index in options:
+                if index < count:
+                    draft.options[position] = cells[index]
+        return draft
+
+    return make
 
 
 def _question_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], builder: BankBuilder) -> None:
+    make = drafter(fields)
     for number, cells in rows:
-        builder.add(_draft(f"{builder.filename}:{number}", cells, fields))
+        builder.add(make(f"{builder.filename}:{number}", cells))
 
 
 def _option_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], builder: BankBuilder) -> None:
@@ -210,6 +219,7 @@ def _option_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], 
     by_name = {name: index for index, name in fields.items()}
     serial_at, stem_at = by_name.get("serial"), by_name["stem"]
     text_at, mark_at = by_name["option_text"], by_name["is_correct"]
+    make = drafter(fields)
     current: Draft | None = None
     current_serial = ""
     for number, cells in rows:
@@ -219,7 +229,7 @@ def _option_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], 
         if current is None or starts:
             if current is not None:
                 _finish_options(current, builder)
-            current = _draft(f"{builder.filename}:{number}", cells, fields)
+            current = make(f"{builder.filename}:{number}", cells)
             current.correct = []
             current_serial = serial
         else:

@@ -31,6 +31,8 @@ NOT_A_TABLE = "无法读取该文件：文件已损坏或不是表格，请上�
 OLD_EXCEL = "不支持旧版 Excel 文件（.xls），请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后再上传"
 ENCRYPTED = "工作簿设有打开密码，无法读取：请在 Excel 或 WPS 中取消密码（文件→信息→保护工作簿）后另存再上传"
 UNKNOWN_ENCODING = "无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码后再上传"
+UNKNOWN_TEXT_ENCODING = "无法识别文本文件的编码，请另存为 UTF-8 或 GBK 编码后再上传"
+NOT_TEXT = "无法读取该文件：它不是文本文件（可能已损坏），请检查文件格式"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
@@ -53,14 +55,17 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else GB18030 (covers GBK)."""
+def decode_text(data: bytes, *, table: bool = True) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else GB18030 (covers GBK).
+
+    `table` says whether a CSV was expected (for the messages) or a text format (Word text, GIFT, Aiken).
+    """
     if data.startswith(codecs.BOM_UTF8):
         encodings: tuple[str, ...] = ("utf-8-sig",)
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encodings = ("utf-16",)
     elif b"\x00" in data:  # binary, not text
-        raise ImportRefused(NOT_A_TABLE)
+        raise ImportRefused(NOT_A_TABLE if table else NOT_TEXT)
     else:
         encodings = ("utf-8", "gb18030")
     for encoding in encodings:
@@ -68,7 +73,7 @@ def decode_text(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportRefused(UNKNOWN_ENCODING)
+    raise ImportRefused(UNKNOWN_ENCODING if table else UNKNOWN_TEXT_ENCODING)
 
 
 def refuse_ole(data: bytes) -> None:
