@@ -27,7 +27,7 @@ SWEEP_SECONDS = 15
 def sweep_expired_attempts(app) -> None:  # type: ignore[no-untyped-def]
     """Finalize exam attempts whose time is up, even if the member never comes back."""
     from quizengine.extensions import db, socketio
-    from quizengine.services.exams import finalize_expired
+    from quizengine.services.exam_grading import finalize_expired
 
     while True:
         socketio.sleep(SWEEP_SECONDS)

@@ -294,7 +294,7 @@ class AppTarget(Target):
         from quizengine.models import MemberStatus, Role, User
         from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
         from quizengine.services.accounts import create_user, get_or_create_branch
-        from quizengine.services.contests import create_contest
+        from quizengine.services.contest_setup import create_contest
         from quizengine.services.setup import first_run
 
         self.instance = work / "app-instance"

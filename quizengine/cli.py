@@ -182,7 +182,7 @@ def users_set_role(username: str, role: str, branch_name: str | None, title: str
 @exams_cli.command("sweep", help="为已过截止时间（含宽限）的考试作答自动交卷（run.py 每 15 秒执行一次）。")
 def exams_sweep() -> None:
     """Finalize every exam attempt whose deadline and grace have passed (run.py does this every 15 s)."""
-    from quizengine.services.exams import finalize_expired
+    from quizengine.services.exam_grading import finalize_expired
 
     click.echo(f"已自动交卷 {finalize_expired(db.session())} 份试卷")
 

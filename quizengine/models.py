@@ -490,7 +490,7 @@ class Exam(Base):
     closes_at: Mapped[datetime]
     duration_minutes: Mapped[int] = mapped_column(Integer)
     #: {"sections": [{banks, categories, types, difficulties, tags, count, points, title}]}
-    #: or {"fixed_ids": [...], "fixed_points": n} (see services.exams.blueprint_from_json)
+    #: or {"fixed_ids": [...], "fixed_points": n} (see services.exam_papers.blueprint_from_json)
     blueprint: Mapped[dict[str, Any]]
     shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
     shuffle_options: Mapped[bool] = mapped_column(Boolean, default=True)

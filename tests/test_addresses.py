@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import Contest, Role
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
-from quizengine.services import addresses, contests
+from quizengine.services import addresses, contest_setup
 from quizengine.services.addresses import LOOPBACK_WARNING, join_base_url, own_origins, reachable_lan
 from quizengine.web import contests as contest_views
 
@@ -91,7 +91,7 @@ def contest(app: Flask, session: Session, make_user, tmp_path) -> Contest:  # ty
     )
     assert app.test_cli_runner().invoke(args=["banks", "load", str(bank)]).exit_code == 0
     plan = ContestPlan("支部知识竞赛", (RoundSpec(RoundKind.EVERYONE, "全员答题", QuestionSource(count=1), points=10),))
-    return contests.create_contest(session, make_user(Role.ORGANIZER, username="host"), plan, rng=random.Random(1))
+    return contest_setup.create_contest(session, make_user(Role.ORGANIZER, username="host"), plan, rng=random.Random(1))
 
 
 def _projector(client: FlaskClient, contest: Contest, base_url: str) -> tuple[str, dict]:  # type: ignore[type-arg]

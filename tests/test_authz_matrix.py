@@ -40,7 +40,7 @@ from quizengine.models import (
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.realtime import timers
-from quizengine.services import assignments, contests, exams, practice, study_plans
+from quizengine.services import assignments, contest_commands, contest_setup, exam_taking, practice, study_plans
 
 from . import test_exams
 from .conftest import login
@@ -183,8 +183,8 @@ class World:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
-    contests._machine_cache.clear()
-    contests._player_cache.clear()
+    contest_commands._machine_cache.clear()
+    contest_commands._player_cache.clear()
     timers._last_rosters.clear()
     timers._last_counts.clear()
 
@@ -200,13 +200,13 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
     make_user(username="must_change", branch=test_exams.BRANCH).must_change_password = True
     session.commit()
     exam = test_exams.scheduled(session, organizer, _spec(session, _now()))
-    exam_attempt = exams.start_exam(session, member, exam.id)
+    exam_attempt = exam_taking.start_exam(session, member, exam.id)
     short_item = next(item for item in exam_attempt.items if item.revision.content["type"] == "short")
-    exams.save_answer(session, member.id, exam_attempt.id, short_item.position, "简答的回答")
-    exams.submit_exam(session, member, exam_attempt.id)  # its 简答 waits for grading
+    exam_taking.save_answer(session, member.id, exam_attempt.id, short_item.position, "简答的回答")
+    exam_taking.submit_exam(session, member, exam_attempt.id)  # its 简答 waits for grading
     drill = practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.CUSTOM, count=5))
     plan = ContestPlan("支部知识竞赛", (RoundSpec(RoundKind.EVERYONE, "全员答题", QuestionSource(count=1), points=10),))
-    contest = contests.create_contest(session, organizer, plan, rng=random.Random(1))
+    contest = contest_setup.create_contest(session, organizer, plan, rng=random.Random(1))
     report = QuestionReport(
         question_id=short_item.question_id,
         revision_id=short_item.revision_id,

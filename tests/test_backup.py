@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from quizengine.models import AttemptItem, User
-from quizengine.services import backup, exams
+from quizengine.services import backup, exam_taking
 
 from .conftest import csrf_token, login
 from .test_exams import _now, _spec, scheduled, setting  # noqa: F401  (setting is a fixture)
@@ -77,7 +77,7 @@ def test_a_backup_taken_mid_exam_holds_every_acknowledged_save(  # type: ignore[
 ) -> None:
     organizer, members = setting
     exam = scheduled(session, organizer, _spec(session, _now()))
-    attempts = [exams.start_exam(session, member, exam.id) for member in members[:SAVERS]]
+    attempts = [exam_taking.start_exam(session, member, exam.id) for member in members[:SAVERS]]
     acks: dict[int, list[tuple[float, int]]] = {attempt.id: [] for attempt in attempts}
     savers = []
     for member, attempt in zip(members, attempts, strict=False):

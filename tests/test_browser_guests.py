@@ -11,7 +11,7 @@ from quizengine.banks.contest_plan import load_plan
 from quizengine.extensions import db
 from quizengine.models import Role
 from quizengine.services.accounts import create_user
-from quizengine.services.contests import create_contest
+from quizengine.services.contest_setup import create_contest
 from quizengine.services.setup import first_run
 
 from .browser import PHONE, ROOT, chromium, live_server, needs_browser, shot

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import AuditEntry, Contest, ContestAnswer, ContestPlayer, ContestResult, User
 from quizengine.realtime import protocol
-from quizengine.services import contests
+from quizengine.services import contest_setup
 
 from .conftest import csrf_token, login
 from .test_contest_socket import NS, PLAN, _client, _command, _fresh_caches, _join, _seat, _views  # noqa: F401
@@ -106,4 +106,4 @@ def test_the_organizer_opens_a_contest_to_guests_when_creating_it(app: Flask, se
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "contests.create")).all()[-1]
     assert audit.detail["allow_guests"] is True
     host = session.scalars(select(User).where(User.username == "host")).one()
-    assert contests.create_contest(session, host, PLAN, rng=random.Random(1)).allow_guests is False  # the default
+    assert contest_setup.create_contest(session, host, PLAN, rng=random.Random(1)).allow_guests is False  # the default

@@ -16,7 +16,7 @@ from quizengine.extensions import socketio
 from quizengine.models import Contest, ContestAnswer, ContestEvent, ContestPlayer, ContestResult, Role
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec, TieBreak
 from quizengine.realtime import protocol, timers
-from quizengine.services import contest_join, contests
+from quizengine.services import contest_answers, contest_commands, contest_join, contest_setup
 
 from .conftest import login
 
@@ -49,8 +49,8 @@ PLAN = ContestPlan(
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
     """Every test has a fresh database whose contest ids start at 1 again: forget the process caches."""
-    contests._machine_cache.clear()
-    contests._player_cache.clear()
+    contest_commands._machine_cache.clear()
+    contest_commands._player_cache.clear()
     contest_join.throttle.clear()
     timers._last_rosters.clear()
     timers._last_counts.clear()
@@ -62,7 +62,7 @@ def live(app: Flask, runner: FlaskCliRunner, session: Session, make_user, tmp_pa
     host = make_user(Role.ORGANIZER, username="host")
     make_user(username="player1")
     make_user(username="player2")
-    contest = contests.create_contest(session, host, PLAN, rng=random.Random(3))
+    contest = contest_setup.create_contest(session, host, PLAN, rng=random.Random(3))
     return contest
 
 
@@ -260,7 +260,7 @@ def test_the_standard_plan_draws_a_full_contest_from_the_shipped_banks(
 
     assert runner.invoke(args=["banks", "load", str(PROJECT_ROOT / "question_banks")]).exit_code == 0
     plan = load_plan(PROJECT_ROOT / "question_banks" / "contests" / "standard.yaml").plan
-    contest = contests.create_contest(session, make_user(Role.ORGANIZER), plan, rng=random.Random(7))
+    contest = contest_setup.create_contest(session, make_user(Role.ORGANIZER), plan, rng=random.Random(7))
     state = contest.state
     drawn = [qid for round_ids in state["rounds"] for qid in round_ids]
     drawn += [qid for pools in state["risk_pools"].values() for ids in pools.values() for qid in ids]
@@ -419,12 +419,14 @@ def test_answers_stored_together_refuse_only_the_duplicate(app: Flask, live: Con
     _, _, question = _open_everyone_question(app, live, session)
     players = session.scalars(select(ContestPlayer.player).where(ContestPlayer.contest_id == live.id)).all()
     now = datetime.now(UTC)
-    batch = [contests._PendingAnswer(live.id, p, int(p), question, "A", now) for p in players]
-    batch.append(contests._PendingAnswer(live.id, players[0], int(players[0]), question, "B", now))  # a double tap
+    batch = [contest_answers._PendingAnswer(live.id, p, int(p), question, "A", now) for p in players]
+    batch.append(
+        contest_answers._PendingAnswer(live.id, players[0], int(players[0]), question, "B", now)
+    )  # a double tap
     with app.app_context():
         from quizengine.extensions import db
 
-        contests._write_answers(db.session, batch)
+        contest_answers._write_answers(db.session, batch)
     assert [p.error.code if p.error else None for p in batch] == [None, None, "duplicate"]
     assert all(p.done.is_set() for p in batch)
     stored = session.scalars(select(ContestAnswer.response).where(ContestAnswer.contest_id == live.id)).all()
@@ -435,16 +437,16 @@ def test_a_batch_the_database_fails_is_refused_and_the_next_one_stored(
     app: Flask, live: Contest, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, (first, second), question = _open_everyone_question(app, live, session)
-    real = contests._answer_row
+    real = contest_answers._answer_row
 
     def broken(*args: object) -> dict:
         raise RuntimeError("disk I/O error")
 
-    monkeypatch.setattr(contests, "_answer_row", broken)
+    monkeypatch.setattr(contest_answers, "_answer_row", broken)
     refused = first.emit(protocol.SUBMIT_ANSWER, {"question": question, "response": "A"}, namespace=NS, callback=True)
     assert refused["ok"] is False and refused["code"] == "busy" and refused["message"] == "答案未能保存，请重试"
     assert session.scalar(select(func.count(ContestAnswer.id)).where(ContestAnswer.contest_id == live.id)) == 0
-    monkeypatch.setattr(contests, "_answer_row", real)
+    monkeypatch.setattr(contest_answers, "_answer_row", real)
     for sio in (first, second):  # sent again: stored
         assert sio.emit(protocol.SUBMIT_ANSWER, {"question": question, "response": "A"}, namespace=NS, callback=True)[
             "ok"

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from quizengine.extensions import db
 from quizengine.models import Contest, ContestAnswer, ContestDevice, ContestPlayer, Role, User
+from quizengine.modes.contest import ContestError
 from quizengine.realtime import contest as handlers
 from quizengine.realtime import protocol
-from quizengine.services import contest_join, contests
+from quizengine.services import contest_answers, contest_commands, contest_join
 
 from .conftest import login
 from .test_contest_socket import (  # noqa: F401  (fixtures)
@@ -194,7 +195,7 @@ def test_one_hostile_player_never_spoils_the_others_answers(
 ) -> None:  # type: ignore[no-untyped-def]
     """20 players answer while one floods malformed responses: all 20 are stored and acked ok."""
     _, _, question = _open_everyone_question(app, contest, session)
-    machine = contests.cached_machine(session, contest.id)
+    machine = contest_commands.cached_machine(session, contest.id)
     users = [make_user(username=f"voter{n}") for n in range(21)]
     for user in users:  # joined before the question: they may answer it
         session.add(
@@ -210,9 +211,11 @@ def test_one_hostile_player_never_spoils_the_others_answers(
         with app.app_context():
             try:
                 acks.append(
-                    contests.submit_player_answer(db.session, contest.id, str(user_id), user_id, question, response)
+                    contest_answers.submit_player_answer(
+                        db.session, contest.id, str(user_id), user_id, question, response
+                    )
                 )
-            except contests.ContestError as error:
+            except ContestError as error:
                 errors.append(error.code)
 
     def flood() -> None:
@@ -234,10 +237,10 @@ def test_a_malformed_answer_in_a_batch_is_refused_alone(app: Flask, contest: Con
     _, _, question = _open_everyone_question(app, contest, session)
     players = session.scalars(select(ContestPlayer.player).where(ContestPlayer.contest_id == contest.id)).all()
     now = datetime.now(UTC)
-    batch = [contests._PendingAnswer(contest.id, players[0], int(players[0]), question, "Z", now)]
-    batch.append(contests._PendingAnswer(contest.id, players[1], int(players[1]), question, "A", now))
+    batch = [contest_answers._PendingAnswer(contest.id, players[0], int(players[0]), question, "Z", now)]
+    batch.append(contest_answers._PendingAnswer(contest.id, players[1], int(players[1]), question, "A", now))
     with app.app_context():
-        contests._write_answers(db.session, batch)
+        contest_answers._write_answers(db.session, batch)
     assert [p.error.code if p.error else None for p in batch] == ["bad_response", None]
     assert session.scalars(select(ContestAnswer.response)).all() == ["A"]
 

@@ -24,7 +24,7 @@ from quizengine.models import (
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.modes.timed_exam import ReviewPolicy
-from quizengine.services import contests, exams, practice
+from quizengine.services import contest_setup, exam_taking, practice
 
 from . import test_exams
 from .conftest import csrf_token, login
@@ -97,13 +97,13 @@ def test_exam_review_item_is_reportable_only_once_review_is_visible(
 ) -> None:
     organizer, (member, *_) = setting
     hidden = test_exams.scheduled(session, organizer, _spec(session, _now()))
-    attempt = exams.start_exam(session, member, hidden.id)
-    exams.submit_exam(session, member, attempt.id)
+    attempt = exam_taking.start_exam(session, member, hidden.id)
+    exam_taking.submit_exam(session, member, attempt.id)
     shown = test_exams.scheduled(
         session, organizer, _spec(session, _now(), title="随堂测", review_policy=ReviewPolicy.IMMEDIATELY)
     )
-    reviewed = exams.start_exam(session, member, shown.id)
-    exams.submit_exam(session, member, reviewed.id)
+    reviewed = exam_taking.start_exam(session, member, shown.id)
+    exam_taking.submit_exam(session, member, reviewed.id)
     login(client, "m0")
     assert client.get(f"/corrections/item/{attempt.items[0].id}").status_code == 409
     result = client.get(f"/exams/attempts/{reviewed.id}/result").get_data(as_text=True)
@@ -116,7 +116,7 @@ def test_exam_review_item_is_reportable_only_once_review_is_visible(
 
 def _finished_contest(session: Session, organizer, member) -> Contest:  # type: ignore[no-untyped-def]
     plan = ContestPlan("支部知识竞赛", (RoundSpec(RoundKind.EVERYONE, "全员答题", QuestionSource(count=2), points=10),))
-    contest = contests.create_contest(session, organizer, plan, rng=random.Random(1))
+    contest = contest_setup.create_contest(session, organizer, plan, rng=random.Random(1))
     asked = next(iter(contest.revisions))
     now = datetime.now(UTC)
     session.add(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from quizengine.engine.standard import Period, Status
 from quizengine.engine.timing import FakeClock
 from quizengine.models import Role
-from quizengine.services import dashboard, exams
+from quizengine.services import dashboard, exam_taking
 from quizengine.services.access import NotAllowed
 
 from .conftest import login
@@ -27,8 +27,8 @@ def test_dashboard_counts_rates_reminder_exams_and_trend(session: Session, branc
     for _ in range(4):
         _session_of(session, busy, clock, count=5)
     exam = scheduled(session, organizer, _spec(session, clock, pass_mark=10))
-    attempt = exams.start_exam(session, busy, exam.id, clock=clock)
-    exams.submit_exam(session, busy, attempt.id, clock=clock)
+    attempt = exam_taking.start_exam(session, busy, exam.id, clock=clock)
+    exam_taking.submit_exam(session, busy, attempt.id, clock=clock)
     board = dashboard.branch_dashboard(session, organizer, organizer.branch_id, clock=clock)
     assert board.period == Period.parse("2026-12")
     assert {row.member.name: row.evaluation.status for row in board.standings} == {

@@ -29,7 +29,7 @@ from quizengine.models import (
     StandardResult,
     User,
 )
-from quizengine.services import contest_join, contests, dashboard, standards, summaries
+from quizengine.services import contest_commands, contest_join, dashboard, standards, summaries
 from quizengine.services.banks import check_banks, sync_banks
 from quizengine.services.demo import DemoError, DemoSize, chinese_number, seed_demo
 
@@ -49,8 +49,8 @@ def _fresh_caches() -> None:
 
 
 def _forget_contests() -> None:
-    contests._machine_cache.clear()
-    contests._player_cache.clear()
+    contest_commands._machine_cache.clear()
+    contest_commands._player_cache.clear()
     contest_join.throttle.clear()
 
 

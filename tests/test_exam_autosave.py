@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from quizengine.config import load_config
 from quizengine.extensions import Database, db
 from quizengine.models import Attempt, AttemptItem, User
-from quizengine.services import exams, passwords
+from quizengine.services import exam_access, exam_taking, passwords
 from quizengine.services.access import NotAllowed
 from quizengine.services.practice import paper_item
 
@@ -57,7 +57,7 @@ def taking(client: FlaskClient, session: Session, setting):  # type: ignore[no-u
     """m0 has started an exam and opened the paper (as the page does); returns (attempt, save url, token)."""
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, _now()))
-    attempt = exams.start_exam(session, member, exam.id)
+    attempt = exam_taking.start_exam(session, member, exam.id)
     login(client, "m0")
     token = csrf_token(client, "/exams/")
     assert client.get(f"/exams/attempts/{attempt.id}").status_code == 200
@@ -137,7 +137,7 @@ def test_submitted_elsewhere_between_two_saves_is_refused(client: FlaskClient, s
     item = _single(attempt)
     first = client.post(url, json={"position": item.position, "response": "A"}, headers={"X-CSRFToken": token})
     assert first.status_code == 200  # the paper is cached in this process now
-    exams.submit_exam(session, session.get(User, attempt.user_id), attempt.id)  # another device submits
+    exam_taking.submit_exam(session, session.get(User, attempt.user_id), attempt.id)  # another device submits
     second = client.post(url, json={"position": item.position, "response": "C"}, headers={"X-CSRFToken": token})
     assert second.status_code == 409 and "试卷已提交" in second.json["message"]
     assert _answers(session, attempt.id)[item.position] == paper_item(item).option_order[0]
@@ -192,7 +192,7 @@ def test_papers_draw_least_used_questions_first(session: Session, setting, fake_
     for number in range(3):  # 3 monthly exams × 2 questions: every judge question asked once
         spec = _spec(session, fake_clock, blueprint=blueprint, pass_mark=5, title=f"第{number + 1}次")
         exam = scheduled(session, organizer, spec)
-        attempt = exams.start_exam(session, members[0], exam.id, clock=fake_clock, rng=random.Random(7))
+        attempt = exam_taking.start_exam(session, members[0], exam.id, clock=fake_clock, rng=random.Random(7))
         drawn += [item.question_id for item in attempt.items]
     assert len(set(drawn)) == 6
 
@@ -200,21 +200,21 @@ def test_papers_draw_least_used_questions_first(session: Session, setting, fake_
 def test_service_refuses_with_the_same_errors(session: Session, setting, fake_clock) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     organizer, (member, other, _) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
+    attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     item = _single(attempt)
     with pytest.raises(NotAllowed, match="没有找到这道题"):
-        exams.save_answer(session, other.id, attempt.id, item.position, "A", clock=fake_clock)
+        exam_taking.save_answer(session, other.id, attempt.id, item.position, "A", clock=fake_clock)
     member.active = False
     session.commit()
-    with pytest.raises(exams.NotSignedIn):
-        exams.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
+    with pytest.raises(exam_access.NotSignedIn):
+        exam_taking.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
     member.active, member.must_change_password = True, True
     session.commit()
-    with pytest.raises(exams.PasswordChangeRequired):
-        exams.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
+    with pytest.raises(exam_access.PasswordChangeRequired):
+        exam_taking.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
     member.must_change_password = False
     session.commit()
-    exams.save_answer(session, member.id, attempt.id, item.position, _right(item), clock=fake_clock)
+    exam_taking.save_answer(session, member.id, attempt.id, item.position, _right(item), clock=fake_clock)
     assert _answers(session, attempt.id)[item.position] == item.revision.content["answer"]
 
 
@@ -290,7 +290,7 @@ def test_a_submit_waits_for_a_save_in_flight_on_postgresql(app: Flask, session: 
         pytest.skip("row locks matter with concurrent writers: PostgreSQL only (set QUIZENGINE_TEST_DATABASE_URL)")
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, _now()))
-    attempt = exams.start_exam(session, member, exam.id)
+    attempt = exam_taking.start_exam(session, member, exam.id)
     item = _single(attempt)
     params = {
         "b_item": item.id,
@@ -302,7 +302,7 @@ def test_a_submit_waits_for_a_save_in_flight_on_postgresql(app: Flask, session: 
     }
     claim = "UPDATE attempts SET status = 'finished' WHERE id = :id AND status = 'open'"
     with db.engine.connect() as saving, db.engine.connect() as submitting:
-        assert saving.execute(exams._SAVE, params).rowcount == 1  # in flight: not committed yet
+        assert saving.execute(exam_taking._SAVE, params).rowcount == 1  # in flight: not committed yet
         submitting.exec_driver_sql("SET lock_timeout = '300ms'")
         with pytest.raises(OperationalError, match="lock timeout"):
             submitting.execute(text(claim), {"id": attempt.id})

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from quizengine.engine.errors import InsufficientQuestions
 from quizengine.engine.timing import FakeClock
 from quizengine.models import Attempt, AuditEntry, Exam, User
-from quizengine.services import exam_papers, exam_setup, exams
+from quizengine.services import exam_access, exam_papers, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
 from quizengine.services.exam_results import exam_overview
 
@@ -49,9 +49,9 @@ def test_uniform_exam_is_a_draft_until_published(session: Session, setting, fake
     organizer, (member, *_) = setting
     exam = exam_setup.create_exam(session, organizer, _spec(session, fake_clock), rng=random.Random(1))
     assert exam.status == "draft" and exam.paper_mode == "uniform" and len(exam.paper) == 11
-    assert exams.list_member_exams(session, member) == []
-    with pytest.raises(exams.ExamError, match="考试尚未发布"):
-        exams.start_exam(session, member, exam.id, clock=fake_clock)
+    assert exam_access.list_member_exams(session, member) == []
+    with pytest.raises(exam_access.ExamError, match="考试尚未发布"):
+        exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     first = [entry["id"] for entry in exam.paper]
     preview = exam_papers.preview(session, exam)
     assert [item.external_id for item in preview.items] == first and preview.total_points == 46
@@ -59,11 +59,11 @@ def test_uniform_exam_is_a_draft_until_published(session: Session, setting, fake
     assert [entry["id"] for entry in redrawn.paper] != first
     exam_setup.publish_exam(session, organizer, exam.id, clock=fake_clock)
     assert exam.status == "published" and exam.published_at == fake_clock.now()
-    with pytest.raises(exams.ExamError, match="考试已发布"):
+    with pytest.raises(exam_access.ExamError, match="考试已发布"):
         exam_setup.redraw_paper(session, organizer, exam.id)
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("exams.%"))).all()
     assert actions == ["exams.create", "exams.redraw", "exams.publish"]
-    assert [e.id for e, _ in exams.list_member_exams(session, member)] == [exam.id]
+    assert [e.id for e, _ in exam_access.list_member_exams(session, member)] == [exam.id]
 
 
 def test_every_member_gets_the_same_questions_in_their_own_order(
@@ -73,13 +73,13 @@ def test_every_member_gets_the_same_questions_in_their_own_order(
     exam = exam_setup.create_exam(session, organizer, _spec(session, fake_clock))
     exam_setup.publish_exam(session, organizer, exam.id)
     stored = sorted((entry["q"], entry["r"]) for entry in exam.paper)
-    first = exams.start_exam(session, members[0], exam.id, clock=fake_clock, rng=random.Random(1))
+    first = exam_taking.start_exam(session, members[0], exam.id, clock=fake_clock, rng=random.Random(1))
     # a key fix loaded after publishing: the paper stays what the organizer published (regrade handles fixes)
     fixed = _bank(tmp_path).read_text(encoding="utf-8").replace("stem: 单选0,", "stem: 单选零,")
     (tmp_path / "exam.yaml").write_text(fixed, encoding="utf-8")
     assert runner.invoke(args=["banks", "load", str(tmp_path / "exam.yaml")]).exit_code == 0
     others = [
-        exams.start_exam(session, m, exam.id, clock=fake_clock, rng=random.Random(n))
+        exam_taking.start_exam(session, m, exam.id, clock=fake_clock, rng=random.Random(n))
         for n, m in enumerate(members[1:], 2)
     ]
     papers = [first, *others]
@@ -106,7 +106,8 @@ def test_random_papers_are_balanced_per_member(
     exam_setup.publish_exam(session, organizer, exam.id)
     target = preview.target
     papers = [
-        exams.start_exam(session, m, exam.id, clock=fake_clock, rng=random.Random(n)) for n, m in enumerate(members)
+        exam_taking.start_exam(session, m, exam.id, clock=fake_clock, rng=random.Random(n))
+        for n, m in enumerate(members)
     ]
     for attempt in papers:
         kinds = sorted(item.revision.content["type"] for item in attempt.items)
@@ -119,15 +120,15 @@ def test_random_papers_are_balanced_per_member(
 def test_random_mode_checks_its_blueprint(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, _ = setting
     untyped = {"sections": [{"count": 3, "points": 5}], "difficulty_tolerance": 1}
-    with pytest.raises(exams.ExamError, match="每个组卷规则都要选定一种题型"):
+    with pytest.raises(exam_access.ExamError, match="每个组卷规则都要选定一种题型"):
         exam_setup.create_exam(session, organizer, _spec(session, fake_clock, blueprint=untyped, paper_mode="random"))
     flat = {"sections": [{"types": ["judge"], "count": 3}], "difficulty_tolerance": 0}
     exam_setup.create_exam(  # every judge question is difficulty 3: 9 exactly, always
         session, organizer, _spec(session, fake_clock, blueprint=flat, paper_mode="random", pass_mark=1)
     )
-    with pytest.raises(exams.ExamError, match="组卷方式只能是"):
+    with pytest.raises(exam_access.ExamError, match="组卷方式只能是"):
         exam_setup.create_exam(session, organizer, _spec(session, fake_clock, paper_mode="mixed"))
-    with pytest.raises(exams.ExamError, match="难度容差应在 0 到 20 之间"):
+    with pytest.raises(exam_access.ExamError, match="难度容差应在 0 到 20 之间"):
         bad = {**RANDOM_BLUEPRINT, "difficulty_tolerance": -1}
         exam_setup.create_exam(session, organizer, _spec(session, fake_clock, blueprint=bad, paper_mode="random"))
     with pytest.raises(InsufficientQuestions, match="需要9题"):
@@ -142,10 +143,10 @@ def test_random_mode_ranks_by_share_of_the_own_paper(session: Session, setting, 
     exam = exam_setup.create_exam(session, organizer, spec)
     exam_setup.publish_exam(session, organizer, exam.id)
     for who, right in ((first, 2), (second, 5)):
-        attempt = exams.start_exam(session, who, exam.id, clock=fake_clock)
+        attempt = exam_taking.start_exam(session, who, exam.id, clock=fake_clock)
         for item in attempt.items[:right]:
-            exams.save_answer(session, who.id, attempt.id, item.position, _right(item), clock=fake_clock)
-        exams.submit_exam(session, who, attempt.id, clock=fake_clock)
+            exam_taking.save_answer(session, who.id, attempt.id, item.position, _right(item), clock=fake_clock)
+        exam_taking.submit_exam(session, who, attempt.id, clock=fake_clock)
     session.execute(  # make the papers differ in total: the first member's paper is worth less
         Attempt.__table__.update().where(Attempt.user_id == first.id).values(max_score=10)
     )

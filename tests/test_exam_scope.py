@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import Attempt, AttemptItem, Branch, Exam, ExamOverride, Role, User
 from quizengine.modes.timed_exam import ReviewPolicy, review_visible
-from quizengine.services import exam_admin, exam_setup, exams
+from quizengine.services import exam_access, exam_admin, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
 from quizengine.services.practice import paper_item
 from quizengine.web import answer_text, format_score
@@ -68,12 +68,12 @@ def joint(runner: FlaskCliRunner, session: Session, make_user, tmp_path: Path): 
         ),
     )
     for member in (member_a, member_b):
-        attempt = exams.start_exam(session, member, exam.id)
+        attempt = exam_taking.start_exam(session, member, exam.id)
         for item in attempt.items:
             kind = item.revision.content["type"]
             answer = paper_item(item).shown_key("A") if kind == "single" else "我的回答"
-            exams.save_answer(session, member.id, attempt.id, item.position, answer)
-        exams.submit_exam(session, member, attempt.id)
+            exam_taking.save_answer(session, member.id, attempt.id, item.position, answer)
+        exam_taking.submit_exam(session, member, attempt.id)
     return exam, admin, org_a, org_b, member_a, member_b
 
 
@@ -97,9 +97,11 @@ def test_visibility_filter_agrees_with_the_review_policy(session: Session, joint
         exam.closes_at = now - timedelta(minutes=1) if closed else now + timedelta(hours=1)
         session.commit()
         shown = bool(
-            session.scalars(select(Attempt.id).where(Attempt.exam_id == exam.id, exams.exam_items_visible(now))).all()
+            session.scalars(
+                select(Attempt.id).where(Attempt.exam_id == exam.id, exam_access.exam_items_visible(now))
+            ).all()
         )
-        assert shown == exams.review_is_visible(exam, now) == review_visible(policy, released, closed)
+        assert shown == exam_access.review_is_visible(exam, now) == review_visible(policy, released, closed)
 
 
 def _record_numbers(client: FlaskClient) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, AttemptItem, AuditEntry, Exam, Question, Role, User
 from quizengine.modes.timed_exam import MemberStatus, ReviewPolicy
-from quizengine.services import exam_admin, exam_setup, exams
+from quizengine.services import exam_access, exam_admin, exam_grading, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
 from quizengine.services.exam_results import exam_overview, export_workbook
 from quizengine.services.practice import paper_item
@@ -110,7 +110,7 @@ def test_create_exam_validates_and_audits(session: Session, setting, fake_clock:
         ({"blueprint": {"sections": []}}, "请至少设置一个组卷规则"),
     ]
     for change, message in bad:
-        with pytest.raises(exams.ExamError, match=message):
+        with pytest.raises(exam_access.ExamError, match=message):
             scheduled(session, organizer, _spec(session, fake_clock, **change))
     with pytest.raises(InsufficientQuestions, match="需要50题"):
         scheduled(
@@ -125,39 +125,39 @@ def test_create_exam_validates_and_audits(session: Session, setting, fake_clock:
 def test_start_makes_the_paper_once_and_resumes(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    attempt = exams.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(1))
+    attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(1))
     assert attempt.question_count == 11 and attempt.max_score == 46  # 5×4 + 2×5 + 3×2 + 10
     assert attempt.deadline_at == fake_clock.now() + timedelta(minutes=30)
     order = [(item.question_id, tuple(item.option_order)) for item in attempt.items]
     fake_clock.advance(minutes=3)
-    again = exams.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(99))
+    again = exam_taking.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(99))
     assert again.id == attempt.id and [(i.question_id, tuple(i.option_order)) for i in again.items] == order
 
 
 def test_deadline_is_cut_by_the_window_close(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock, closes_at=fake_clock.now() + timedelta(minutes=10)))
-    attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
+    attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     assert attempt.deadline_at == exam.closes_at
 
 
 def test_deadline_edges_exact_grace_and_after(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    attempt = exams.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(2))
+    attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(2))
     first, second, third = attempt.items[0], attempt.items[1], attempt.items[2]
     fake_clock.set(attempt.deadline_at)  # exactly at the deadline: on time
-    exams.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
+    exam_taking.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
     fake_clock.advance(30)  # the last moment of the 30 s grace
-    exams.save_answer(session, member.id, attempt.id, 1, _right(second), clock=fake_clock)
+    exam_taking.save_answer(session, member.id, attempt.id, 1, _right(second), clock=fake_clock)
     fake_clock.advance(0.5)
     with pytest.raises(DeadlinePassed, match="答题时间已到"):
-        exams.save_answer(session, member.id, attempt.id, 2, _right(third), clock=fake_clock)
+        exam_taking.save_answer(session, member.id, attempt.id, 2, _right(third), clock=fake_clock)
     session.refresh(attempt)
     assert attempt.status == "finished" and attempt.finished_at == attempt.deadline_at
     assert attempt.items[2].response is None and attempt.items[0].response is not None
-    with pytest.raises(exams.ExamError, match="试卷已提交"):
-        exams.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
+    with pytest.raises(exam_access.ExamError, match="试卷已提交"):
+        exam_taking.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
 
 
 def test_answers_change_until_submit_and_submit_twice_scores_once(
@@ -165,15 +165,17 @@ def test_answers_change_until_submit_and_submit_twice_scores_once(
 ) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
+    attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     for item in attempt.items:
         wrong = "D" if item.revision.content["type"] == "single" else None
-        exams.save_answer(session, member.id, attempt.id, item.position, wrong or _right(item), clock=fake_clock)
-        exams.save_answer(session, member.id, attempt.id, item.position, _right(item), clock=fake_clock)  # changed mind
-    done = exams.submit_exam(session, member, attempt.id, clock=fake_clock)
+        exam_taking.save_answer(session, member.id, attempt.id, item.position, wrong or _right(item), clock=fake_clock)
+        exam_taking.save_answer(
+            session, member.id, attempt.id, item.position, _right(item), clock=fake_clock
+        )  # changed mind
+    done = exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert (done.score, done.pending_count, done.correct_count) == (36, 1, 10)  # the short answer waits
     fake_clock.advance(5)
-    again = exams.submit_exam(session, member, attempt.id, clock=fake_clock)
+    again = exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert again.score == 36 and again.finished_at == done.finished_at
 
 
@@ -218,7 +220,7 @@ def _shown_json(value) -> str:  # type: ignore[no-untyped-def]
 def test_api_refuses_bad_json_foreign_attempts_and_late_answers(client: FlaskClient, session: Session, setting) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, _now()))
-    attempt = exams.start_exam(session, member, exam.id)
+    attempt = exam_taking.start_exam(session, member, exam.id)
     login(client, "m1")
     token = csrf_token(client, "/exams/")
     url = f"/exams/attempts/{attempt.id}/answers"
@@ -242,7 +244,7 @@ def test_concurrent_saves_of_the_same_answer(app, setting) -> None:  # type: ign
     with app.app_context():
         session = db.session()
         exam = scheduled(session, organizer, _spec(session, _now()))
-        attempt = exams.start_exam(session, session.get(User, member.id), exam.id)
+        attempt = exam_taking.start_exam(session, session.get(User, member.id), exam.id)
         attempt_id, member_id = attempt.id, member.id
         position = next(i.position for i in attempt.items if i.revision.content["type"] == "single")
     errors: list[BaseException] = []
@@ -251,7 +253,7 @@ def test_concurrent_saves_of_the_same_answer(app, setting) -> None:  # type: ign
         with app.app_context():
             try:
                 for _ in range(10):
-                    exams.save_answer(db.session(), member_id, attempt_id, position, key)
+                    exam_taking.save_answer(db.session(), member_id, attempt_id, position, key)
             except BaseException as error:
                 errors.append(error)
 
@@ -273,29 +275,29 @@ def test_sweeper_finalizes_attempts_nobody_came_back_to(
 ) -> None:
     organizer, (first, second, _) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    one = exams.start_exam(session, first, exam.id, clock=fake_clock)
-    exams.save_answer(session, first.id, one.id, 0, _right(one.items[0]), clock=fake_clock)
+    one = exam_taking.start_exam(session, first, exam.id, clock=fake_clock)
+    exam_taking.save_answer(session, first.id, one.id, 0, _right(one.items[0]), clock=fake_clock)
     fake_clock.advance(minutes=10)
-    two = exams.start_exam(session, second, exam.id, clock=fake_clock)
+    two = exam_taking.start_exam(session, second, exam.id, clock=fake_clock)
     fake_clock.advance(minutes=20, seconds=31)  # first is past deadline + grace, second is not
-    assert exams.finalize_expired(session, clock=fake_clock) == 1
+    assert exam_grading.finalize_expired(session, clock=fake_clock) == 1
     session.refresh(one)
     session.refresh(two)
     assert one.status == "finished" and one.answered_count == 1 and one.score > 0
     assert two.status == "open"
-    assert exams.finalize_expired(session, clock=fake_clock) == 0
+    assert exam_grading.finalize_expired(session, clock=fake_clock) == 0
 
 
 def test_attempts_allowed_and_make_up_override(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
-    exams.submit_exam(session, member, attempt.id, clock=fake_clock)
-    with pytest.raises(exams.ExamError, match="没有剩余作答次数"):
-        exams.start_exam(session, member, exam.id, clock=fake_clock)
+    attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
+    exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
+    with pytest.raises(exam_access.ExamError, match="没有剩余作答次数"):
+        exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     fake_clock.advance(hours=3)  # window closed
-    with pytest.raises(exams.ExamError, match="考试已结束"):
-        exams.start_exam(session, member, exam.id, clock=fake_clock)
+    with pytest.raises(exam_access.ExamError, match="考试已结束"):
+        exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     exam_admin.set_override(
         session,
         organizer,
@@ -306,30 +308,30 @@ def test_attempts_allowed_and_make_up_override(session: Session, setting, fake_c
         duration_minutes=15,
         extra_attempts=1,
     )
-    make_up = exams.start_exam(session, member, exam.id, clock=fake_clock)
+    make_up = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     assert make_up.number == 2 and make_up.deadline_at == fake_clock.now() + timedelta(minutes=15)
 
 
 def test_review_visibility_follows_the_policy(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, _ = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    assert not exams.review_is_visible(exam, fake_clock.now())
-    assert exams.review_is_visible(exam, exam.closes_at)
+    assert not exam_access.review_is_visible(exam, fake_clock.now())
+    assert exam_access.review_is_visible(exam, exam.closes_at)
     exam.review_policy = ReviewPolicy.MANUAL
-    assert not exams.review_is_visible(exam, exam.closes_at + timedelta(days=1))
+    assert not exam_access.review_is_visible(exam, exam.closes_at + timedelta(days=1))
     exam_admin.release_results(session, organizer, exam.id)
-    assert exams.review_is_visible(exam, fake_clock.now())
+    assert exam_access.review_is_visible(exam, fake_clock.now())
 
 
 def test_short_answers_graded_then_final_and_audited(session: Session, setting, fake_clock: FakeClock) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
-    attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
+    attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     short = next(item for item in attempt.items if item.revision.content["type"] == "short")
-    exams.save_answer(session, member.id, attempt.id, short.position, "党员要认真学习党章", clock=fake_clock)
-    exams.submit_exam(session, member, attempt.id, clock=fake_clock)
+    exam_taking.save_answer(session, member.id, attempt.id, short.position, "党员要认真学习党章", clock=fake_clock)
+    exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert attempt.pending_count == 1
-    with pytest.raises(exams.ExamError, match="得分应在 0 到 10 之间"):
+    with pytest.raises(exam_access.ExamError, match="得分应在 0 到 10 之间"):
         exam_admin.grade_short_answer(session, organizer, short.id, 11, "")
     exam_admin.grade_short_answer(session, organizer, short.id, 7.5, "要点基本齐全")
     session.refresh(attempt)
@@ -345,12 +347,12 @@ def test_regrade_after_a_key_fix_with_dry_run(session: Session, setting, fake_cl
         _spec(session, fake_clock, blueprint={"fixed_ids": ["e-s0", "e-s1"], "fixed_points": 5}, pass_mark=5),
     )
     for member in members:
-        attempt = exams.start_exam(session, member, exam.id, clock=fake_clock)
+        attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
         for item in attempt.items:
-            exams.save_answer(
+            exam_taking.save_answer(
                 session, member.id, attempt.id, item.position, paper_item(item).shown_key("B"), clock=fake_clock
             )
-        exams.submit_exam(session, member, attempt.id, clock=fake_clock)
+        exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert {a.score for a in session.scalars(select(Attempt))} == {0}
     fixed = (
         _bank(tmp_path)
@@ -376,10 +378,12 @@ def test_void_question_full_credit_or_removed(session: Session, setting, fake_cl
     blueprint = {"fixed_ids": ["e-s0", "e-s1"], "fixed_points": 5}
     exam = scheduled(session, organizer, _spec(session, fake_clock, blueprint=blueprint, pass_mark=5))
     for who in (member, other):  # e-s0 answered right, e-s1 left blank
-        attempt = exams.start_exam(session, who, exam.id, clock=fake_clock)
+        attempt = exam_taking.start_exam(session, who, exam.id, clock=fake_clock)
         item = next(item for item in attempt.items if item.question.external_id == "e-s0")
-        exams.save_answer(session, who.id, attempt.id, item.position, paper_item(item).shown_key("A"), clock=fake_clock)
-        exams.submit_exam(session, who, attempt.id, clock=fake_clock)
+        exam_taking.save_answer(
+            session, who.id, attempt.id, item.position, paper_item(item).shown_key("A"), clock=fake_clock
+        )
+        exam_taking.submit_exam(session, who, attempt.id, clock=fake_clock)
     first, second = (session.scalar(select(Question.id).where(Question.external_id == qid)) for qid in ("e-s0", "e-s1"))
     changes = exam_admin.void_question(session, organizer, exam.id, second, "full_credit", "题干有歧义")
     assert len(changes) == 2
@@ -387,9 +391,9 @@ def test_void_question_full_credit_or_removed(session: Session, setting, fake_cl
     exam_admin.void_question(session, organizer, exam.id, first, "removed", "答案有误")
     session.expire_all()
     assert {(a.score, a.max_score) for a in session.scalars(select(Attempt))} == {(5, 5)}
-    with pytest.raises(exams.ExamError, match="已经作废"):
+    with pytest.raises(exam_access.ExamError, match="已经作废"):
         exam_admin.void_question(session, organizer, exam.id, first, "removed", "再来一次")
-    with pytest.raises(exams.ExamError, match="请填写作废原因"):
+    with pytest.raises(exam_access.ExamError, match="请填写作废原因"):
         exam_admin.void_question(session, organizer, exam.id, second + 999, "removed", " ")
     assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "exams.void_question")).all()) == 2
 
@@ -403,14 +407,14 @@ def test_overview_shows_everyone_statistics_and_exports(session: Session, settin
         _spec(session, fake_clock, blueprint={"fixed_ids": ["e-s0", "e-j0"], "fixed_points": 5}, pass_mark=5),
     )
     for who, right in ((first, True), (second, False)):
-        attempt = exams.start_exam(session, who, exam.id, clock=fake_clock)
+        attempt = exam_taking.start_exam(session, who, exam.id, clock=fake_clock)
         for item in attempt.items:
             answer = (
                 _right(item) if right or item.revision.content["type"] == "judge" else paper_item(item).shown_key("C")
             )
-            exams.save_answer(session, who.id, attempt.id, item.position, answer, clock=fake_clock)
-        exams.submit_exam(session, who, attempt.id, clock=fake_clock)
-    exams.start_exam(session, third, exam.id, clock=fake_clock)
+            exam_taking.save_answer(session, who.id, attempt.id, item.position, answer, clock=fake_clock)
+        exam_taking.submit_exam(session, who, attempt.id, clock=fake_clock)
+    exam_taking.start_exam(session, third, exam.id, clock=fake_clock)
     overview = exam_overview(session, organizer, exam.id, clock=fake_clock)
     status = {row.member.username: row.status for row in overview.members}
     assert status == {
@@ -443,13 +447,13 @@ def test_members_outside_the_audience_cannot_start(session: Session, setting, fa
     exam = scheduled(session, organizer, _spec(session, fake_clock))
     outsider = make_user(username="far", branch="第三党支部")
     with pytest.raises(NotAllowed, match="不在这场考试的参考范围内"):
-        exams.start_exam(session, outsider, exam.id, clock=fake_clock)
+        exam_taking.start_exam(session, outsider, exam.id, clock=fake_clock)
 
 
 def test_exam_pages_authorization(client: FlaskClient, session: Session, setting) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, _now()))
-    attempt = exams.start_exam(session, member, exam.id)
+    attempt = exam_taking.start_exam(session, member, exam.id)
     login(client, "m1")
     assert client.get(f"/exams/attempts/{attempt.id}").status_code == 404
     assert client.get(f"/exams/{exam.id}/manage").status_code == 403

@@ -13,7 +13,7 @@ from quizengine.extensions import db, socketio
 from quizengine.models import Role, User
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.realtime import protocol
-from quizengine.services import contests, exams
+from quizengine.services import contest_setup, exam_taking
 from quizengine.services.access import can_read_branch, can_view_member, member_read_clause, readable_branch_ids
 
 from . import test_exams
@@ -67,7 +67,7 @@ def test_autosave_refuses_an_inspector_without_extra_queries_for_members(
 ) -> None:
     organizer, (member, *_) = setting
     exam = scheduled(session, organizer, _spec(session, _now()))
-    attempt = exams.start_exam(session, member, exam.id)
+    attempt = exam_taking.start_exam(session, member, exam.id)
     login(client, "m0")
     token = csrf_token(client, "/exams/")
     url, item = f"/exams/attempts/{attempt.id}/answers", _single(attempt)
@@ -90,7 +90,7 @@ def test_an_inspector_cannot_host_or_join_a_contest(
     organizer, _ = setting
     make_user(Role.INSPECTOR, username="watch", branch=BRANCH)
     plan = ContestPlan("支部知识竞赛", (RoundSpec(RoundKind.EVERYONE, "全员答题", QuestionSource(count=1), points=10),))
-    contest = contests.create_contest(session, organizer, plan, rng=random.Random(1))
+    contest = contest_setup.create_contest(session, organizer, plan, rng=random.Random(1))
     login(client, "watch")
     sio = socketio.test_client(app, namespace=protocol.NAMESPACE, flask_test_client=client)
     attempts = (

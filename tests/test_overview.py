@@ -14,7 +14,7 @@ from quizengine.engine.standard import Period
 from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Role
-from quizengine.services import exams, overview, standards
+from quizengine.services import exam_taking, overview, standards
 from quizengine.services.access import NotAllowed
 
 from .conftest import login
@@ -37,8 +37,8 @@ def committee(session: Session, branch, make_user):  # type: ignore[no-untyped-d
         for _ in range(4):
             _session_of(session, member, clock, count=5)
     exam = scheduled(session, organizer, _spec(session, clock, pass_mark=10))
-    attempt = exams.start_exam(session, busy, exam.id, clock=clock)
-    exams.submit_exam(session, busy, attempt.id, clock=clock)
+    attempt = exam_taking.start_exam(session, busy, exam.id, clock=clock)
+    exam_taking.submit_exam(session, busy, attempt.id, clock=clock)
     admin = make_user(Role.ADMIN, username="admin")
     inspector = make_user(Role.INSPECTOR, username="ducha", branch="第二党支部")
     return organizer, busy, second, admin, inspector

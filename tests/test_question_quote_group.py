@@ -31,7 +31,7 @@ from quizengine.modes.contest import (
 from quizengine.modes.contest import Phase as ContestPhase
 from quizengine.schemas import BadInput, parse
 from quizengine.schemas.contest import COMMAND_ARGS
-from quizengine.services.contests import _draw
+from quizengine.services.contest_setup import _draw
 from quizengine.services.practice import _one_per_group
 from tests import test_contest_socket as socket_tests
 from tests.test_contest_socket import _client, _command, _join, _seat, _views

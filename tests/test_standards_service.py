@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from quizengine.engine.standard import DEFAULT_STANDARD, Period, PeriodKind, StandardError, Status
 from quizengine.engine.timing import FakeClock
 from quizengine.models import AuditEntry, MemberStatus, Role
-from quizengine.services import exams, practice, standards
+from quizengine.services import exam_taking, practice, standards
 from quizengine.services.access import NotAllowed
 
 from .test_exams import _bank as exam_bank
@@ -69,8 +69,8 @@ def test_period_exam_counts_with_its_pass_mark_and_stays_hidden_from_the_member(
     organizer, busy, _ = branch
     clock = FakeClock(datetime(2026, 12, 10, 2, 0, tzinfo=UTC))
     exam = scheduled(session, organizer, _spec(session, clock, pass_mark=30))
-    attempt = exams.start_exam(session, busy, exam.id, clock=clock)
-    exams.submit_exam(session, busy, attempt.id, clock=clock)  # blank paper: 0 points
+    attempt = exam_taking.start_exam(session, busy, exam.id, clock=clock)
+    exam_taking.submit_exam(session, busy, attempt.id, clock=clock)  # blank paper: 0 points
     seen_by_organizer = standards.member_standing(session, organizer, busy, clock=clock)
     assert seen_by_organizer.rules[1].progress == "11月月度测试 0 分（及格 30）"
     seen_by_member = standards.member_standing(session, busy, busy, clock=clock)

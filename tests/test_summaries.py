@@ -15,7 +15,7 @@ from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, Bank, MemberDay, Question, Role
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import exam_admin, exams, practice, summaries
+from quizengine.services import exam_admin, exam_taking, practice, summaries
 from quizengine.services.practice import paper_item
 from quizengine.services.records import get_learning_record
 from quizengine.services.schema import alembic_config
@@ -82,10 +82,10 @@ def _seed(session: Session, runner: FlaskCliRunner, make_user, tmp_path) -> tupl
     practice.answer_item(session, member, open_attempt.id, 0, _any(open_attempt.items[0]), clock=clock)  # left open
     exam = scheduled(session, organizer, _spec(session, clock))
     for who in (member, other):
-        attempt = exams.start_exam(session, who, exam.id, clock=clock)
+        attempt = exam_taking.start_exam(session, who, exam.id, clock=clock)
         for item in attempt.items:
-            exams.save_answer(session, who.id, attempt.id, item.position, _any(item), clock=clock)
-        exams.submit_exam(session, who, attempt.id, clock=clock)
+            exam_taking.save_answer(session, who.id, attempt.id, item.position, _any(item), clock=clock)
+        exam_taking.submit_exam(session, who, attempt.id, clock=clock)
     return organizer, member, other, exam, clock
 
 

@@ -21,7 +21,7 @@ from quizengine.extensions import db, socketio
 from quizengine.modes.contest import Command, ContestError, Role
 from quizengine.schemas import BadInput, parse
 from quizengine.schemas import contest as schemas
-from quizengine.services import contest_join, contests
+from quizengine.services import contest_answers, contest_commands, contest_join
 
 from . import protocol
 from .publisher import publish, publish_device, publish_device_check, server_now_ms
@@ -69,7 +69,7 @@ def client_address() -> str:
 
 
 def _apply(contest_id: int, command: Command, actor: str) -> Ack:
-    applied = contests.apply_command(db.session(), contest_id, command, actor=actor)
+    applied = contest_commands.apply_command(db.session(), contest_id, command, actor=actor)
     publish(contest_id, applied.machine, applied.events)
     return {"ok": True, "version": applied.machine.state.version, "server_now": server_now_ms()}
 
@@ -152,7 +152,7 @@ def on_submit_answer(data: dict[str, Any]) -> Ack:
     """An answer {question, response}; the ack goes to the answerer only (no room-wide message per answer)."""
     who = _identity()
     if who.get("role") == Role.PLAYER:
-        ack = contests.submit_player_answer(  # the registry: only the batch's writer opens a session
+        ack = contest_answers.submit_player_answer(  # the registry: only the batch's writer opens a session
             db.session, who["contest"], who["player"], who.get("user"), data["question"], data["response"]
         )
         return {**ack, "server_now": server_now_ms()}

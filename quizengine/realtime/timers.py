@@ -9,8 +9,8 @@ from flask import Flask
 
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.extensions import db, socketio
-from quizengine.modes.contest import Command, Phase, Role, round_type
-from quizengine.services import contests
+from quizengine.modes.contest import Command, ContestError, Phase, Role, round_type
+from quizengine.services import contest_answers, contest_commands, contest_join
 
 from .publisher import publish, publish_count, publish_roster
 
@@ -29,11 +29,11 @@ def tick_due(clock: Clock | None = None) -> int:
     session = db.session()
     clock = clock or SystemClock()
     changed = 0
-    for contest_id in contests.due_contests(session, clock.now()):
+    for contest_id in contest_commands.due_contests(session, clock.now()):
         try:
             command = Command("tick", Role.SYSTEM)
-            applied = contests.apply_command(session, contest_id, command, actor="timer", clock=clock)
-        except contests.ContestError:
+            applied = contest_commands.apply_command(session, contest_id, command, actor="timer", clock=clock)
+        except ContestError:
             continue
         if applied.events:
             changed += 1
@@ -44,28 +44,28 @@ def tick_due(clock: Clock | None = None) -> int:
 def push_counts() -> None:
     """Send the current question's answer count to host and projector when it changed."""
     session = db.session()
-    for contest_id in contests.answering_contests(session):
-        machine = contests.cached_machine(session, contest_id)
+    for contest_id in contest_answers.answering_contests(session):
+        machine = contest_commands.cached_machine(session, contest_id)
         state = machine.state
         spec = machine.round
         if state.phase is not Phase.ANSWERING or spec is None or not round_type(spec.kind).players_answer:
             continue
-        count = contests.count_answers(session, contest_id, state.question_seq)
+        count = contest_answers.count_answers(session, contest_id, state.question_seq)
         if _last_counts.get(contest_id) != (state.question_seq, count):
             _last_counts[contest_id] = (state.question_seq, count)
-            eligible = contests.eligible_players(session, contest_id, state.question_seq, state.kicked)
+            eligible = contest_answers.eligible_players(session, contest_id, state.question_seq, state.kicked)
             publish_count(contest_id, state.question_seq, count, eligible)
 
 
 def push_rosters() -> None:
     """Send a contest's roster to host and projector when players joined or were kicked/readmitted since."""
     session = db.session()
-    for contest_id, size in contests.roster_sizes(session).items():
-        machine = contests.cached_machine(session, contest_id)
+    for contest_id, size in contest_join.roster_sizes(session).items():
+        machine = contest_commands.cached_machine(session, contest_id)
         key = (size, tuple(machine.state.kicked))
         if _last_rosters.get(contest_id) != key:
             _last_rosters[contest_id] = key
-            _, machine = contests.load_contest(session, contest_id, with_players=True)
+            _, machine = contest_commands.load_contest(session, contest_id, with_players=True)
             publish_roster(contest_id, machine)
 
 

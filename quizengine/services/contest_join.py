@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,8 +24,9 @@ from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam
 from quizengine.modes.contest import ContestError, LiveContest, Role
 
 from .access import ReadOnly, is_inspector
+from .contest_answers import own_answer
+from .contest_commands import _player, _player_cache, cached_machine, can_host, load_contest
 from .contest_results import own_points
-from .contests import _player, _player_cache, cached_machine, can_host, load_contest, own_answer
 
 #: Failed joins allowed per window: one connection, one client address, one contest's typed team codes.
 WINDOW_SECONDS = 600.0
@@ -282,3 +283,14 @@ def _add_player(
         return known
     _player_cache[(contest_id, player)] = record
     return record
+
+
+def roster_sizes(session: Session) -> dict[int, int]:
+    """Players per unfinished contest (the timer loop pushes a contest's roster when it changes)."""
+    rows = session.execute(
+        select(ContestPlayer.contest_id, func.count(ContestPlayer.id))
+        .join(Contest, Contest.id == ContestPlayer.contest_id)
+        .where(Contest.finished_at.is_(None))
+        .group_by(ContestPlayer.contest_id)
+    )
+    return {contest_id: size for contest_id, size in rows}

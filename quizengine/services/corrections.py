@@ -36,8 +36,8 @@ from quizengine.models import (
 )
 
 from .access import can_manage_branch, is_admin, is_organizer, require
-from .contests import can_host
-from .exams import review_is_visible
+from .contest_commands import can_host
+from .exam_access import review_is_visible
 
 #: Why a member reports a question (key -> what the form and the queue show).
 REASONS: dict[str, str] = {

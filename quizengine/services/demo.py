@@ -677,8 +677,9 @@ def _contest(
 ) -> int | None:
     """One finished knowledge contest of the first branch, about ten days ago, played through the contest
     service: its organizer hosts, four teams answer 必答题 and 抢答题, its members joined as players."""
+    from .contest_commands import apply_command, load_contest
     from .contest_join import join
-    from .contests import apply_command, create_contest, load_contest
+    from .contest_setup import create_contest
 
     branch_id = members[0].user.branch_id
     organizer = next(m.user for m in members if m.user.branch_id == branch_id and m.user.role == Role.ORGANIZER)

@@ -31,7 +31,8 @@ from quizengine.models import (
 )
 
 from .access import in_member_scope, require
-from .exams import ExamError, get_exam, grade_attempt, owns_exam, voided_questions
+from .exam_access import ExamError, get_exam, owns_exam
+from .exam_grading import grade_attempt, voided_questions
 
 
 def grade_short_answer(

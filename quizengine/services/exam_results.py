@@ -17,8 +17,9 @@ from quizengine.models import Attempt, AttemptStatus, Branch, Exam, User, Voided
 from quizengine.modes.timed_exam import STATUS_LABELS, MemberStatus, passed
 
 from .access import member_read_clause, require
+from .exam_access import can_read_exam, get_exam
+from .exam_grading import finalize_expired
 from .exam_papers import RANDOM, UNIFORM
-from .exams import can_read_exam, finalize_expired, get_exam
 from .spreadsheet import safe_file_name, workbook_bytes
 
 

@@ -20,8 +20,8 @@ from quizengine.models import AuditEntry, Branch, Exam, User
 from quizengine.modes.timed_exam import ReviewPolicy
 
 from .access import can_manage_branch, require
+from .exam_access import ExamError, get_exam, owns_exam
 from .exam_papers import RANDOM, UNIFORM, blueprint_from_json, draw_uniform, sample_paper, tolerance_of
-from .exams import ExamError, get_exam, owns_exam
 
 
 @dataclass(frozen=True)

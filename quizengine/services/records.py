@@ -31,7 +31,7 @@ from quizengine.models import (
 )
 
 from .access import can_view_member, require
-from .exams import review_is_visible, visible_exam_ids
+from .exam_access import review_is_visible, visible_exam_ids
 from .summaries import visible_rows
 
 

@@ -68,7 +68,7 @@ from quizengine.models import (
 )
 
 from .access import can_manage_branch, can_read_branch, can_view_member, is_admin, require
-from .exams import review_is_visible, visible_exam_ids
+from .exam_access import review_is_visible, visible_exam_ids
 from .study_days import member_study_facts
 from .summaries import ZONE, local_day, visible_rows
 

@@ -3,7 +3,7 @@
 Writers call these inside their own transaction, before their commit:
 - `add_answer` when a self-test answer is graded (services.practice.answer_item),
 - `add_session` when a self-test session finishes with at least one answer (services.practice),
-- `replace_attempt` whenever an exam attempt is graded or regraded (services.exams.grade_attempt, which
+- `replace_attempt` whenever an exam attempt is graded or regraded (services.exam_grading.grade_attempt, which
   finalizing, regrading, voiding and grading a short answer all go through).
 
 `rebuild` recomputes everything from the attempts (CLI `quizengine records rebuild-summaries`); a test
@@ -151,5 +151,5 @@ def rebuild(session: Session) -> int:
 
 def visible_rows(visible_exam_ids: Any) -> ColumnElement[bool]:
     """Rows a member's eyes may count: self-test rows, session rows, and rows of exams in `visible_exam_ids`
-    (a subquery of exam ids whose review is visible, see services.exams.visible_exam_ids)."""
+    (a subquery of exam ids whose review is visible, see services.exam_access.visible_exam_ids)."""
     return or_(MemberDay.exam_id == 0, MemberDay.bank_id == 0, MemberDay.exam_id.in_(visible_exam_ids))

@@ -16,7 +16,7 @@ from quizengine.models import Contest
 from quizengine.modes.contest import Command, ContestError, Role
 from quizengine.realtime.publisher import publish
 from quizengine.services import contest_results as results_service
-from quizengine.services import contests as service
+from quizengine.services.contest_commands import apply_command, can_host
 from quizengine.services.roster import XLSX_MIMETYPE
 
 bp = Blueprint("contest_results", __name__, url_prefix="/contests")
@@ -26,7 +26,7 @@ def _hosted(contest_id: int) -> Contest:
     contest = db.session.get(Contest, contest_id)
     if contest is None:
         abort(404)
-    if not service.can_host(current_user, contest):
+    if not can_host(current_user, contest):
         abort(403)
     return contest
 
@@ -66,7 +66,7 @@ def archive(contest_id: int) -> Response:
     try:
         if archived and contest.finished_at is None:
             version = contest.version
-            applied = service.apply_command(
+            applied = apply_command(
                 db.session(), contest_id, Command("end", Role.HOST, version), actor=f"host:{current_user.id}"
             )
             publish(contest_id, applied.machine, applied.events)

@@ -21,9 +21,10 @@ from quizengine.extensions import db
 from quizengine.models import Contest, ContestTeam
 from quizengine.modes.contest import ContestError
 from quizengine.services import contest_plans
-from quizengine.services import contests as service
 from quizengine.services.access import is_organizer
 from quizengine.services.banks import check_banks
+from quizengine.services.contest_commands import can_host
+from quizengine.services.contest_setup import create_contest
 
 from . import plan_form
 from .links import join_url
@@ -53,7 +54,7 @@ def index() -> str:
     archived = request.args.get("archived") == "1"  # archived contests are hidden unless asked for
     query = select(Contest).where(Contest.archived_at.is_not(None) if archived else Contest.archived_at.is_(None))
     mine = db.session.scalars(query.order_by(Contest.created_at.desc()).limit(30)).all()
-    mine = [contest for contest in mine if service.can_host(current_user, contest)]
+    mine = [contest for contest in mine if can_host(current_user, contest)]
     return render_template("contests/index.html", plans=plans, contests=mine, archived=archived)
 
 
@@ -72,7 +73,7 @@ def create() -> Response:
         if refusal:
             raise ContestError(refusal)
         allow_guests = request.form.get("allow_guests") == "1"
-        contest = service.create_contest(db.session(), current_user, load_plan(path).plan, allow_guests=allow_guests)
+        contest = create_contest(db.session(), current_user, load_plan(path).plan, allow_guests=allow_guests)
     except PlanLoadError as error:
         flash(f"竞赛方案有误：{error.problems[0]}", "error")
         return redirect(url_for("contests.index"))
@@ -171,7 +172,7 @@ def plan_submit() -> Response | tuple[str, int]:
         return redirect(url_for("contests.plan_new", **{"from": path.name}))
     if action == "create":
         try:
-            contest = service.create_contest(db.session(), current_user, plan)
+            contest = create_contest(db.session(), current_user, plan)
         except QuizError as error:
             return _editor(values, [PlanProblem("", 0, None, error.message)], banks, 400)
         return redirect(url_for("contests.host", contest_id=contest.id))
@@ -193,7 +194,7 @@ def _save_refusal(file_name: str, overwrite: bool) -> str | None:
 def host(contest_id: int) -> str:
     """The host console (joins the contest over Socket.IO with the login)."""
     contest = _contest(contest_id)
-    if not service.can_host(current_user, contest):
+    if not can_host(current_user, contest):
         abort(403)
     return render_template("contests/host.html", contest=contest, teams=contest.teams)
 
@@ -235,7 +236,7 @@ def join_qr(contest_id: int) -> Response:
 
 
 def _may_host(contest: Contest) -> bool:
-    return bool(current_user.is_authenticated and service.can_host(current_user, contest))
+    return bool(current_user.is_authenticated and can_host(current_user, contest))
 
 
 def _qr_svg(target: str) -> Response:
@@ -257,7 +258,7 @@ def _team_link(contest: Contest, team: ContestTeam) -> str:
 def team_qr(contest_id: int, key: str) -> Response:
     """One team's device QR code (the host console and the printed sheet); the contest's hosts only."""
     contest = _contest(contest_id)
-    if not service.can_host(current_user, contest):
+    if not can_host(current_user, contest):
         abort(403)
     team = next((team for team in contest.teams if team.key == key), None)
     if team is None:
@@ -270,7 +271,7 @@ def team_qr(contest_id: int, key: str) -> Response:
 def team_codes(contest_id: int) -> str:
     """A printable A4 sheet of every team's QR code and short code, to hand to the teams; hosts only."""
     contest = _contest(contest_id)
-    if not service.can_host(current_user, contest):
+    if not can_host(current_user, contest):
         abort(403)
     teams = [(team, _team_link(contest, team)) for team in contest.teams]
     return render_template("contests/team_codes.html", contest=contest, teams=teams)

@@ -35,8 +35,7 @@ from quizengine.models import AttemptStatus, Bank, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.schemas import BadInput, parse, parse_form, parse_json
 from quizengine.schemas.exam import FORM_SECTIONS, ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm
-from quizengine.services import exam_admin, exam_papers, exam_setup
-from quizengine.services import exams as service
+from quizengine.services import exam_access, exam_admin, exam_papers, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed, ReadOnly, is_organizer, is_reader
 from quizengine.services.accounts import parse_session_id
 from quizengine.services.exam_papers import DEFAULT_TOLERANCE, RANDOM, UNIFORM
@@ -82,10 +81,10 @@ def index() -> str:
     session = db.session()
     now = datetime.now(UTC)
     mine = [
-        (exam, attempts, service.window_for(session, exam, current_user))
-        for exam, attempts in service.list_member_exams(session, current_user)
+        (exam, attempts, exam_access.window_for(session, exam, current_user))
+        for exam, attempts in exam_access.list_member_exams(session, current_user)
     ]
-    managed = service.list_managed_exams(session, current_user) if is_reader(current_user) else []
+    managed = exam_access.list_managed_exams(session, current_user) if is_reader(current_user) else []
     return render_template("exams/index.html", mine=mine, managed=managed, now=now)
 
 
@@ -94,14 +93,14 @@ def index() -> str:
 def start(exam_id: int) -> Response:
     """Start (or resume) my attempt and go to the paper."""
     try:
-        attempt = service.start_exam(db.session(), current_user, exam_id)
+        attempt = exam_taking.start_exam(db.session(), current_user, exam_id)
     except QuizError as error:
         flash(error.message, "error")
         return redirect(url_for("exams.index"))
     return redirect(url_for("exams.take", attempt_id=attempt.id))
 
 
-def _paper(entries: list[service.PaperEntry]) -> list[dict[str, Any]]:
+def _paper(entries: list[exam_taking.PaperEntry]) -> list[dict[str, Any]]:
     """The paper as the page needs it: shown options, blanks and the saved answer in shown keys."""
     questions = []
     for entry in entries:
@@ -131,7 +130,7 @@ def _paper(entries: list[service.PaperEntry]) -> list[dict[str, Any]]:
 @login_required
 def take(attempt_id: int) -> str | Response:
     """The exam page: countdown, navigator, every answer autosaved."""
-    attempt = service.get_exam_attempt(db.session(), current_user, attempt_id)
+    attempt = exam_taking.get_exam_attempt(db.session(), current_user, attempt_id)
     if attempt.status != AttemptStatus.OPEN:
         return redirect(url_for("exams.result", attempt_id=attempt_id))
     state = {
@@ -141,7 +140,7 @@ def take(attempt_id: int) -> str | Response:
         "saveUrl": url_for("exams.save", attempt_id=attempt.id),
         "tabUrl": url_for("exams.tab_switch", attempt_id=attempt.id),
         "submitUrl": url_for("exams.submit", attempt_id=attempt.id),
-        "questions": _paper(service.paper_entries(db.session(), attempt.id)),
+        "questions": _paper(exam_taking.paper_entries(db.session(), attempt.id)),
     }
     return render_template("exams/take.html", attempt=attempt, state=state)
 
@@ -188,7 +187,7 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     """Autosave one answer: JSON {position, response} -> {ok, savedAt, serverNow}.
 
     The hot path of an exam: the account is checked by the save's own conditional update instead of
-    loading the user (see services.exams.save_answer); refusals are the same as on every other page.
+    loading the user (see services.exam_taking.save_answer); refusals are the same as on every other page.
     """
     _check_csrf_header()
     signed_in = parse_session_id(cookie_session.get("_user_id"))  # what Flask-Login's login_user stored
@@ -201,14 +200,14 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
         answer, refusal = None, error
     try:
         if answer is None:  # the account's refusal (log in again, change password) comes first, as for a save
-            service.check_account(db.session(), user_id, epoch)
+            exam_access.check_account(db.session(), user_id, epoch)
             return _json_error(QuizError(refusal.message), 400)
-        saved = service.save_answer(
+        saved = exam_taking.save_answer(
             db.session(), user_id, attempt_id, answer["position"], answer["response"], epoch=epoch
         )
-    except service.NotSignedIn:
+    except exam_access.NotSignedIn:
         return login_manager.unauthorized()
-    except service.PasswordChangeRequired:
+    except exam_access.PasswordChangeRequired:
         return redirect(url_for("auth.change_password"))
     except ReadOnly as error:
         return _json_error(error, 403)
@@ -225,7 +224,7 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
 @login_required
 def tab_switch(attempt_id: int) -> tuple[str, int]:
     """Count one tab switch (shown to the organizer; never fails anyone)."""
-    service.record_tab_switch(db.session(), current_user, attempt_id)
+    exam_taking.record_tab_switch(db.session(), current_user, attempt_id)
     return "", 204
 
 
@@ -233,7 +232,7 @@ def tab_switch(attempt_id: int) -> tuple[str, int]:
 @login_required
 def submit(attempt_id: int) -> Response:
     """Hand in (twice is harmless)."""
-    service.submit_exam(db.session(), current_user, attempt_id)
+    exam_taking.submit_exam(db.session(), current_user, attempt_id)
     flash("试卷已提交", "info")
     return redirect(url_for("exams.result", attempt_id=attempt_id))
 
@@ -242,11 +241,11 @@ def submit(attempt_id: int) -> Response:
 @login_required
 def result(attempt_id: int) -> str | Response:
     """Score, pass/fail and the review with 解析 — when the exam's review policy allows."""
-    attempt = service.get_exam_attempt(db.session(), current_user, attempt_id)
+    attempt = exam_taking.get_exam_attempt(db.session(), current_user, attempt_id)
     if attempt.status == AttemptStatus.OPEN:
         return redirect(url_for("exams.take", attempt_id=attempt_id))
     exam = attempt.exam
-    visible = service.review_is_visible(exam, datetime.now(UTC))
+    visible = exam_access.review_is_visible(exam, datetime.now(UTC))
     rows = [
         {"item": item, "question": engine_question(item), "given": shown_response(item), "right": shown_answer(item)}
         for item in attempt.items
@@ -377,7 +376,7 @@ def manage(exam_id: int) -> str:
         exam=overview.exam,
         chart=chart,
         preview=exam_papers.preview(session, overview.exam) if draft else None,
-        may_change=service.owns_exam(current_user, overview.exam),
+        may_change=exam_access.owns_exam(current_user, overview.exam),
         may_act=is_organizer(current_user),
         mode_labels=exam_papers.PAPER_MODE_LABELS,
         min_responses=MIN_RESPONSES,
@@ -440,7 +439,7 @@ def regrade(exam_id: int) -> str | Response:
     if apply:
         flash(f"已重新评分，{len(changes)} 份试卷成绩变化", "info")
         return redirect(url_for("exams.manage", exam_id=exam_id))
-    return render_template("exams/regrade.html", exam=service.get_exam(db.session(), exam_id), changes=changes)
+    return render_template("exams/regrade.html", exam=exam_access.get_exam(db.session(), exam_id), changes=changes)
 
 
 @bp.post("/<int:exam_id>/void")

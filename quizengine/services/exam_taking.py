@@ -1,11 +1,7 @@
-"""Timed exams as members take them: start (the paper is made once), autosave, submit, sweep, finalize.
-
-Scheduling and publishing are in exam_setup, drawing papers in exam_papers, organizers' changes after
-the fact in exam_admin, the dashboard and export in exam_results.
+"""Taking a timed exam: start (the paper is made once), autosave, tab switches, submit.
 
 The server clock decides. Every answer is written as it is given; a reload or another device resumes the
-same attempt. An attempt is finalized exactly once (a conditional update), by the member, at the deadline
-by the sweeper, or lazily the next time anyone touches it.
+same attempt. Finalizing and grading are in exam_grading; who may take which exam is in exam_access.
 """
 
 from __future__ import annotations
@@ -14,47 +10,36 @@ import contextlib
 import random
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Integer, Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, Integer, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
-from quizengine.engine.questions import MultiplePolicy, QuestionType, Verdict, get_type, grade
 from quizengine.engine.questions import Question as EngineQuestion
-from quizengine.engine.scoring import POINTS_RULES, ScoringContext, round_points
+from quizengine.engine.questions import QuestionType, get_type
 from quizengine.engine.selection import PaperItem
 from quizengine.engine.timing import Clock, Deadline, SystemClock
 from quizengine.models import (
     Attempt,
     AttemptItem,
     AttemptStatus,
-    Branch,
     Exam,
     ExamBranch,
-    ExamOverride,
     Question,
     QuestionRevision,
     Role,
     User,
-    VoidedQuestion,
 )
-from quizengine.modes.timed_exam import ReviewPolicy, Window, member_window, review_visible
 
-from . import summaries
-from .access import ReadOnly, can_manage_branch, can_read_branch, readable_branch_ids, require
+from .access import require
+from .exam_access import ExamError, check_account, member_attempts, window_for
+from .exam_grading import finalize, finalize_if_expired
 from .exam_papers import member_paper
 from .questions import RevisionRef, engine_questions
-
-
-class ExamError(QuizError):
-    """An exam request that breaks a rule (window, attempts, audience, bad settings)."""
-
-    code = "exam_error"
 
 
 @dataclass(frozen=True)
@@ -84,6 +69,8 @@ class _ProcessCaches:
 
 #: A bounded LRU of papers: 4,096 attempts is a whole monthly exam of a large committee per process.
 _PAPERS_MAX = 4096
+
+
 _CACHES: weakref.WeakKeyDictionary[Engine, _ProcessCaches] = weakref.WeakKeyDictionary()
 
 
@@ -95,55 +82,6 @@ def _caches(session: Session) -> _ProcessCaches:
     if caches is None:
         caches = _CACHES[engine] = _ProcessCaches()
     return caches
-
-
-def get_exam(session: Session, exam_id: int) -> Exam:
-    """An exam by id, or ExamError."""
-    exam = session.get(Exam, exam_id)
-    if exam is None:
-        raise ExamError("没有找到这场考试")
-    return exam
-
-
-def can_read_exam(user: User, exam: Exam) -> bool:
-    """Admins read every exam; an organizer (or inspector) opens the dashboard of exams whose audience includes
-    their (assigned) branch.
-
-    What they then see per member is limited by `access.member_read_clause` (their own branches only); what
-    they may change, by `access.in_member_scope` and `owns_exam` (never an inspector).
-    """
-    return user.role == Role.ADMIN or any(can_read_branch(user, branch.id) for branch in exam.branches)
-
-
-def owns_exam(user: User, exam: Exam) -> bool:
-    """Exam-wide changes (publish, redraw, regrade, void, release) touch every branch's members: admin, or an
-    organizer of every branch in the audience."""
-    return user.role == Role.ADMIN or all(can_manage_branch(user, branch.id) for branch in exam.branches)
-
-
-def window_for(session: Session, exam: Exam, member: User) -> Window:
-    """The member's effective window, with a 补考 override applied."""
-    override = session.scalar(
-        select(ExamOverride).where(ExamOverride.exam_id == exam.id, ExamOverride.user_id == member.id)
-    )
-    return member_window(
-        exam.opens_at,
-        exam.closes_at,
-        exam.duration_minutes,
-        exam.attempts_allowed,
-        override_opens_at=override.opens_at if override else None,
-        override_closes_at=override.closes_at if override else None,
-        override_duration_minutes=override.duration_minutes if override else None,
-        extra_attempts=override.extra_attempts if override else 0,
-    )
-
-
-def _member_attempts(session: Session, exam: Exam, member: User) -> list[Attempt]:
-    return list(
-        session.scalars(
-            select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id == member.id).order_by(Attempt.number)
-        )
-    )
 
 
 def start_exam(
@@ -163,9 +101,9 @@ def start_exam(
     if exam.status != "published":
         raise ExamError("考试尚未发布")
     now = clock.now()
-    attempts = _member_attempts(session, exam, member)
+    attempts = member_attempts(session, exam, member)
     for attempt in attempts:
-        _finalize_if_expired(session, attempt, exam, now)
+        finalize_if_expired(session, attempt, exam, now)
     open_attempt = next((a for a in attempts if a.status == AttemptStatus.OPEN), None)
     if open_attempt is not None:
         return open_attempt
@@ -211,7 +149,7 @@ def start_exam(
         session.commit()
     except IntegrityError:  # the same member started twice at once (two devices): keep the first paper
         session.rollback()
-        return next(a for a in _member_attempts(session, exam, member) if a.status == AttemptStatus.OPEN)
+        return next(a for a in member_attempts(session, exam, member) if a.status == AttemptStatus.OPEN)
     return attempt
 
 
@@ -220,13 +158,8 @@ def get_exam_attempt(session: Session, member: User, attempt_id: int, *, clock: 
     attempt = session.get(Attempt, attempt_id, options=[joinedload(Attempt.exam)])
     require(attempt is not None and attempt.user_id == member.id and attempt.mode == "exam", "没有找到这份试卷")
     assert attempt is not None and attempt.exam is not None
-    _finalize_if_expired(session, attempt, attempt.exam, (clock or SystemClock()).now())
+    finalize_if_expired(session, attempt, attempt.exam, (clock or SystemClock()).now())
     return attempt
-
-
-def _deadline(attempt: Attempt, exam: Exam) -> Deadline:
-    assert attempt.deadline_at is not None
-    return Deadline(attempt.deadline_at, timedelta(seconds=exam.grace_seconds))
 
 
 @dataclass(frozen=True)
@@ -235,38 +168,6 @@ class SavedAnswer:
 
     position: int
     saved_at: datetime
-
-
-class NotSignedIn(QuizError):
-    """The session's account is gone or deactivated: the member must sign in again."""
-
-    code = "not_signed_in"
-
-
-class PasswordChangeRequired(QuizError):
-    """The account must change its one-time password before doing anything else."""
-
-    code = "password_change_required"
-
-
-_ACCOUNT = select(User.active, User.must_change_password, User.session_epoch, User.role).where(
-    User.id == bindparam("user_id")
-)
-
-
-def check_account(session: Session, user_id: int, epoch: int | None = None) -> None:
-    """Refuse a session whose account is gone, inactive, ended (older session epoch), or must change its
-    password first; an inspector's account (read-only) with ReadOnly.
-
-    The autosave endpoint checks this itself instead of loading the user on every save.
-    """
-    row = session.execute(_ACCOUNT, {"user_id": user_id}).first()
-    if row is None or not row.active or (epoch is not None and row.session_epoch != epoch):
-        raise NotSignedIn("请先登录")
-    if row.must_change_password:
-        raise PasswordChangeRequired("请先修改密码")
-    if row.role == Role.INSPECTOR:
-        raise ReadOnly()
 
 
 @dataclass(frozen=True)
@@ -355,6 +256,8 @@ def _paper_meta(session: Session, attempt_id: int) -> _PaperMeta | None:
 #: FOR SHARE (PostgreSQL; SQLite has one writer anyway): a submit's status change waits for a save that
 #: saw the attempt open, so the grading that follows it always sees that answer.
 _EPOCH = bindparam("b_epoch", None, type_=Integer, required=False)
+
+
 _SAVE = (
     update(AttemptItem)
     .where(
@@ -450,7 +353,7 @@ def _save_checked(
     if attempt.status != AttemptStatus.OPEN:
         raise ExamError("试卷已提交，不能再修改答案")
     if not Deadline(attempt.deadline_at, timedelta(seconds=row.grace_seconds)).accepts(now):
-        _finalize(session, attempt, attempt.deadline_at)
+        finalize(session, attempt, attempt.deadline_at)
         raise DeadlinePassed("答题时间已到，试卷已自动提交，这个答案未能保存")
     question = EngineQuestion.from_content("q", row.content)
     original = PaperItem("q", 0, option_order=tuple(row.option_order)).to_original(shown_response)
@@ -479,128 +382,5 @@ def submit_exam(session: Session, member: User, attempt_id: int, *, clock: Clock
     clock = clock or SystemClock()
     attempt = get_exam_attempt(session, member, attempt_id, clock=clock)
     if attempt.status == AttemptStatus.OPEN:
-        _finalize(session, attempt, clock.now())
+        finalize(session, attempt, clock.now())
     return attempt
-
-
-def _finalize_if_expired(session: Session, attempt: Attempt, exam: Exam, now: datetime) -> None:
-    if attempt.status == AttemptStatus.OPEN and not _deadline(attempt, exam).accepts(now):
-        _finalize(session, attempt, attempt.deadline_at or now)
-
-
-def _finalize(session: Session, attempt: Attempt, finished_at: datetime | None) -> None:
-    """Close the attempt once (a conditional update wins the race), then grade it."""
-    claimed = session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.OPEN)
-        .values(status=AttemptStatus.FINISHED, finished_at=finished_at)
-    )
-    session.commit()
-    session.refresh(attempt)
-    if claimed.rowcount:
-        grade_attempt(session, attempt, voided_questions(session, attempt.exam_id))
-        session.commit()
-
-
-def finalize_expired(session: Session, *, clock: Clock | None = None) -> int:
-    """The sweeper: finalize every open exam attempt whose deadline and grace have passed. Returns how many."""
-    now = (clock or SystemClock()).now()
-    rows = session.execute(
-        select(Attempt, Exam.grace_seconds)
-        .join(Exam, Exam.id == Attempt.exam_id)
-        .where(Attempt.status == AttemptStatus.OPEN, Attempt.mode == "exam", Attempt.deadline_at < now)
-    ).all()
-    done = 0
-    for attempt, grace in rows:
-        if attempt.deadline_at + timedelta(seconds=grace) < now:
-            _finalize(session, attempt, attempt.deadline_at)
-            done += 1
-    return done
-
-
-def voided_questions(session: Session, exam_id: int | None) -> dict[int, str]:
-    """Voided questions of an exam: question row id -> "full_credit" or "removed"."""
-    return dict(
-        session.execute(
-            select(VoidedQuestion.question_id, VoidedQuestion.mode).where(VoidedQuestion.exam_id == exam_id)
-        ).all()
-    )
-
-
-def grade_attempt(session: Session, attempt: Attempt, voided: dict[int, str]) -> None:
-    """(Re)compute every item's verdict and score and the attempt's totals; human grades of short answers stay."""
-    exam = attempt.exam
-    policy = MultiplePolicy(exam.multiple_policy) if exam else MultiplePolicy.ALL_OR_NOTHING
-    score = max_score = 0.0
-    answered = correct = pending = 0
-    for item in attempt.items:
-        question = EngineQuestion.from_content(item.question.external_id, item.revision.content)
-        mode = voided.get(item.question_id)
-        answered += item.response is not None
-        if mode == "removed":
-            item.verdict, item.credit, item.score = None, 0.0, 0.0
-            continue
-        max_score += item.points
-        if mode == "full_credit":
-            item.verdict, item.credit, item.score = Verdict.CORRECT, 1.0, item.points
-        elif question.type == "short" and item.response is not None:
-            if item.graded_at is None:
-                item.verdict, item.credit, item.score = Verdict.PENDING, 0.0, 0.0
-                pending += 1
-        else:
-            outcome = grade(question, item.response, policy)
-            item.verdict, item.credit = outcome.verdict, outcome.credit
-            item.score = POINTS_RULES["flat"].award(outcome, ScoringContext(points=item.points))
-        correct += item.verdict == Verdict.CORRECT
-        score += item.score
-    attempt.score, attempt.max_score = round_points(score), round_points(max_score)
-    attempt.answered_count, attempt.correct_count, attempt.pending_count = answered, correct, pending
-    summaries.replace_attempt(session, attempt)
-
-
-def review_is_visible(exam: Exam, now: datetime) -> bool:
-    """Whether members may see scores, answers and 解析 of this exam now."""
-    return review_visible(ReviewPolicy(exam.review_policy), exam.results_released, now >= exam.closes_at)
-
-
-def exam_items_visible(now: datetime) -> ColumnElement[bool]:
-    """The review policy as a filter over `Attempt`: every query that reads answers, verdicts or scores of
-    attempts for a member's eyes (record, charts, mastery, points) applies it, so an exam's results reach
-    nobody's learning record before `review_is_visible` allows (self-test attempts always pass).
-
-    It is `modes.timed_exam.review_visible` in SQL; a test checks both agree for every policy.
-    """
-    return or_(Attempt.exam_id.is_(None), Attempt.exam_id.in_(visible_exam_ids(now)))
-
-
-def visible_exam_ids(now: datetime) -> Select[tuple[int]]:
-    """Ids of the exams whose review members may see at `now` (`review_is_visible` as a subquery)."""
-    return select(Exam.id).where(
-        or_(
-            Exam.results_released.is_(True),
-            Exam.review_policy == ReviewPolicy.IMMEDIATELY.value,
-            and_(Exam.review_policy == ReviewPolicy.AFTER_CLOSE.value, Exam.closes_at <= now),
-        )
-    )
-
-
-def list_member_exams(session: Session, member: User) -> list[tuple[Exam, list[Attempt]]]:
-    """Published exams of the member's branch, newest first, with the member's attempts."""
-    if member.branch_id is None:
-        return []
-    exams = session.scalars(
-        select(Exam)
-        .join(Exam.branches)
-        .where(Branch.id == member.branch_id, Exam.status == "published")
-        .order_by(Exam.opens_at.desc())
-    ).all()
-    return [(exam, _member_attempts(session, exam, member)) for exam in exams]
-
-
-def list_managed_exams(session: Session, actor: User) -> Sequence[Exam]:
-    """Exams an organizer (their branch) or admin (all) manages — or an inspector reads — newest first."""
-    query = select(Exam).order_by(Exam.opens_at.desc())
-    branch_ids = readable_branch_ids(actor)
-    if branch_ids is not None:
-        query = query.join(Exam.branches).where(Branch.id.in_(sorted(branch_ids)))
-    return session.scalars(query).unique().all()
