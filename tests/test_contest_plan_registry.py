@@ -97,7 +97,8 @@ def test_the_editor_embeds_the_registry_and_renders_every_declared_field(
             field.name: plan_form.field_text(field, field.default) for field in kind.plan_fields()
         }
         assert f'<option value="{kind.kind}"' in html
-    assert registry["only_when"] == {"foul_penalty": ["foul", ["penalize"]]}
+    assert registry["kinds"]["buzzer"]["only_when"] == {"foul_penalty": ["foul", ["penalize"]]}
+    assert registry["kinds"]["compulsory"]["only_when"] == {}
     for field in plan_form.round_fields():
         assert f'data-field="{field.name}">{field.editor_prompt()}' in html
         assert f'name="rounds-0-{field.name}"' in html

@@ -155,6 +155,9 @@ def on_submit_answer(data: dict[str, Any]) -> Ack:
         ack = contest_answers.submit_player_answer(  # the registry: only the batch's writer opens a session
             db.session, who["contest"], who["player"], who.get("user"), data["question"], data["response"]
         )
+        if ack.get("code") == contest_answers.AS_COMMAND:  # a round where players answer in turn
+            command = Command("answer", Role.PLAYER, player=who["player"], args=data)
+            return _apply(who["contest"], command, actor=f"player:{who['player']}")
         return {**ack, "server_now": server_now_ms()}
     who = _as(Role.TEAM, "无权作答")
     command = Command("answer", Role.TEAM, team=who["team"], args=data)

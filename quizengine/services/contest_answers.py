@@ -24,6 +24,9 @@ from .contest_commands import _player, cached_machine
 
 log = logging.getLogger("quizengine.contests")
 
+#: The ack code of a player's answer that the round takes as a command (see submit_player_answer).
+AS_COMMAND = "as_command"
+
 
 def submit_player_answer(
     session: Session | scoped_session[Session],
@@ -40,12 +43,16 @@ def submit_player_answer(
 
     Answers arriving together are checked and stored together (group commit, :class:`_AnswerBatcher`):
     a whole room answering at once costs one version read and one transaction per batch, not per answer.
+    In a round where players answer in turn (`RoundType.player_answers_are_commands`) nothing is stored:
+    the ack says `code: AS_COMMAND`, and the caller applies the answer as a command instead.
     """
     now = (clock or SystemClock()).now()
     pending = _PendingAnswer(contest_id, player, user_id, question, response, now)
     _answers.submit(session, pending)
     if pending.error is not None:
         raise pending.error
+    if pending.as_command:
+        return {"ok": False, "code": AS_COMMAND}
     # `at_ms` is the receive time the reveal scores it at: with the key and rules the reveal broadcasts, the
     # phone shows its own result and points without a message of its own.
     return {"ok": True, "question": question, "response": pending.response, "at_ms": pending.at_ms}
@@ -63,6 +70,8 @@ class _PendingAnswer:
     at: datetime
     at_ms: int = 0
     error: ContestError | None = None
+    #: The round takes this answer as a command (a player answering in turn), not as a row of its own.
+    as_command: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -113,6 +122,9 @@ def _write_answers(session: Session | scoped_session[Session], batch: list[_Pend
             try:
                 if pending.contest_id not in machines:
                     machines[pending.contest_id] = cached_machine(session, pending.contest_id)
+                if _as_command(machines[pending.contest_id]):
+                    pending.as_command = True
+                    continue
                 rows.append((pending, _answer_row(session, machines[pending.contest_id], pending)))
             except QuizError as error:  # this answer is refused; the others of the batch are still written
                 pending.error = error if isinstance(error, ContestError) else ContestError(error.message, error.code)
@@ -137,6 +149,11 @@ def _write_answers(session: Session | scoped_session[Session], batch: list[_Pend
     finally:
         for pending in batch:
             pending.done.set()
+
+
+def _as_command(machine: LiveContest) -> bool:
+    """Whether players answer the current round in turn (their answers are commands, not rows)."""
+    return machine.state.round_index >= 0 and machine.kind.player_answers_are_commands(machine)
 
 
 def _answer_row(session: Session, machine: LiveContest, pending: _PendingAnswer) -> dict[str, object]:

@@ -153,6 +153,8 @@ def apply_command(
     for _ in range(RETRIES):
         now = clock.now()
         contest, machine = load_contest(session, contest_id, with_players=command.name in _NEEDS_PLAYERS)
+        if command.name not in _NEEDS_PLAYERS and machine.needs_players():  # players take turns in a round
+            machine = machine.with_players(load_players(session, contest_id))
         if command.name == "reveal":
             _load_player_answers(session, contest, machine)
         if command.name == "undo":
@@ -189,8 +191,8 @@ def apply_command(
                 detail=_event_detail(command, events, machine),
             )
         )
-        if command.name == "answer" and command.role is Role.TEAM:
-            _store_team_answer(session, contest_id, machine, command, now)
+        if command.name == "answer":
+            _store_answer(session, contest_id, machine, command, now)
         if machine.player_deltas:
             add_player_points(session, contest_id, machine.player_deltas)
         try:
@@ -231,16 +233,24 @@ def _logged_player_points(session: Session, contest_id: int, group: int | None) 
     return {}
 
 
-def _store_team_answer(
-    session: Session, contest_id: int, machine: LiveContest, command: Command, now: datetime
-) -> None:
-    record = next(a for a in reversed(list(machine.state.answers.values())) if a["team"] == command.team)
+def _store_answer(session: Session, contest_id: int, machine: LiveContest, command: Command, now: datetime) -> None:
+    """The row of an answer the machine recorded: a team's (per try, as buzzing may reopen) or a player's
+    answer in turn (with the member's account, for the learning record)."""
+    state = machine.state
+    if command.role is Role.TEAM:
+        record = next(a for a in reversed(list(state.answers.values())) if a["team"] == command.team)
+        participant, user_id = f"team:{command.team}:{len(state.locked_out)}", None
+    else:
+        participant = machine.answered_key or ""
+        record = state.answers[participant]
+        user_id = int(command.player) if command.player and command.player.isdigit() else None
     session.add(
         ContestAnswer(
             contest_id=contest_id,
-            question_seq=machine.state.question_seq,
-            question_id=machine.state.question or "",
-            participant=f"team:{command.team}:{len(machine.state.locked_out)}",
+            question_seq=state.question_seq,
+            question_id=state.question or "",
+            participant=participant,
+            user_id=user_id,
             response=record["response"],
             verdict=record["verdict"],
             at=now,

@@ -360,17 +360,19 @@ def kind_choices() -> list[tuple[str, str]]:
 
 def editor_kinds() -> dict[str, Any]:
     """What the page's script needs from the registry: each kind's label, fields with their defaults (as
-    form text) and the source fields it does not take, and the fields that count only with another's value."""
+    form text), the fields that count only with another field's value, and the source fields it does not take."""
     return {
         "kinds": {
             str(kind.kind): {
                 "label": kind.label,
                 "fields": {field.name: field_text(field, field.default) for field in kind.plan_fields()},
+                "only_when": {
+                    field.name: [field.only_when[0], list(field.only_when[1])]
+                    for field in kind.plan_fields()
+                    if field.only_when
+                },
                 "source_excludes": sorted(kind.source_excludes),
             }
             for kind in round_types()
-        },
-        "only_when": {
-            field.name: [field.only_when[0], list(field.only_when[1])] for field in round_fields() if field.only_when
-        },
+        }
     }

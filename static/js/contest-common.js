@@ -7,7 +7,6 @@
   var C = {};
   var offset = 0; // server clock - this device's clock, in ms
 
-  C.KIND_LABELS = { compulsory: "必答题", buzzer: "抢答题", risk: "风险题", everyone: "全员答题" };
   C.TYPE_LABELS = { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题", short: "简答题" };
   C.EVENT_LABELS = {
     round_started: "进入新环节", question_shown: "出题", answering_opened: "开始作答", buzzing_opened: "开始抢答",
@@ -134,6 +133,34 @@
   };
   C.points = function (value) { return String(Number(Number(value).toFixed(2))); }; // 110, 121.5, 121.87
   C.signed = function (value) { return (value > 0 ? "+" : value < 0 ? "−" : "") + C.points(Math.abs(value)); };
+  // A round where contestants drop out sends `standing` ({title, left, entries: [{id, name, team, out,
+  // won, turn}]}: who is still in, who is out, who won, who answers now) and `turn` ({id, name, team}: who answers now,
+  // when it is not a team); every screen shows them the same way. `mine` marks this device's entry.
+  C.standingPanel = function (view, mine, extraClass) {
+    var standing = view.standing;
+    if (!standing) { return null; }
+    return C.el("section", { "class": "standing" + (extraClass ? " " + extraClass : ""), id: "standing" }, [
+      C.el("p", { "class": "standing-title" }, [standing.title + " ", C.el("strong", { "class": "num", id: "standing-left" }, standing.left + " / " + standing.entries.length)]),
+      C.el("ol", { "class": "standing-list" }, standing.entries.map(function (entry) {
+        var team = C.team(view, entry.team);
+        var cls = "standing-entry" + (entry.out ? " is-out" : " is-in") + (entry.won ? " is-won" : "") + (entry.turn ? " is-turn" : "") + (mine && entry.id === mine ? " is-mine" : "");
+        return C.teamColor(C.el("li", { "class": cls, "data-id": entry.id }, [
+          C.el("span", { "class": "standing-name" }, entry.name),
+          entry.name !== team.name ? C.el("small", { "class": "standing-team" }, team.name) : null,
+          C.el("small", { "class": "standing-status" }, entry.out ? "出局" : entry.won ? "胜出" : entry.turn ? "作答" : "在场")
+        ]), team.color);
+      }))
+    ]);
+  };
+  C.standingEntry = function (view, id) {
+    return view.standing ? view.standing.entries.filter(function (entry) { return entry.id === id; })[0] || null : null;
+  };
+  C.turnText = function (view) {
+    var turn = view.turn;
+    if (!turn) { return ""; }
+    var team = C.teamName(view, turn.team);
+    return turn.name + (team && team !== turn.name ? "（" + team + "）" : "");
+  };
   C.gapText = function (buzz, index) {
     if (buzz.foul) { return "犯规"; }
     return index === 0 || !buzz.gap_ms ? "最先" : "+" + buzz.gap_ms + " 毫秒";

@@ -232,6 +232,7 @@
     var turn = [];
     var over = view.phase === "scoreboard" || view.phase === "finished";
     if (view.team_on_turn && !over) { turn.push(teamChip(view, view.team_on_turn, view.phase === "risk_choosing" ? " 选择分值" : " 作答")); }
+    if (view.turn && !view.team_on_turn && !over) { turn.push(C.teamColor(C.el("span", { "class": "team-chip", id: "host-turn" }, C.turnText(view) + " 作答"), C.team(view, view.turn.team).color)); }
     if (view.risk_value && !over) { turn.push(C.el("span", { "class": "risk-chip" }, "风险 " + view.risk_value + " 分")); }
     C.fill(C.$("turn-line"), turn);
 
@@ -243,7 +244,7 @@
         view.phase === "risk_choosing" ? "等待选择分值；也可以替该队选择（下方按钮）。" :
         view.phase === "scoreboard" ? "本环节结束，大屏显示比分。" :
         view.phase === "finished" ? podiumText(view) : "";
-      C.fill(box, [C.el("p", { "class": "muted host-idle" }, idle), over ? rankingTable(view) : null]);
+      C.fill(box, [C.el("p", { "class": "muted host-idle" }, idle), over ? rankingTable(view) : null, C.standingPanel(view)]);
       return;
     }
     var right = C.answerKeys(q);
@@ -271,7 +272,8 @@
         q.explanation ? [C.el("dt", {}, "解析"), C.el("dd", {}, q.explanation)] : null,
         q.reference ? [C.el("dt", {}, "出处"), C.el("dd", {}, q.reference)] : null,
         q.quote ? [C.el("dt", {}, "原文"), C.el("dd", { "class": "quote-text", id: "host-quote" }, q.quote)] : null
-      ])
+      ]),
+      C.standingPanel(view)
     ]);
   }
 

@@ -19,8 +19,8 @@
   function fieldInput(row, name) { return row.querySelector("[data-field='" + name + "'] [name]"); }
 
   // A field that counts only while another field has one of some values (from the registry).
-  function counts(row, name) {
-    var rule = registry.only_when[name];
+  function counts(row, kind, name) {
+    var rule = kind.only_when[name];
     if (!rule) { return true; }
     var other = fieldInput(row, rule[0]);
     return !other || rule[1].indexOf(other.value) >= 0;
@@ -28,13 +28,13 @@
 
   // Show the kind's own fields; a field that appears by a change of kind starts at that kind's default.
   function applyKind(row, changed) {
-    var kind = registry.kinds[row.querySelector("[data-kind]").value] || { fields: {}, source_excludes: [] };
+    var kind = registry.kinds[row.querySelector("[data-kind]").value] || { fields: {}, only_when: {}, source_excludes: [] };
     row.querySelectorAll("[data-field]").forEach(function (element) {
       var name = element.dataset.field;
       var own = Object.prototype.hasOwnProperty.call(kind.fields, name);
       var input = element.querySelector("[name]");
       if (changed && own && element.hidden && input) { input.value = kind.fields[name]; }
-      show(element, own && counts(row, name));
+      show(element, own && counts(row, kind, name));
     });
     row.querySelectorAll("[data-source-field]").forEach(function (element) {
       show(element, kind.source_excludes.indexOf(element.dataset.sourceField) < 0);

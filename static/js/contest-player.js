@@ -123,6 +123,11 @@
   });
 
   function isEveryone(view) { return (view.round || {}).kind === "everyone"; }
+  // A round where contestants answer in turn and drop out (`standing`): this player is one of them, and
+  // answers only when `turn` names it.
+  function inTurns(view) { return !!(me && C.standingEntry(view, me.player)); }
+  function myTurn(view) { return !!(me && view.turn && view.turn.id === me.player); }
+  function answersHere(view) { return isEveryone(view) || inTurns(view); }
 
   // This phone's result once revealed: its acknowledged answer against the revealed key, scored by the
   // revealed rules exactly as the server scores it (points, plus the speed bonus share of the time left).
@@ -131,8 +136,10 @@
     if (results[q.seq]) { return results[q.seq]; }
     var sc = view.scoring;
     var mine = answered[q.seq];
-    if (!sc || mine === undefined || mine === null || sentAt[q.seq] === undefined) { return null; }
+    if (mine === undefined || mine === null) { return null; }
     var right = C.answerKeys(q).slice().sort().join(",") === C.responseKeys(q, mine).slice().sort().join(",");
+    if (!sc) { return { verdict: right ? "correct" : "wrong", points: null }; } // answered in turn: no points per answer
+    if (sentAt[q.seq] === undefined) { return null; }
     var points = 0;
     if (right && !sc.voided) {
       var left = sc.answer_ms ? 1 - (sentAt[q.seq] - (sc.opened_ms || sentAt[q.seq])) / sc.answer_ms : 0;
@@ -217,12 +224,13 @@
     var right = revealed ? C.answerKeys(q) : [];
     var mineResponse = answered[q.seq];
     var hasAnswered = q.seq in answered;
-    var canAnswer = phase === "answering" && !hasAnswered && !late[q.seq] && !(me && me.kicked) && C.canTap(q);
+    var canAnswer = phase === "answering" && !hasAnswered && !late[q.seq] && !(me && me.kicked) && C.canTap(q) &&
+      (isEveryone(view) || myTurn(view));
     if (selectedFor !== q.seq) { selected = []; selectedFor = q.seq; }
     var parts = [];
     if (revealed) {
       var result = ownResult(view);
-      var gained = result && !view.voided ? "，得 " + C.points(result.points || 0) + " 分" : "";
+      var gained = result && result.points !== null && !view.voided ? "，得 " + C.points(result.points || 0) + " 分" : "";
       var verdict = view.voided ? ["verdict verdict-pending", "本题作废，不计分"] :
         result && result.verdict === "correct" ? ["verdict verdict-right", "回答正确" + gained] :
           result ? ["verdict verdict-wrong", "回答错误" + gained] :
@@ -253,7 +261,12 @@
     var q = view.question;
     if (me && me.kicked) { return ["已被移出", "你已被主持人移出比赛，如有疑问请联系主持人"]; }
     if (phase === "finished") { return ["比赛结束", "感谢参与"]; }
-    if (!isEveryone(view) || !q) {
+    if (inTurns(view)) {
+      if (C.standingEntry(view, me.player).out) { return ["已出局", view.standing.title + "还剩 " + view.standing.left + " 人"]; }
+      if (!myTurn(view)) { return ["等待主持人", view.turn && q ? "本题由" + C.turnText(view) + "作答" : view.round ? view.round.title : ""]; }
+      if (phase === "reading") { return ["等待主持人", "轮到你作答，请读题"]; }
+    }
+    if (!answersHere(view) || !q) {
       return ["等待主持人", view.round ? "当前：" + view.round.title + "。全员答题环节开始后在这里作答" : "比赛开始后请保持本页打开"];
     }
     switch (phase) {
@@ -284,7 +297,7 @@
     C.$("sub-line").textContent = line[1];
     C.$("dev").dataset.phase = view.phase;
     C.$("paused").hidden = view.phase !== "paused";
-    countdown.set(isEveryone(view) ? view.deadline_ms : null);
+    countdown.set(isEveryone(view) || myTurn(view) ? view.deadline_ms : null);
     var team = me ? C.team(view, me.team) : null;
     if (team) {
       C.fill(C.$("team-line"), [
@@ -293,10 +306,13 @@
       ]);
     }
     var parts = [];
-    var answering = view.question && isEveryone(view) && !C.isRevealed(view);
+    var answering = view.question && answersHere(view) && !C.isRevealed(view);
     if (!answering) { parts.push(rankLine(view)); }
-    if (view.question && isEveryone(view)) {
+    if (view.question && answersHere(view)) {
       parts.push(questionCard(view, phase));
+      parts.push(C.standingPanel(view, me.player));
+    } else if (inTurns(view) && phase !== "finished") {
+      parts.push(C.standingPanel(view, me.player));
     } else if (phase === "finished") {
       var row = team ? (view.ranking || []).filter(function (r) { return r.team === team.id; })[0] : null;
       var waiting = view.podium && !view.podium.done && !row;

@@ -80,7 +80,8 @@
       C.el("p", { "class": "card-step" }, "第 " + (round.index + 1) + " 环节 / 共 " + round.count + " 环节"),
       C.el("h1", { "class": "card-label" }, round.label),
       C.el("p", { "class": "card-title" }, round.title),
-      C.el("p", { "class": "card-rules" }, round.rules)
+      C.el("p", { "class": "card-rules" }, round.rules),
+      C.standingPanel(view, null, "is-card")
     ]);
   }
 
@@ -113,6 +114,7 @@
     parts.push(C.el("p", { "class": "proj-qmeta" }, [
       C.el("span", {}, (C.TYPE_LABELS[q.type] || "") + " · " + C.points(q.points) + " 分"),
       view.team_on_turn && phase !== "buzz_won" ? teamChip(view, view.team_on_turn, " 作答") : null,
+      view.turn && !view.team_on_turn ? C.teamColor(C.el("span", { "class": "team-chip", id: "turn" }, C.turnText(view) + " 作答"), C.team(view, view.turn.team).color) : null,
       view.risk_value ? C.el("span", { "class": "risk-chip" }, "风险 " + view.risk_value + " 分") : null
     ]));
     parts.push(C.el("h1", { "class": "proj-stem" }, q.stem));
@@ -143,6 +145,7 @@
         q.quote ? C.el("p", { "class": "explain-quote", id: "quote" }, [C.el("b", {}, "原文 "), q.quote]) : null
       ]));
     }
+    parts.push(C.standingPanel(view, null, "is-row"));
     return C.el("div", { "class": "proj-question" }, parts);
   }
 
@@ -162,7 +165,8 @@
     var players = (view.round || {}).kind === "everyone" ? leaderboard(view) : null;
     return C.el("div", { "class": "proj-scoreboard" + (players ? " has-leaders" : "") }, [
       C.el("h1", { "class": "board-title" }, ((view.round || {}).title || "") + " · 当前比分"),
-      C.el("div", { "class": "board-columns" }, [C.el("ol", { "class": "rank-list" }, rankingRows(view)), players])
+      C.el("div", { "class": "board-columns" }, [C.el("ol", { "class": "rank-list" }, rankingRows(view)), players]),
+      C.standingPanel(view, null, "is-row")
     ]);
   }
 

@@ -130,6 +130,8 @@
   function stateLine(view, phase, me) {
     var other = view.team_on_turn && !me.my_turn ? C.teamName(view, view.team_on_turn) : "";
     if (me.kicked) { return ["已被移出", "本队已被主持人移出比赛，如有疑问请联系主持人"]; }
+    var entry = C.standingEntry(view, me.team);
+    if (entry && entry.out && phase !== "finished") { return ["本队已出局", view.standing.title + "还剩 " + view.standing.left + " 个"]; }
     switch (phase) {
       case "lobby": return ["等待主持人", "比赛尚未开始"];
       case "round_intro": return ["等待主持人", (view.round || {}).title || ""];
@@ -275,6 +277,7 @@
     }
     if (kind === "buzzer" && view.question && ["buzz_armed", "buzz_open", "buzz_won"].indexOf(phase) >= 0) { parts.push(buzzPanel(view, phase, me)); }
     if (view.question && phase !== "scoreboard" && phase !== "finished") { parts.push(questionCard(view, phase, me)); }
+    if (phase !== "finished") { parts.push(C.standingPanel(view, me.team)); }
     if (phase === "finished") { parts.push(finalCard(view, me)); }
     if (phase === "lobby") { parts.push(C.el("p", { "class": "dev-wait" }, "已加入比赛。请保持本页面打开，比赛开始后这里会显示题目。")); }
     C.fill(C.$("main"), parts);

@@ -66,6 +66,8 @@ class LiveContest:
         #: Before an undo: the players' points logged with the last award group (the service reads them from
         #: the event log), so the undo takes them back too; the state never lists every player.
         self.undo_player_points: Mapping[str, float] = {}
+        #: The key of the answer the last command recorded (the service stores the answer's row under it).
+        self.answered_key: str | None = None
 
     def with_players(self, players: Mapping[str, Mapping[str, Any]]) -> LiveContest:
         """The same machine (sharing its state) seeing these players: for one player's view or answer."""
@@ -101,6 +103,10 @@ class LiveContest:
     def kind(self) -> RoundType:
         """The type of the round being played."""
         return round_type(self.round_spec().kind)
+
+    def needs_players(self) -> bool:
+        """Whether a round of the plan has players take turns (then every command sees the joined players)."""
+        return any(round_type(spec.kind).needs_players(spec) for spec in self.plan.rounds)
 
     def team_ids(self) -> list[str]:
         """Team ids in plan order."""
@@ -264,9 +270,10 @@ class LiveContest:
                 return tiebreak.next_question(self, now)
             if self.kind.has_next_question(self):
                 return self._next_question(now)
+            settled = self.kind.leave(self, now)
             state.phase = Phase.SCOREBOARD
             state.question, state.deadline_ms = None, None
-            return [Event("scores", EVERYONE_ROLES)]
+            return [*settled, Event("scores", EVERYONE_ROLES)]
         # SCOREBOARD: next round, a tie-break, or the end
         if state.round_index + 1 < len(self.plan.rounds):
             return self._enter_round(state.round_index + 1, now)
@@ -298,6 +305,7 @@ class LiveContest:
         """A team device or a player answers the current question once."""
         key, record = self.check_answer(command, now)
         self.state.answers[key] = record
+        self.answered_key = key
         return self.kind.on_answer(self, command, record, now)
 
     def _judge(self, command: Command, now: int) -> list[Event]:

@@ -110,11 +110,7 @@ def _player_me(m: LiveContest, spec: RoundSpec | None, player: str, revealed: bo
     return {
         "player": player,
         "team": info["team"],
-        "can_answer": state.phase is Phase.ANSWERING
-        and kind is not None
-        and kind.players_answer
-        and info["joined_seq"] < state.question_seq
-        and answer is None,
+        "can_answer": kind is not None and kind.player_can_answer(m, player, info, answer),
         "answered": answer is not None,
         "result": answer.get("verdict") if answer and revealed else None,
         "points": kind.player_points(m, answer, spec) if answer and revealed and kind and spec else None,

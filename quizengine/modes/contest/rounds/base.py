@@ -108,6 +108,10 @@ class RoundType:
         state = m.state
         return state.question_index + 1 < len(state.rounds[state.round_index])
 
+    def leave(self, m: LiveContest, now: int) -> list[Event]:
+        """The round's last question is over and the scoreboard follows: settle what the round still owes."""
+        return []
+
     def next_question(self, m: LiveContest, spec: RoundSpec, now: int) -> list[Event]:
         """Move to the round's next question (`question_index` is already advanced)."""
         state = m.state
@@ -203,6 +207,28 @@ class RoundType:
     def player_points(self, m: LiveContest, answer: Mapping[str, Any], spec: RoundSpec) -> float | None:
         """A player's points for their own answer (only rounds where players answer)."""
         return None
+
+    # ---- players taking turns ------------------------------------------------------------------------
+
+    def needs_players(self, spec: RoundSpec) -> bool:
+        """Whether commands must see every joined player while a plan with this round is played (players
+        take turns in it). Loading them costs a query per command, so only such plans pay for it."""
+        return False
+
+    def player_answers_are_commands(self, m: LiveContest) -> bool:
+        """Whether a player's answer changes the contest now (one player answers in turn): it is then applied
+        as a command, instead of stored in its own row and handed in at the reveal (全员答题)."""
+        return False
+
+    def player_can_answer(self, m: LiveContest, player: str, info: Mapping[str, Any], answer: Any) -> bool:
+        """Whether a joined player may answer the current question now (their view's `can_answer`)."""
+        state = m.state
+        return (
+            state.phase is Phase.ANSWERING
+            and self.players_answer
+            and info["joined_seq"] < state.question_seq
+            and answer is None
+        )
 
 
 _REGISTRY: dict[str, RoundType] = {}
