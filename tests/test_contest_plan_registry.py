@@ -49,6 +49,14 @@ def test_a_declared_limit_is_checked_with_its_message() -> None:
     assert [str(p) for p in raised.value.problems] == ["第1轮: buzz_seconds：秒数应为 0 到 600，实际为 -1"]
 
 
+def test_a_choice_without_its_own_message_gets_the_plain_one() -> None:
+    with pytest.raises(PlanLoadError) as raised:
+        plan_from_mapping({"title": "x", "rounds": [{"kind": "buzzer", "source": {"count": 1}, "judged_by": "x"}]})
+    assert [str(p) for p in raised.value.problems] == [
+        "第1轮: judged_by：judged_by 应为 device（设备作答）或 host（主持人评判），实际为“x”"
+    ]
+
+
 def test_two_kinds_may_not_declare_one_name_differently() -> None:
     clash = PlanField("points", "int", "得分", 10, minimum=1)
 

@@ -143,7 +143,7 @@ def _range(spec: PlanField, whole: bool) -> list[validate.Validator]:
 
 def _choice_message(spec: PlanField) -> str:
     names = [f"{value}（{label}）" for value, label in spec.choices]
-    listed = "、".join(names[:-1]) + "或" + names[-1] if len(names) > 1 else "".join(names)
+    listed = "、".join(names[:-1]) + "或 " + names[-1] if len(names) > 1 else "".join(names)
     return spec.error or f"{spec.name} 应为 {listed}，实际为“{{input}}”"
 
 
