@@ -8,7 +8,7 @@ finished contest. Everything is deterministic for a seed and a day (passwords ex
 It writes in bulk (thousands of members, millions of answers for `benchmarks/oversight.py`) and keeps the
 `member_days` summaries right by computing them from the very rows it inserts, exactly as
 `summaries.rebuild` would (tests/test_demo.py checks the two agree). The contest is played through the
-contest service (`contests.apply_command`), so its results are stored by the same code as a live one.
+contest service (`contest_commands.apply_command`), so its results are stored by the same code as a live one.
 
 It refuses a database that already holds members or branches: demo data never mixes with real data.
 """
