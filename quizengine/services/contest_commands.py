@@ -8,10 +8,11 @@ joined players, who may host, and the results stored once a contest is finished.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,17 +45,22 @@ from .contest_results import add_player_points
 RETRIES = 5
 
 
-#: Parsed question revisions are immutable: cache them across commands (and contests) in this process.
-_question_cache: dict[int, EngineQuestion] = {}
+#: Parsed question revisions are immutable: cache them across commands (and contests) in this process, per
+#: database — a revision id names one revision only within its own database (a process that has opened
+#: another one, as the tests and tools do, must not take its questions for this one's).
+_question_caches: weakref.WeakKeyDictionary[Engine, dict[int, EngineQuestion]] = weakref.WeakKeyDictionary()
 
 
 def _questions(session: Session, revisions: dict[str, int]) -> dict[str, EngineQuestion]:
-    missing = [rid for rid in revisions.values() if rid not in _question_cache]
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    cache = _question_caches.setdefault(engine, {})
+    missing = [rid for rid in revisions.values() if rid not in cache]
     if missing:
         for revision in session.scalars(select(QuestionRevision).where(QuestionRevision.id.in_(missing))):
             external = next(qid for qid, rid in revisions.items() if rid == revision.id)
-            _question_cache[revision.id] = EngineQuestion.from_content(external, revision.content)
-    return {qid: _question_cache[rid] for qid, rid in revisions.items()}
+            cache[revision.id] = EngineQuestion.from_content(external, revision.content)
+    return {qid: cache[rid] for qid, rid in revisions.items()}
 
 
 def load_contest(session: Session, contest_id: int, *, with_players: bool = False) -> tuple[Contest, LiveContest]:
