@@ -92,14 +92,18 @@ def test_players_answer_in_turn_and_every_room_sees_who_is_standing(
     mine = _views(phones["player2"])[-1]["view"]  # (reading the received messages drains them)
     question = mine["question"]["id"]
     assert mine["turn"]["id"] == ids["player2"]
-    version = _answer(phones["player2"], question, "B")["version"]  # wrong: out
+    ack = _answer(phones["player2"], question, "B")  # wrong: out
+    assert ack["ok"], ack
+    version = ack["version"]
     version = _command(host, "reveal", version)["version"]
     seen = _views(phones["player3"])[-1]["view"]
     assert [e["out"] for e in seen["standing"]["entries"]] == [False, True, False] and seen["standing"]["left"] == 2
     version = _command(host, "next", version)["version"]
     version = _command(host, "open", version)["version"]
     question = _views(projector)[-1]["view"]["question"]["id"]
-    version = _answer(phones["player3"], question, "C")["version"]  # wrong: player1 is the last one standing
+    ack = _answer(phones["player3"], question, "C")  # wrong: player1 is the last one standing
+    assert ack["ok"], ack
+    version = ack["version"]
     version = _command(host, "reveal", version)["version"]
     final = _views(projector)[-1]["view"]
     assert final["standing"]["title"] == "一站到底胜出"
