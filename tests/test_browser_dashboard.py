@@ -86,7 +86,7 @@ def test_organizer_sees_who_is_missing_and_copies_the_reminder(tmp_path: Path) -
         reminder = organizer.locator("#reminder-text").input_value()
         assert "· 王五：还需自测 4 次" in reminder and "· 李四：还需自测 3 次" in reminder and "张三" not in reminder
         assert reminder.rstrip().endswith(server.url + "/")
-        organizer.wait_for_function("document.querySelector('#trend-chart canvas') !== null")
+        organizer.wait_for_function("() => document.querySelector('#trend-chart canvas') !== null")
         _fits(organizer)
         shot(organizer, "dashboard-01-organizer-phone")
         organizer.get_by_role("button", name="复制提醒").click()

@@ -56,6 +56,6 @@ def test_a_guest_joins_an_open_event_by_name_on_a_phone(tmp_path: Path) -> None:
         assert credential and credential.startswith("g")
         page.reload()  # the phone comes back as the same guest, without typing the name again
         page.locator("#join[hidden]").wait_for(state="attached")
-        page.wait_for_function("document.getElementById('conn').textContent.includes('已连接')")
+        page.wait_for_function("() => document.getElementById('conn').textContent.includes('已连接')")
         shot(page, "contest-guest-02-joined")
         assert page.evaluate(f"localStorage.getItem('quizengine-contest-{pin}-guest')") == credential

@@ -75,7 +75,7 @@ def _print(page, url: str, name: str):  # type: ignore[no-untyped-def]
     from pypdf import PdfReader
 
     page.goto(url)
-    page.wait_for_function("document.documentElement.dataset.reportReady === '1'")
+    page.wait_for_function("() => document.documentElement.dataset.reportReady === '1'")
     assert page.locator("#report-trend svg path").count() > 0, "the trend chart is drawn as SVG"
     page.emulate_media(media="print")
     shot(page, name)

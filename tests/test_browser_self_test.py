@@ -154,7 +154,7 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
         assert "自选练习" in recent and "错题重练" in recent
         chapters = phone.locator("#chapter-mastery").inner_text()
         assert CHAPTER in chapters
-        phone.wait_for_function("document.querySelector('#calendar-chart canvas') !== null")
+        phone.wait_for_function("() => document.querySelector('#calendar-chart canvas') !== null")
         shot(phone, "self-test-07-record")
 
 

@@ -92,7 +92,7 @@ def test_this_week_attendance_and_the_bulletin(tmp_path: Path) -> None:
         assert "is-missing" in (ranking.nth(1).get_attribute("class") or "")
         shot(page, "study-05-check")
         page.get_by_role("link", name="打印通报").click()
-        page.wait_for_function("document.documentElement.dataset.reportReady === '1'")
+        page.wait_for_function("() => document.documentElement.dataset.reportReady === '1'")
         page.emulate_media(media="print")
         shot(page, "study-06-bulletin-print")
         reader = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=True)))
