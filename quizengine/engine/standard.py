@@ -471,7 +471,10 @@ RULE_TYPES: dict[str, type[Rule]] = {
 
 def rule_from_json(data: Any) -> Rule:
     """Build a rule from its stored form, e.g. {"type": "self_test", "sessions": 4}; bad input → StandardError."""
-    if not isinstance(data, dict) or data.get("type") not in RULE_TYPES:
+    from .study_rules import STUDY_RULES  # the study-plan rules import this module: looked up when used
+
+    types = {**RULE_TYPES, **STUDY_RULES}
+    if not isinstance(data, dict) or data.get("type") not in types:
         raise StandardError("未知的考核规则")
     fields = {key: value for key, value in data.items() if key != "type"}
     try:
@@ -480,7 +483,7 @@ def rule_from_json(data: Any) -> Rule:
         for key, value in fields.items():
             if key != "applies_to" and value is not None and (type(value) is not int):
                 raise StandardError("考核规则中的数量应为整数")
-        return RULE_TYPES[data["type"]](**fields)
+        return types[data["type"]](**fields)
     except (TypeError, ValueError) as error:
         raise StandardError("考核规则格式不正确") from error
 
@@ -582,10 +585,3 @@ def met_rate(evaluations: Iterable[Evaluation]) -> float | None:
     if not counted:
         return None
     return sum(1 for e in counted if e.status is Status.MET) / len(counted)
-
-
-# The study-plan rules live in their own module (they import this one); registered here so a stored standard
-# naming them loads wherever standards are read.
-from .study_rules import STUDY_RULES  # noqa: E402
-
-RULE_TYPES.update(STUDY_RULES)

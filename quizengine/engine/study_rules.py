@@ -8,20 +8,30 @@ checks. A period in which the branch held none meets these rules with the progre
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .standard import Rule, RuleResult, StandardError, _Context
-
-
-def _percent_of(done: int, held: int, percent: int) -> tuple[bool, int]:
-    """Met, and how many are needed: at least `percent` % of `held`, rounded up."""
-    need = math.ceil(held * percent / 100 - 1e-9)
-    return done >= need, need
+from .standard import Rule, RuleResult, StandardError, StudyDayFacts, _Context
 
 
 def _check_percent(percent: int, what: str) -> None:
     if not 0 < percent <= 100:
         raise StandardError(f"{what}应在 1% 到 100% 之间")
+
+
+def _share_of_held(
+    context: _Context, percent: int, label: str, counted: Callable[[StudyDayFacts], bool], progress: str, missing: str
+) -> RuleResult:
+    """At least `percent` % (rounded up) of the study days held counted; `progress` and `missing` are formatted
+    with done/held/need and short."""
+    held = len(context.study_days)
+    if not held:
+        return RuleResult(label, True, "本期支部未开展学习日")
+    done = sum(1 for day in context.study_days if counted(day))
+    need = math.ceil(held * percent / 100 - 1e-9)
+    met = done >= need
+    text = progress.format(done=done, held=held, need=need)
+    return RuleResult(label, met, text, "" if met else missing.format(short=need - done))
 
 
 @dataclass(frozen=True)
@@ -35,13 +45,10 @@ class StudyAttendanceRule(Rule):
         _check_percent(self.percent, "学习日出勤率")
 
     def check(self, context: _Context) -> RuleResult:
-        held = len(context.study_days)
-        if not held:
-            return RuleResult("学习日出勤", True, "本期支部未开展学习日")
-        done = sum(1 for day in context.study_days if day.attended)
-        met, need = _percent_of(done, held, self.percent)
-        missing = "" if met else f"学习日出勤还差 {need - done} 次"
-        return RuleResult("学习日出勤", met, f"学习日出勤 {done}/{held} 次（要求 {need} 次）", missing)
+        return _share_of_held(
+            context, self.percent, "学习日出勤", lambda day: day.attended,
+            "学习日出勤 {done}/{held} 次（要求 {need} 次）", "学习日出勤还差 {short} 次",
+        )  # fmt: skip
 
     def describe(self) -> str:
         return f"学习日出勤率不低于 {self.percent}%"
@@ -58,13 +65,10 @@ class TopicPracticeRule(Rule):
         _check_percent(self.percent, "专题练习完成率")
 
     def check(self, context: _Context) -> RuleResult:
-        held = len(context.study_days)
-        if not held:
-            return RuleResult("专题练习", True, "本期支部未开展学习日")
-        done = sum(1 for day in context.study_days if day.practised)
-        met, need = _percent_of(done, held, self.percent)
-        missing = "" if met else f"还需完成 {need - done} 个专题的专题练习"
-        return RuleResult("专题练习", met, f"专题练习 {done}/{held} 个专题（要求 {need} 个）", missing)
+        return _share_of_held(
+            context, self.percent, "专题练习", lambda day: day.practised,
+            "专题练习 {done}/{held} 个专题（要求 {need} 个）", "还需完成 {short} 个专题的专题练习",
+        )  # fmt: skip
 
     def describe(self) -> str:
         return f"专题练习完成率不低于 {self.percent}%"
