@@ -25,7 +25,12 @@ from quizengine.engine.questions import Option, Question
 BANKS_DIR = PROJECT_ROOT / "question_banks"
 
 #: Banks in which EVERY question must have 原文. Add a bank's slug here when its quotes are complete.
-FULLY_QUOTED_BANKS: list[str] = ["zhibu-gongzuo-2018", "dangyuan-jiaoyu-guanli-2019", "lianjie-zilv-2015"]
+FULLY_QUOTED_BANKS: list[str] = [
+    "zhibu-gongzuo-2018",
+    "dangyuan-jiaoyu-guanli-2019",
+    "lianjie-zilv-2015",
+    "liangxue-yizuo",
+]
 
 #: Banks whose categories are themes, not chapters of one document: each question cites its own
 #: speech or document (with its date), so 出处 cannot name a category.
