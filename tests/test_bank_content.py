@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import replace
+from difflib import SequenceMatcher
 
 import pytest
 
@@ -89,6 +90,32 @@ def quote_problems(question: Question) -> list[str]:
         for number, accepted in enumerate(question.answer, start=1):
             if not any(normalize(answer) in quote for answer in accepted):
                 problems.append(f"{question.id}: 第{number}空的答案{list(accepted)}都不在原文中")
+    return problems
+
+
+#: A 解析 must say more than "这是第X条的规定" (issue #17 item 2): longer than this, punctuation aside.
+MIN_EXPLANATION = 21
+#: A judge question's 解析 must add this many characters of its own to the stem: what makes it true
+#: (where the text says so) or false (what the text says instead), not the stem said again.
+MIN_JUDGE_OWN_WORDS = 10
+
+
+def own_words(stem: str, explanation: str) -> int:
+    """How many (normalized) characters of the explanation are not matched in the stem."""
+    stem, explanation = normalize(stem), normalize(explanation)
+    matcher = SequenceMatcher(None, stem, explanation, autojunk=False)
+    return len(explanation) - sum(block.size for block in matcher.get_matching_blocks())
+
+
+def explanation_problems(question: Question) -> list[str]:
+    """Why this question's 解析 or keys are flagged by issue #17 item 2 (empty when they are fine)."""
+    problems = []
+    if len(normalize(question.explanation)) < MIN_EXPLANATION:
+        problems.append(f"{question.id}: 解析太短（不足{MIN_EXPLANATION}字），应引用或解释原文：{question.explanation}")
+    if question.type == "judge" and own_words(question.stem, question.explanation) < MIN_JUDGE_OWN_WORDS:
+        problems.append(f"{question.id}: 判断题解析只是复述题干，应说明对错的依据：{question.explanation}")
+    if question.type == "multiple" and len(question.answer) == len(question.options):
+        problems.append(f"{question.id}: 多选题所有选项都是答案，至少要有一个干扰项")
     return problems
 
 
@@ -187,6 +214,25 @@ def test_a_reference_names_the_category_it_cites() -> None:
     assert named_categories(parts, "党的二十大报告第十四部分") == {"p14"}
 
 
+def test_item_2_flags_short_restating_and_all_keyed_questions() -> None:
+    stem = "根据党章，预备党员的预备期为一年，预备期从支部大会通过其为预备党员之日算起。"
+    because = "党章第七条规定：“预备党员的预备期为一年。”预备期的起算也与第七条一致，所以正确。"
+    judge = Question("t-4", "judge", stem, True, explanation=because)
+    assert explanation_problems(judge) == []
+    restated = replace(
+        judge, explanation="党章规定，预备党员的预备期为一年，预备期从支部大会通过其为预备党员之日算起。"
+    )
+    assert explanation_problems(restated) == [f"t-4: 判断题解析只是复述题干，应说明对错的依据：{restated.explanation}"]
+    short = replace(judge, explanation="这是党章第七条的规定。")
+    assert any("解析太短" in problem for problem in explanation_problems(short))
+    options = _options("警告", "严重警告", "罚款")
+    multiple = Question("t-5", "multiple", "处分有（  ）。", ("A", "B"), options=options, explanation=because)
+    assert explanation_problems(multiple) == []
+    assert explanation_problems(replace(multiple, answer=("A", "B", "C"))) == [
+        "t-5: 多选题所有选项都是答案，至少要有一个干扰项"
+    ]
+
+
 # ---- the shipped banks ---------------------------------------------------------------------------------
 
 
@@ -249,3 +295,21 @@ def test_every_group_is_a_real_group_within_one_bank(banks: list[Bank]) -> None:
     for group, questions in members.items():
         assert len(questions) >= 2, f"题组 {group} 只有一道题：{questions}"
         assert len({slug for slug, _ in questions}) == 1, f"题组 {group} 跨题库：{questions}"
+
+
+def test_every_explanation_quotes_or_explains_and_no_multiple_keys_every_option(banks: list[Bank]) -> None:
+    """Issue #17 item 2, kept from coming back: 解析 longer than 20 characters, a judge 解析 that says
+    what makes the statement true or false, and a true distractor in every multiple-choice question."""
+    problems = [problem for bank in banks for question in bank.questions for problem in explanation_problems(question)]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_declared_category_has_questions(banks: list[Bank]) -> None:
+    """A chapter a bank declares but never asks about shows up empty in self-test "by chapter"."""
+    empty = [
+        f"{bank.slug}: {category.id} {category.title}"
+        for bank in banks
+        for category in bank.categories
+        if not any(question.category == category.id for question in bank.questions)
+    ]
+    assert not empty, "没有题目的章节：" + "；".join(empty)
