@@ -119,6 +119,34 @@ def explanation_problems(question: Question) -> list[str]:
     return problems
 
 
+#: The tag of the projector-ready set (issue #17 item 4): the standard contest plan draws only these.
+PROJECTOR_TAG = "投影"
+#: Read aloud and shown on a projector: a short stem (blank parentheses aside) and short options.
+PROJECTOR_MAX_STEM, PROJECTOR_MAX_OPTION = 50, 18
+#: Stems that ask for the wrong item are easily misheard when read aloud.
+_NEGATIVE_ASK = re.compile(r"不属于|错误的是|不正确|不包括|不是|不符合")
+
+
+def projector_problems(question: Question, *, tagged: bool = True) -> list[str]:
+    """Why a question does not belong in the projector set (empty when it does).
+
+    `tagged`: only check questions carrying PROJECTOR_TAG (False: judge any question, for tagging)."""
+    if tagged and PROJECTOR_TAG not in question.tags:
+        return []
+    problems = []
+    if question.type not in ("single", "multiple", "judge"):
+        problems.append(f"{question.id}: 投影题只能是单选、多选或判断题（现场设备作答）")
+    stem = re.sub(r"[（(]\s*[)）]", "", question.stem)
+    if len(stem) > PROJECTOR_MAX_STEM:
+        problems.append(f"{question.id}: 投影题题干超过{PROJECTOR_MAX_STEM}字（{len(stem)}字）")
+    long_options = [option.key for option in question.options if len(option.text) > PROJECTOR_MAX_OPTION]
+    if long_options:
+        problems.append(f"{question.id}: 投影题选项 {'、'.join(long_options)} 超过{PROJECTOR_MAX_OPTION}字")
+    if _NEGATIVE_ASK.search(question.stem):
+        problems.append(f"{question.id}: 投影题题干不宜用否定问法（朗读时容易听错）")
+    return problems
+
+
 def chapter_labels(category: Category) -> list[str]:
     """How a 出处 names this category: 第X章 (the last such label of the title), part X、 (or 第X部分),
     or else the title's first word (总纲, 序言, 导语…)."""
@@ -313,3 +341,24 @@ def test_every_declared_category_has_questions(banks: list[Bank]) -> None:
         if not any(question.category == category.id for question in bank.questions)
     ]
     assert not empty, "没有题目的章节：" + "；".join(empty)
+
+
+def test_every_projector_question_reads_well_aloud(banks: list[Bank]) -> None:
+    """The 投影 set (drawn by the standard contest plan) holds only short choice questions without a
+    negative ask; and it is no token set."""
+    problems = [problem for bank in banks for question in bank.questions for problem in projector_problems(question)]
+    assert not problems, "\n".join(problems)
+    tagged = [question for bank in banks for question in bank.questions if PROJECTOR_TAG in question.tags]
+    assert len(tagged) >= 300
+
+
+def test_projector_rules_catch_what_reads_badly() -> None:
+    question = replace(_single("B"), tags=(PROJECTOR_TAG,))
+    assert projector_problems(question) == []
+    assert projector_problems(replace(question, tags=())) == []  # untagged: not checked
+    long_stem = replace(question, stem="根据党章规定，" * 8 + "（  ）")
+    assert projector_problems(long_stem) == ["t-1: 投影题题干超过50字（56字）"]
+    negative = replace(question, stem="下列不属于入党条件的是（  ）。")
+    assert projector_problems(negative) == ["t-1: 投影题题干不宜用否定问法（朗读时容易听错）"]
+    fill = Question("t-6", "fill", "预备期为____。", (("一年",),), tags=(PROJECTOR_TAG,))
+    assert projector_problems(fill) == ["t-6: 投影题只能是单选、多选或判断题（现场设备作答）"]

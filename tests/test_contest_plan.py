@@ -100,7 +100,7 @@ def test_standard_template_loads_as_published_practice() -> None:
     assert 15 <= buzzer.buzz_seconds <= 20
     assert everyone.team_score is TeamScoreRule.MEAN and 0 < everyone.speed_bonus <= everyone.points / 4
     assert risk.risk_values == (10, 20, 30)
-    assert risk.risk_difficulty == ((10, (1, 2)), (20, (3,)), (30, (4, 5)))
+    assert risk.risk_difficulty == ((10, (1,)), (20, (2,)), (30, (3, 4, 5)))
     for spec in plan.rounds:
         assert spec.judged_by == "device" and set(spec.source.types) <= set(CHOICE_TYPES)
         if spec.kind in (RoundKind.COMPULSORY, RoundKind.RISK):

@@ -188,6 +188,7 @@ class SourceSchema(Schema):
         fields.String(validate=validate.OneOf(list(QUESTION_TYPES), error="未知题型“{input}”，可用题型：{choices}"))
     )
     difficulties = fields.List(_Int(validate=validate.Range(1, 5, error="难度应为 1 到 5 的整数，实际为 {input}")))
+    tags = fields.List(fields.String(validate=validate.Length(1, 40, error="标签应为 1 到 40 个字符")))
     count = _Int(validate=validate.Range(min=1, error="题数至少为 1，实际为 {input}"))
     ids = fields.List(fields.String(validate=validate.Regexp(SLUG, error="题目 id 只能由小写字母、数字和连字符组成")))
 
@@ -195,7 +196,7 @@ class SourceSchema(Schema):
     def check_filters_or_ids(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Either filters with a count, or fixed ids (then the count is the number of ids); no repeats."""
         errors: dict[str, Any] = {}
-        for name in ("banks", "categories", "types", "difficulties", "ids"):
+        for name in ("banks", "categories", "types", "difficulties", "tags", "ids"):
             values = data.get(name) or []
             repeated = sorted({str(value) for value in values if values.count(value) > 1})
             if repeated:
@@ -203,7 +204,7 @@ class SourceSchema(Schema):
         if "ids" in data:
             if not data["ids"]:
                 errors["ids"] = ["不能为空列表（或删去 ids，改用 banks/types/count 抽题）"]
-            for name in ("banks", "categories", "types", "difficulties", "count"):
+            for name in ("banks", "categories", "types", "difficulties", "tags", "count"):
                 if name in data:
                     errors[name] = ["已用 ids 指定题目时不能再写（题数就是 ids 的个数）"]
         elif "count" not in data:
@@ -287,6 +288,7 @@ def build_source(data: dict[str, Any], *, on_device: bool) -> QuestionSource:
         types=tuple(types),
         difficulties=tuple(sorted(data.get("difficulties", ()))),
         count=data["count"],
+        tags=tuple(tag.strip() for tag in data.get("tags", ())),
     )
 
 

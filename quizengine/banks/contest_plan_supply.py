@@ -36,6 +36,7 @@ def source_section(source: QuestionSource, *, difficulties: Iterable[int] | None
         categories=source.categories,
         types=source.types,
         difficulties=levels,
+        tags=source.tags,
     )
 
 
@@ -101,6 +102,10 @@ def _unknown_references(
                 problems.append(((*base, "categories", position), f"章节“{category}”不在题库 {where} 中"))
             else:
                 problems.append(((*base, "categories", position), f"没有哪个题库有章节“{category}”"))
+    for position, tag in enumerate(source.tags):
+        if not any(tag in question.tags for bank in selected for question in bank.questions):
+            where = "、".join(bank.slug for bank in selected) if source.banks else "任何题库"
+            problems.append(((*base, "tags", position), f"{where}中没有标签为“{tag}”的题目"))
     if source.ids:
         by_id = {question.id: question for bank in banks for question in bank.questions}
         for position, question_id in enumerate(source.ids):

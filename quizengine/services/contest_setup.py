@@ -38,6 +38,7 @@ def _section(source: QuestionSource, count: int | None = None, difficulties: tup
         categories=source.categories,
         types=source.types,
         difficulties=difficulties if difficulties is not None else source.difficulties,
+        tags=source.tags,
     )
 
 
@@ -68,6 +69,29 @@ def _draw(
         chosen = list(paper.question_ids)
     taken.update(chosen)
     return chosen
+
+
+def draw_plan(
+    plan: ContestPlan, pool: list[PoolEntry], rng: random.Random, taken: set[str], *, teams: int
+) -> tuple[list[list[str]], dict[str, dict[str, list[str]]], list[str]]:
+    """Every round's questions (a 风险题 round: each value's pool), then the 加赛's, drawn in plan order from
+    `pool` without repeats: none in `taken`, which collects what is drawn (pass one set to several draws to
+    keep contests apart). Raises ContestError when a round cannot be supplied."""
+    reserved = plan_fixed_ids(plan)
+    rounds: list[list[str]] = []
+    risk_pools: dict[str, dict[str, list[str]]] = {}
+    for index, spec in enumerate(plan.rounds):
+        pools = round_type(spec.kind).question_pools(spec, teams)
+        if pools is not None:
+            risk_pools[str(index)] = {
+                name: _draw(pool, taken, spec.source, rng, reserved, count=count, difficulties=levels)
+                for name, (count, levels) in pools.items()
+            }
+            rounds.append([])
+        else:
+            rounds.append(_draw(pool, taken, spec.source, rng, reserved))
+    tie_pool = _draw(pool, taken, plan.tie_break_source, rng, reserved) if plan.tie_break_source.count else []
+    return rounds, risk_pools, tie_pool
 
 
 def _current_revisions(session: Session, external_ids: set[str]) -> dict[str, int]:
@@ -101,24 +125,10 @@ def create_contest(
     """
     require(is_organizer(host), "只有组织员可以主持知识竞赛")
     rng, clock = rng or random.Random(), clock or SystemClock()
-    pool = _pool(session)
     taken: set[str] = set()
-    reserved = plan_fixed_ids(plan)
     names = [team.name for team in plan.teams] or list(DEFAULT_TEAMS)
     colors = [team.color for team in plan.teams] or [""] * len(names)
-    rounds: list[list[str]] = []
-    risk_pools: dict[str, dict[str, list[str]]] = {}
-    for index, spec in enumerate(plan.rounds):
-        pools = round_type(spec.kind).question_pools(spec, len(names))
-        if pools is not None:
-            risk_pools[str(index)] = {
-                name: _draw(pool, taken, spec.source, rng, reserved, count=count, difficulties=levels)
-                for name, (count, levels) in pools.items()
-            }
-            rounds.append([])
-        else:
-            rounds.append(_draw(pool, taken, spec.source, rng, reserved))
-    tie_pool = _draw(pool, taken, plan.tie_break_source, rng, reserved) if plan.tie_break_source.count else []
+    rounds, risk_pools, tie_pool = draw_plan(plan, _pool(session), rng, taken, teams=len(names))
     state = ContestState(
         teams=[
             {"id": f"t{n}", "name": name, "color": colors[n - 1] or TEAM_COLORS[(n - 1) % len(TEAM_COLORS)]}

@@ -60,6 +60,7 @@ FIELD_LABELS = {
     "categories": "章节",
     "types": "题型",
     "difficulties": "难度",
+    "tags": "标签",
     "count": "题数",
     "ids": "指定题目",
     **{field.name: field.label for field in round_fields()},
@@ -85,6 +86,7 @@ def source_values(source: QuestionSource) -> dict[str, Any]:
         "categories": ", ".join(source.categories),
         "types": list(source.types),
         "difficulties": [str(level) for level in source.difficulties],
+        "tags": ", ".join(source.tags),
         "count": "" if source.ids or not source.count else str(source.count),
         "ids": ", ".join(source.ids),
     }
@@ -147,6 +149,7 @@ def _source_from_form(form: MultiDict[str, str], prefix: str) -> dict[str, Any]:
         "categories": form.get(f"{prefix}categories", "").strip(),
         "types": form.getlist(f"{prefix}types"),
         "difficulties": form.getlist(f"{prefix}difficulties"),
+        "tags": form.get(f"{prefix}tags", "").strip(),
         "count": form.get(f"{prefix}count", "").strip(),
         "ids": form.get(f"{prefix}ids", "").strip(),
     }
@@ -222,6 +225,8 @@ def _source_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
             source[name] = list(values[name])
     if values["categories"]:
         source["categories"] = _words(values["categories"])
+    if values.get("tags"):
+        source["tags"] = _words(values["tags"])
     if values["difficulties"]:
         source["difficulties"] = [_number(level) for level in values["difficulties"]]
     if values["count"]:

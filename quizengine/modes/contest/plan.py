@@ -52,6 +52,8 @@ class QuestionSource:
     difficulties: tuple[int, ...] = ()
     count: int = 0
     ids: tuple[str, ...] = ()
+    #: Question tags (a question carrying any of them matches), e.g. 投影 for the projector-ready set.
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
