@@ -27,7 +27,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 
@@ -268,6 +268,10 @@ class QuestionRevision(Base):
     question: Mapped[Question] = relationship(back_populates="revisions")
 
 
+#: Characters an audit entry's subject holds.
+AUDIT_SUBJECT_MAX = 200
+
+
 class AuditEntry(Base):
     """Who changed what, for oversight: accounts, banks, and (later) scores and records."""
 
@@ -277,8 +281,15 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(AUDIT_SUBJECT_MAX), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    @validates("subject")
+    def _cut_subject(self, key: str, value: str) -> str:
+        """The column holds AUDIT_SUBJECT_MAX characters and PostgreSQL refuses more (SQLite would not
+        notice): a longer subject (a load of many banks) is cut and marked with …, so the action is
+        still recorded; callers keep the full list in `detail`."""
+        return value if len(value) <= AUDIT_SUBJECT_MAX else value[: AUDIT_SUBJECT_MAX - 1] + "…"
 
 
 class AttemptStatus(StrEnum):

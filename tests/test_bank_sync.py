@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quizengine.banks.loader import BankLoadError, load_banks
-from quizengine.models import AuditEntry, Bank, Question, QuestionRevision
+from quizengine.models import AUDIT_SUBJECT_MAX, AuditEntry, Bank, Question, QuestionRevision
 from quizengine.services.banks import list_banks_with_counts, sync_banks
 
 from .conftest import DATA
@@ -91,3 +91,17 @@ def test_cli_check_and_load_report_counts(runner: FlaskCliRunner) -> None:
     assert "sample | 1 | 1 | 1 | 1 | 1 | 5 | 1/1/3/0/0" in stats.output
     loaded = runner.invoke(args=["banks", "load", str(DATA / "sample_bank.yaml")])
     assert loaded.exit_code == 0 and "新增 5，更新 0，停用 0，恢复 0，未变 0" in loaded.output
+
+
+def test_a_load_of_many_banks_is_audited_within_the_subject_column(session: Session, tmp_path: Path) -> None:
+    """The audit subject lists the loaded banks; 16 long slugs overflow its 200 characters, which
+    PostgreSQL refused (the whole load failed). The subject is cut with …, the detail keeps every slug."""
+    slugs = [f"a-rather-long-bank-slug-number-{n:02d}" for n in range(16)]
+    for n, slug in enumerate(slugs):
+        text = SAMPLE.replace("bank: sample", f"bank: {slug}").replace("id: s-", f"id: b{n}-")
+        (tmp_path / f"{slug}.yaml").write_text(text, encoding="utf-8")
+    sync_banks(session, load_banks([tmp_path]))
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "banks.load"))
+    assert len(entry.subject) == AUDIT_SUBJECT_MAX and entry.subject.endswith("…")
+    assert entry.subject.startswith("、".join(slugs)[:100]) and entry.detail["banks"] == slugs
+    assert AuditEntry(subject="短").subject == "短"

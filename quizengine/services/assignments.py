@@ -101,7 +101,7 @@ def _audit(session: Session, actor: User, action: str, assignment: PracticeAssig
         AuditEntry(
             actor_id=actor.id,
             action=action,
-            subject=assignment.title[:200],
+            subject=assignment.title,
             detail={"assignment_id": assignment.id, "branch_id": assignment.branch_id, **detail},
         )
     )

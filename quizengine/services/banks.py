@@ -138,7 +138,7 @@ def sync_banks(
             actor_id=actor_id,
             action="banks.load",
             subject="、".join(bank.slug for bank in banks),
-            detail=report.__dict__,
+            detail={**report.__dict__, "banks": [bank.slug for bank in banks]},
         )
     )
     session.commit()

@@ -227,7 +227,7 @@ def _commit(session: Session) -> None:
 
 
 def _audit(session: Session, actor: User, action: str, subject: str, **detail: Any) -> None:
-    session.add(AuditEntry(actor_id=actor.id, action=action, subject=subject[:200], detail=detail))
+    session.add(AuditEntry(actor_id=actor.id, action=action, subject=subject, detail=detail))
 
 
 def create_branch(session: Session, actor: User, name: str) -> Branch:

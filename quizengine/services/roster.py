@@ -258,7 +258,7 @@ def import_roster(session: Session, actor: User, branch_id: int, data: bytes) ->
     for name in preview.new_groups:
         groups[name] = PartyGroup(branch=branch, name=name)
         session.add(groups[name])
-        session.add(AuditEntry(actor_id=actor.id, action="groups.create", subject=f"{branch.name}/{name}"[:200]))
+        session.add(AuditEntry(actor_id=actor.id, action="groups.create", subject=f"{branch.name}/{name}"))
     issued = []
     for row in preview.rows:
         group = groups.get(row.group)
