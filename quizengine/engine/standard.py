@@ -26,7 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
 from .errors import QuizError
 from .learning import DayActivity, PointsPolicy, day_points
@@ -182,6 +183,26 @@ class DayFacts:
 
 
 @dataclass(frozen=True)
+class PeriodTotals:
+    """A member's days in the period (up to today) summed: all that the rules but the per-day ones read. The
+    committee overview sums them in SQL for thousands of members instead of building every day."""
+
+    active_days: int = 0
+    practice_sessions: int = 0
+    practice_answered: int = 0
+
+    @classmethod
+    def of(cls, days: Iterable[DayFacts]) -> PeriodTotals:
+        """The totals of some days (a day counts as active with any answer or session)."""
+        active = practice_sessions = practice_answered = 0
+        for day in days:
+            active += 1 if day.answered or day.sessions else 0
+            practice_sessions += day.practice_sessions
+            practice_answered += day.practice_answered
+        return cls(active, practice_sessions, practice_answered)
+
+
+@dataclass(frozen=True)
 class ExamFacts:
     """A scheduled exam for the member's branch that closes in the period, and how the member did."""
 
@@ -222,6 +243,9 @@ class MemberFacts:
     contest_days: Sequence[date] = ()
     #: The study days the member's branch held (学习计划), for the study rules (engine.study_rules).
     study_days: Sequence[StudyDayFacts] = ()
+    #: The period's days already summed by the caller (then `days` stays empty; a standard that `needs_days`
+    #: must be given the days instead).
+    totals: PeriodTotals | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +296,7 @@ class _Context:
     share: float
     policy: PointsPolicy
     study_days: list[StudyDayFacts] = field(default_factory=list)
+    totals: PeriodTotals = PeriodTotals()
 
     def need(self, threshold: int) -> int:
         return math.ceil(threshold * self.share - 1e-9)
@@ -284,6 +309,8 @@ class Rule(ABC):
     applies_to: Audience = Audience.ALL
 
     kind: str = field(default="", init=False)
+    #: The rule reads each day (`_Context.days`), not only the period's totals.
+    per_day: ClassVar[bool] = False
 
     def applies(self, facts: MemberFacts) -> bool:
         """Whether this rule binds the member (预备/正式)."""
@@ -294,6 +321,10 @@ class Rule(ABC):
     @abstractmethod
     def check(self, context: _Context) -> RuleResult:
         """Evaluate the rule over the period's facts."""
+
+    def met(self, context: _Context) -> bool:
+        """Whether `check` would say met, without its texts (the rules counted most often say it cheaper)."""
+        return self.check(context).met
 
     @abstractmethod
     def describe(self) -> str:
@@ -331,20 +362,25 @@ class SelfTestRule(Rule):
             if value is not None and not 0 < value <= 10_000:
                 raise StandardError("自测次数和题数应在 1 到 10000 之间")
 
+    def met(self, context: _Context) -> bool:
+        done = context.totals
+        return (self.sessions is not None and done.practice_sessions >= context.need(self.sessions)) or (
+            self.questions is not None and done.practice_answered >= context.need(self.questions)
+        )
+
     def check(self, context: _Context) -> RuleResult:
-        done_sessions = sum(day.practice_sessions for day in context.days)
-        done_questions = sum(day.practice_answered for day in context.days)
-        parts, met, missing = [], False, []
+        done_sessions = context.totals.practice_sessions
+        done_questions = context.totals.practice_answered
+        parts, missing = [], []
         if self.sessions is not None:
             need = context.need(self.sessions)
-            met = met or done_sessions >= need
             parts.append(f"自测 {_count(done_sessions, need, '次')}")
             missing.append(f"自测 {need - done_sessions} 次")
         if self.questions is not None:
             need = context.need(self.questions)
-            met = met or done_questions >= need
             parts.append(f"答题 {_count(done_questions, need, '道')}")
             missing.append(f"答题 {need - done_questions} 道")
+        met = self.met(context)
         return RuleResult("自测", met, "，".join(parts), "" if met else "还需" + "或".join(missing))
 
     def describe(self) -> str:
@@ -367,10 +403,14 @@ class ActiveDaysRule(Rule):
         if not 0 < self.days <= 366:
             raise StandardError("学习天数应在 1 到 366 之间")
 
+    def _need(self, context: _Context) -> int:
+        return min(context.need(self.days), context.period.days)
+
+    def met(self, context: _Context) -> bool:
+        return context.totals.active_days >= self._need(context)
+
     def check(self, context: _Context) -> RuleResult:
-        need = min(context.need(self.days), context.period.days)
-        done = sum(1 for day in context.days if day.answered or day.sessions)
-        met = done >= need
+        need, done, met = self._need(context), context.totals.active_days, self.met(context)
         missing = "" if met else f"还需学习 {need - done} 天"
         return RuleResult("学习天数", met, f"学习 {_count(done, need, '天')}", missing)
 
@@ -383,6 +423,12 @@ class ExamRule(Rule):
     """按时参加本期考试: every scheduled exam closing in the period submitted with a score ≥ its pass mark."""
 
     kind: str = field(default="exam", init=False)
+
+    def met(self, context: _Context) -> bool:
+        return all(
+            exam.score is not None and not exam.hidden and not exam.pending and exam.score >= exam.pass_mark
+            for exam in context.exams
+        )
 
     def check(self, context: _Context) -> RuleResult:
         if not context.exams:
@@ -403,8 +449,7 @@ class ExamRule(Rule):
                 missing.append(f"{exam.title}未及格")
             else:
                 parts.append(f"{exam.title} {exam.score:g} 分")
-        met = not missing
-        return RuleResult("考试", met, "，".join(parts), "；".join(missing))
+        return RuleResult("考试", not missing, "，".join(parts), "；".join(missing))
 
     def describe(self) -> str:
         return "参加本期考试并及格"
@@ -416,6 +461,7 @@ class PointsRule(Rule):
 
     points: int = 1
     kind: str = field(default="points", init=False)
+    per_day: ClassVar[bool] = True  # each day's points are capped on their own
 
     def __post_init__(self) -> None:
         if not 0 < self.points <= 100_000:
@@ -510,6 +556,11 @@ class Standard:
         """Each rule in one Chinese phrase."""
         return [rule.describe() for rule in self.rules]
 
+    @cached_property
+    def needs_days(self) -> bool:
+        """Whether a rule reads each day (then `MemberFacts.totals` cannot stand in for the days)."""
+        return any(rule.per_day for rule in self.rules)
+
 
 def standard_from_json(data: Any) -> Standard:
     """Build a standard from {"period": "month", "rules": [...]}; bad input → StandardError."""
@@ -535,32 +586,75 @@ def evaluate(
     policy: PointsPolicy | None = None,
 ) -> Evaluation:
     """The member's standing for `period` as of the local day `today` (see the module's decisions)."""
+    context = _context(standard, period, facts, today, policy)
+    if isinstance(context, Evaluation):
+        return context
+    first = max(facts.joined_on, period.start)
+    results = [rule.check(context) for rule in standard.rules if rule.applies(facts)]
+    note = f"{first.month}月{first.day}日入册，按比例考核" if context.share < 1 else ""
+    studied = _studied(context)
+    met = all(result.met for result in results)
+    return Evaluation(period, _status(met, studied, period, today), results, context.share, note, studied)
+
+
+def outcome(
+    standard: Standard,
+    period: Period,
+    facts: MemberFacts,
+    today: date,
+    *,
+    policy: PointsPolicy | None = None,
+) -> tuple[Status, bool]:
+    """`evaluate`'s status and "studied" without the rules' texts: what the committee's counts need of thousands
+    of members."""
+    context = _context(standard, period, facts, today, policy)
+    if isinstance(context, Evaluation):
+        return context.status, context.studied
+    studied = _studied(context)
+    met = all(rule.met(context) for rule in standard.rules if rule.applies(facts))
+    return _status(met, studied, period, today), studied
+
+
+def _context(
+    standard: Standard, period: Period, facts: MemberFacts, today: date, policy: PointsPolicy | None
+) -> _Context | Evaluation:
+    """The facts within the period as the rules read them, or the evaluation when the member is not held to it."""
     if not facts.active:
         return Evaluation(period, Status.EXEMPT, note="账号已停用")
     if facts.joined_on >= period.end:
         return Evaluation(period, Status.EXEMPT, note="本期尚未入册")
     if today < period.start:
         return Evaluation(period, Status.NOT_STARTED, note="考核周期尚未开始")
+    if facts.totals is not None and standard.needs_days:
+        raise ValueError("a standard with a per-day rule needs each day, not the period's totals")
     first = max(facts.joined_on, period.start)
-    share = (period.end - first).days / period.days
-    context = _Context(
+    days = [day for day in facts.days if day.day in period and day.day <= today]
+    return _Context(
         period,
-        [day for day in facts.days if day.day in period and day.day <= today],
+        days,
         [exam for exam in facts.exams if exam.closes_on in period and exam.closes_on >= facts.joined_on],
         sum(1 for day in facts.contest_days if day in period),
-        share,
+        (period.end - first).days / period.days,
         policy or PointsPolicy(),
         [day for day in facts.study_days if day.held_on in period and day.held_on <= today],
+        facts.totals if facts.totals is not None else PeriodTotals.of(days),
     )
-    results = [rule.check(context) for rule in standard.rules if rule.applies(facts)]
-    note = f"{first.month}月{first.day}日入册，按比例考核" if share < 1 else ""
-    studied = any(day.answered or day.sessions for day in context.days) or context.contests > 0
-    studied = studied or any(exam.score is not None for exam in context.exams)
-    studied = studied or any(day.attended for day in context.study_days)
-    if all(result.met for result in results):
-        return Evaluation(period, Status.MET, results, share, note, studied)
-    status = Status.NOT_STARTED if not studied and not period.is_closed(today) else Status.NOT_MET
-    return Evaluation(period, status, results, share, note, studied)
+
+
+def _studied(context: _Context) -> bool:
+    """Did anything counted in the period: an answer or session, a contest, an exam, a study day attended."""
+    return (
+        context.totals.active_days > 0
+        or context.contests > 0
+        or any(exam.score is not None for exam in context.exams)
+        or any(day.attended for day in context.study_days)
+    )
+
+
+def _status(met: bool, studied: bool, period: Period, today: date) -> Status:
+    if met:
+        return Status.MET
+    return Status.NOT_STARTED if not studied and not period.is_closed(today) else Status.NOT_MET
 
 
 def member_hint(evaluation: Evaluation) -> list[str]:

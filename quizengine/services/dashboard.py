@@ -25,12 +25,12 @@ from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, Bank, BankCategory, Branch, Exam, ExamBranch, MemberDay, User
 
 from .access import can_read_branch, require
+from .standard_facts import period_bounds
 from .standards import (
     Standing,
     branch_standings,
     closed_outcomes,
     current_period,
-    period_bounds,
     standard_for_branch,
 )
 from .summaries import local_day

@@ -1,9 +1,10 @@
 """党委总览 (committee overview): every branch side by side for a period, with a trend and the lagging branches.
 
 For an admin (every branch) and an inspector (督导: the branches assigned to them, read-only). Built on
-`standards.standings_by_branch` (the 验收标准 evaluation over the `member_days` summaries) and one grouped
-query for exam scores, so the cost grows with members and periods, never with answers, and the number of
-queries does not grow with the number of branches.
+`standard_rates.branch_rates` (the 验收标准's counts: closed periods from the stored results, the open one
+evaluated from each member's totals summed over `member_days`) and one grouped query for exam scores, so the
+cost grows with members and periods, never with answers, and the number of queries does not grow with the
+number of branches.
 
 A branch is *lagging* (落后, highlighted) when members are evaluated and its 参学率 is below
 `LAG_PARTICIPATION`, or its 达标率 is more than `LAG_MET_GAP` below the 达标率 of all the branches shown.
@@ -18,14 +19,15 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy
-from quizengine.engine.standard import Evaluation, Period, Status, met_rate, participation_rate, recent_periods
+from quizengine.engine.standard import Period, Status, recent_periods
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, Branch, Exam, ExamBranch, User
 
 from .access import is_admin, is_inspector, readable_branch_ids, require
 from .dashboard import TrendPoint
+from .standard_facts import period_bounds
 from .standard_rates import Rates, branch_rates
-from .standards import Standing, current_period, period_bounds, standard_for_branch, standings_by_branch
+from .standards import current_period, standard_for_branch
 
 #: A branch whose 参学率 is below this share is lagging.
 LAG_PARTICIPATION = 0.8
@@ -35,11 +37,11 @@ LAG_MET_GAP = 0.1
 
 @dataclass(frozen=True)
 class BranchFigures:
-    """One branch in the overview: its own period, members' standings, exam average, trend, lagging reasons."""
+    """One branch in the overview: its own period, its members' counts, exam average, trend, lagging reasons."""
 
     branch: Branch | None  # None: the total (合计) of the branches shown
     period: Period
-    standings: list[Standing]
+    rates: Rates
     exam_average: float | None
     trend: list[TrendPoint] = field(default_factory=list)
     lagging: list[str] = field(default_factory=list)
@@ -50,28 +52,23 @@ class BranchFigures:
         return self.branch.name if self.branch else "合计"
 
     @property
-    def evaluations(self) -> list[Evaluation]:
-        """The members' evaluations."""
-        return [row.evaluation for row in self.standings]
-
-    @property
     def evaluated(self) -> int:
         """Members held to the standard (not exempt)."""
-        return sum(1 for e in self.evaluations if e.status is not Status.EXEMPT)
+        return self.rates.counted
 
     def count(self, status: Status) -> int:
         """Members with this status."""
-        return sum(1 for e in self.evaluations if e.status is status)
+        return self.rates.count(status)
 
     @property
     def participation(self) -> float | None:
         """参学率."""
-        return participation_rate(self.evaluations)
+        return self.rates.participation
 
     @property
     def met_rate(self) -> float | None:
         """达标率."""
-        return met_rate(self.evaluations)
+        return self.rates.met_rate
 
     @property
     def change(self) -> float | None:
@@ -122,31 +119,25 @@ def committee_overview(
     branches = list(session.scalars(query))
     ids = [branch.id for branch in branches]
     periods = recent_periods(period.kind, period.start, trend_periods)
+    found = branch_rates(session, viewer, ids, periods, clock=clock, policy=policy) if ids else [{} for _ in periods]
     series: dict[int, list[TrendPoint]] = defaultdict(list)
     committee: list[TrendPoint] = []
-    current: dict[int, tuple[Period, list[Standing]]] = {}
-    earlier: list[dict[int, Rates]] = []
-    if ids:
-        [current] = standings_by_branch(session, viewer, ids, [period], clock=clock, policy=policy)
-        earlier = branch_rates(session, viewer, ids, periods[:-1], clock=clock, policy=policy)
-    now = {branch_id: Rates.of(row.evaluation for row in rows) for branch_id, (_, rows) in current.items()}
-    for past, found in zip(periods, [*earlier, now] if ids else [{} for _ in periods], strict=True):
-        for branch_id, rates in found.items():
-            series[branch_id].append(TrendPoint(past, rates.participation, rates.met_rate))
-        total = sum(found.values(), Rates())
-        committee.append(TrendPoint(past, total.participation, total.met_rate))
-    averages, overall = _exam_averages(session, current)
+    for past, rates in zip(periods, found, strict=True):
+        for branch_id, (_, counts) in rates.items():
+            series[branch_id].append(TrendPoint(past, counts.participation, counts.met_rate))
+        summed = sum((counts for _, counts in rates.values()), Rates())
+        committee.append(TrendPoint(past, summed.participation, summed.met_rate))
+    current = found[-1]
+    averages, overall = _exam_averages(session, {branch_id: own for branch_id, (own, _) in current.items()})
     figures = [
-        BranchFigures(branch, current[branch.id][0], current[branch.id][1], averages.get(branch.id), series[branch.id])
-        for branch in branches
+        BranchFigures(branch, *current[branch.id], averages.get(branch.id), series[branch.id]) for branch in branches
     ]
     total = None
     if figures:
-        total = BranchFigures(None, period, [row for f in figures for row in f.standings], overall, committee)
+        total = BranchFigures(None, period, sum((f.rates for f in figures), Rates()), overall, committee)
     baseline = total.met_rate if total else None
     figures = [
-        BranchFigures(f.branch, f.period, f.standings, f.exam_average, f.trend, _lag_reasons(f, baseline))
-        for f in figures
+        BranchFigures(f.branch, f.period, f.rates, f.exam_average, f.trend, _lag_reasons(f, baseline)) for f in figures
     ]
     return Overview(period, figures, total, committee, readable is None)
 
@@ -164,29 +155,27 @@ def _lag_reasons(figures: BranchFigures, baseline: float | None) -> list[str]:
     return reasons
 
 
-def _exam_averages(
-    session: Session, current: dict[int, tuple[Period, list[Standing]]]
-) -> tuple[dict[int, float], float | None]:
+def _exam_averages(session: Session, current: dict[int, Period]) -> tuple[dict[int, float], float | None]:
     """Average share of the paper (%) per branch — each active member's best submitted attempt at each published
     exam of their branch closing in the branch's period — and over all branches; one grouped query per period."""
     by_period: dict[Period, list[int]] = defaultdict(list)
-    for branch_id, (own, _) in current.items():
+    for branch_id, own in current.items():
         by_period[own].append(branch_id)
     shares: dict[int, list[float]] = defaultdict(list)
     for own, ids in by_period.items():
         start, end = period_bounds(own)
         best = func.max(Attempt.score * 100.0 / Attempt.max_score)
+        # the period's few exams first: their attempts by exam, not every attempt of thousands of members
+        exams = select(Exam.id).where(Exam.status == "published", Exam.closes_at >= start, Exam.closes_at < end)
         for branch_id, share in session.execute(
             select(User.branch_id, best)
             .join(User, User.id == Attempt.user_id)
             .join(Exam, Exam.id == Attempt.exam_id)
             .join(ExamBranch, and_(ExamBranch.exam_id == Exam.id, ExamBranch.branch_id == User.branch_id))
             .where(
+                Attempt.exam_id.in_(exams),
                 User.branch_id.in_(ids),
                 User.active.is_(True),
-                Exam.status == "published",
-                Exam.closes_at >= start,
-                Exam.closes_at < end,
                 Attempt.status == AttemptStatus.FINISHED,
                 Attempt.max_score > 0,
             )

@@ -29,19 +29,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy
 from quizengine.engine.standard import (
     DEFAULT_STANDARD,
-    DayFacts,
     Evaluation,
-    ExamFacts,
-    MemberFacts,
     Period,
     RuleResult,
     Standard,
@@ -53,24 +50,15 @@ from quizengine.engine.study_rules import STUDY_RULES
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import (
     AcceptanceStandard,
-    Attempt,
-    AttemptStatus,
     AuditEntry,
-    Contest,
-    ContestResult,
-    Exam,
-    ExamBranch,
-    MemberDay,
-    MemberStatus,
     Role,
     StandardResult,
     User,
 )
 
 from .access import can_manage_branch, can_read_branch, can_view_member, is_admin, require
-from .exam_access import review_is_visible, visible_exam_ids
-from .study_days import member_study_facts
-from .summaries import ZONE, local_day, visible_rows
+from .standard_facts import member_facts
+from .summaries import local_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +148,6 @@ def reset_standard(session: Session, actor: User, branch_id: int) -> None:
 def current_period(standard: Standard, clock: Clock | None = None) -> Period:
     """The period of the standard's kind that holds today's local date."""
     return Period.containing(standard.period_kind, local_day((clock or SystemClock()).now()))
-
-
-def period_bounds(period: Period) -> tuple[datetime, datetime]:
-    """The period as aware UTC times: local midnight of its first day to local midnight after its last."""
-    return (
-        datetime.combine(period.start, time(), ZONE).astimezone(UTC),
-        datetime.combine(period.end, time(), ZONE).astimezone(UTC),
-    )
 
 
 def member_standing(
@@ -289,7 +269,7 @@ def _evaluations(
         stored = _stored(session, period, ids)
     missing = [member for member, member_id in zip(members, ids, strict=True) if member_id not in stored]
     study = any(rule.kind in STUDY_RULES for rule in standard.rules)
-    facts = _facts(session, missing, period, now, hide_scores=hide_scores, study=study) if missing else {}
+    facts = member_facts(session, missing, period, now, hide_scores=hide_scores, study=study) if missing else {}
     fresh = {member.id: evaluate(standard, period, facts[member.id], today, policy=policy) for member in missing}
     if keep and fresh:
         _store(session, period, fresh)
@@ -365,98 +345,3 @@ def _store(session: Session, period: Period, results: dict[int, Evaluation]) -> 
     ]
     session.execute(insert(StandardResult).on_conflict_do_nothing(index_elements=["user_id", "period"]), rows)
     session.commit()
-
-
-def _facts(
-    session: Session, members: list[User], period: Period, now: datetime, *, hide_scores: bool, study: bool = False
-) -> dict[int, MemberFacts]:
-    """Each member's facts for the period, in three grouped queries (four more with `study`: the branch's study
-    days for the study-plan rules)."""
-    ids = [member.id for member in members]
-    days: dict[int, list[DayFacts]] = defaultdict(list)
-    practice = MemberDay.exam_id == 0
-    rows = session.execute(
-        select(
-            MemberDay.user_id,
-            MemberDay.day,
-            func.sum(MemberDay.answered),
-            func.sum(MemberDay.correct),
-            func.sum(MemberDay.sessions),
-            func.sum(case((practice, MemberDay.answered), else_=0)),
-            func.sum(case((practice, MemberDay.sessions), else_=0)),
-        )
-        .where(
-            MemberDay.user_id.in_(ids),
-            MemberDay.day >= period.start,
-            MemberDay.day < period.end,
-            visible_rows(visible_exam_ids(now)),
-        )
-        .group_by(MemberDay.user_id, MemberDay.day)
-    )
-    for user_id, day, answered, correct, sessions, practice_answered, practice_sessions in rows:
-        days[user_id].append(
-            DayFacts(day, int(answered), int(correct), int(sessions), int(practice_answered), int(practice_sessions))
-        )
-    exams = _exam_facts(session, members, period, now, hide_scores=hide_scores)
-    contests: dict[int, list] = defaultdict(list)
-    start, end = period_bounds(period)
-    for user_id, finished_at in session.execute(
-        select(ContestResult.user_id, Contest.finished_at)
-        .join(Contest, Contest.id == ContestResult.contest_id)
-        .where(ContestResult.user_id.in_(ids), Contest.finished_at >= start, Contest.finished_at < end)
-    ):
-        contests[user_id].append(local_day(finished_at))
-    studied = member_study_facts(session, members, period.start, period.end) if study else {}
-    return {
-        member.id: MemberFacts(
-            joined_on=local_day(member.created_at),
-            active=member.active,
-            probationary=member.member_status == MemberStatus.PROBATIONARY,
-            days=days[member.id],
-            exams=exams[member.id],
-            contest_days=contests[member.id],
-            study_days=studied.get(member.id, ()),
-        )
-        for member in members
-    }
-
-
-def _exam_facts(
-    session: Session, members: list[User], period: Period, now: datetime, *, hide_scores: bool
-) -> dict[int, list[ExamFacts]]:
-    """Published exams of each member's branch closing in the period, with the member's best submitted score."""
-    start, end = period_bounds(period)
-    branch_ids = {member.branch_id for member in members if member.branch_id is not None}
-    audience: dict[int, list[Exam]] = defaultdict(list)
-    for exam, branch_id in session.execute(
-        select(Exam, ExamBranch.branch_id)
-        .join(ExamBranch, ExamBranch.exam_id == Exam.id)
-        .where(
-            ExamBranch.branch_id.in_(branch_ids),
-            Exam.status == "published",
-            Exam.closes_at >= start,
-            Exam.closes_at < end,
-        )
-        .order_by(Exam.closes_at, Exam.id)
-    ):
-        audience[branch_id].append(exam)
-    exam_ids = {exam.id for exams in audience.values() for exam in exams}
-    best: dict[tuple[int, int], tuple[float, bool]] = {}
-    for user_id, exam_id, score, pending in session.execute(
-        select(Attempt.user_id, Attempt.exam_id, Attempt.score, Attempt.pending_count).where(
-            Attempt.exam_id.in_(exam_ids),
-            Attempt.user_id.in_([member.id for member in members]),
-            Attempt.status == AttemptStatus.FINISHED,
-        )
-    ):
-        if (user_id, exam_id) not in best or score > best[(user_id, exam_id)][0]:
-            best[(user_id, exam_id)] = (score, pending > 0)
-    result: dict[int, list[ExamFacts]] = defaultdict(list)
-    for member in members:
-        for exam in audience.get(member.branch_id or 0, []):
-            score, pending = best.get((member.id, exam.id), (None, False))
-            hidden = hide_scores and score is not None and not review_is_visible(exam, now)
-            result[member.id].append(
-                ExamFacts(exam.title, exam.pass_mark, local_day(exam.closes_at), score, pending, hidden)
-            )
-    return result

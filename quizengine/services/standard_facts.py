@@ -1,0 +1,228 @@
+"""The facts the 验收标准 looks at, gathered for many members of a period in a fixed number of grouped queries.
+
+`member_facts` reads each member's days from `member_days` (services.summaries), the period's exams with each
+member's best submitted score, the contests they took part in and, for the study-plan rules, their branch's study
+days — never their answers. Two shapes of the days:
+
+- each day (`MemberFacts.days`): what a member's and a branch's standing show and what a per-day rule (学习积分,
+  capped per day) needs;
+- the period's totals (`MemberFacts.totals`, `summed=True`): one row per member summed in SQL, for the committee
+  overview's thousands of members when the standard has no per-day rule — the same evaluation, fewer rows.
+
+Members are anything with `id`, `branch_id`, `created_at`, `active` and `member_status` (a `User`, or a
+`MemberRow` read without the ORM when only the counts are wanted).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import ColumnElement, case, distinct, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from quizengine.engine.standard import DayFacts, ExamFacts, MemberFacts, Period, PeriodTotals
+from quizengine.models import (
+    Attempt,
+    AttemptStatus,
+    Contest,
+    ContestResult,
+    Exam,
+    ExamBranch,
+    MemberDay,
+    MemberStatus,
+    Role,
+    User,
+)
+
+from .exam_access import review_is_visible, visible_exam_ids
+from .study_days import member_study_facts
+from .summaries import ZONE, local_day, visible_rows
+
+#: Above this many members a query filters on their branches (a subquery) rather than a list of their ids.
+_ID_LIST_LIMIT = 500
+
+
+class Member(Protocol):
+    """What the facts need of a member."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def branch_id(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def member_status(self) -> Any: ...
+
+
+class MemberRow(NamedTuple):
+    """A member read as plain columns (no ORM object): the committee overview's thousands of members."""
+
+    id: int
+    branch_id: int | None
+    created_at: datetime
+    active: bool
+    member_status: Any
+
+
+def member_rows(session: Session, branch_ids: list[int]) -> dict[int, list[MemberRow]]:
+    """The members held to the standard (members and organizers) of each branch, as plain rows."""
+    found: dict[int, list[MemberRow]] = {branch_id: [] for branch_id in branch_ids}
+    query = select(User.id, User.branch_id, User.created_at, User.active, User.member_status).where(
+        User.branch_id.in_(branch_ids), User.role.in_((Role.MEMBER, Role.ORGANIZER))
+    )
+    for row in session.execute(query):
+        found[row.branch_id].append(MemberRow(*row))
+    return found
+
+
+def period_bounds(period: Period) -> tuple[datetime, datetime]:
+    """The period as aware UTC times: local midnight of its first day to local midnight after its last."""
+    return (
+        datetime.combine(period.start, time(), ZONE).astimezone(UTC),
+        datetime.combine(period.end, time(), ZONE).astimezone(UTC),
+    )
+
+
+def _of_members(column: InstrumentedAttribute[int], members: Sequence[Member]) -> ColumnElement[bool]:
+    """`column` is one of the members' ids: a list of them, or for many members a subquery over their branches
+    (a superset; only the members' rows are read from the result)."""
+    branches = {member.branch_id for member in members}
+    if len(members) <= _ID_LIST_LIMIT or None in branches:
+        return column.in_([member.id for member in members])
+    return column.in_(select(User.id).where(User.branch_id.in_(sorted(branches))))  # type: ignore[type-var]
+
+
+def member_facts(
+    session: Session,
+    members: Sequence[Member],
+    period: Period,
+    now: datetime,
+    *,
+    hide_scores: bool,
+    study: bool = False,
+    summed: bool = False,
+) -> dict[int, MemberFacts]:
+    """Each member's facts for the period: three grouped queries, four more with `study` (the branch's study days
+    for the study-plan rules); `summed` gives each member's totals up to today instead of each day."""
+    days = _summed_days(session, members, period, now) if summed else _days(session, members, period, now)
+    exams = _exam_facts(session, members, period, now, hide_scores=hide_scores)
+    contests: dict[int, list[date]] = defaultdict(list)
+    start, end = period_bounds(period)
+    for user_id, finished_at in session.execute(
+        select(ContestResult.user_id, Contest.finished_at)
+        .join(Contest, Contest.id == ContestResult.contest_id)
+        .where(_of_members(ContestResult.user_id, members), Contest.finished_at >= start, Contest.finished_at < end)
+    ):
+        contests[user_id].append(local_day(finished_at))
+    studied = member_study_facts(session, members, period.start, period.end) if study else {}  # type: ignore[arg-type]
+    return {
+        member.id: MemberFacts(
+            joined_on=local_day(member.created_at),
+            active=member.active,
+            probationary=member.member_status == MemberStatus.PROBATIONARY,
+            days=days.get(member.id, ()) if not summed else (),
+            exams=exams[member.id],
+            contest_days=contests[member.id],
+            study_days=studied.get(member.id, ()),
+            totals=days.get(member.id, PeriodTotals()) if summed else None,
+        )
+        for member in members
+    }
+
+
+def _in_period(period: Period, now: datetime) -> list[ColumnElement[bool]]:
+    return [MemberDay.day >= period.start, MemberDay.day < period.end, visible_rows(visible_exam_ids(now))]
+
+
+_PRACTICE = MemberDay.exam_id == 0
+
+
+def _days(session: Session, members: Sequence[Member], period: Period, now: datetime) -> dict[int, list[DayFacts]]:
+    """Each member's days of the period, summed per day (self-test and visible exam rows)."""
+    days: dict[int, list[DayFacts]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            MemberDay.user_id,
+            MemberDay.day,
+            func.sum(MemberDay.answered),
+            func.sum(MemberDay.correct),
+            func.sum(MemberDay.sessions),
+            func.sum(case((_PRACTICE, MemberDay.answered), else_=0)),
+            func.sum(case((_PRACTICE, MemberDay.sessions), else_=0)),
+        )
+        .where(_of_members(MemberDay.user_id, members), *_in_period(period, now))
+        .group_by(MemberDay.user_id, MemberDay.day)
+    )
+    for user_id, day, answered, correct, sessions, practice_answered, practice_sessions in rows:
+        days[user_id].append(
+            DayFacts(day, int(answered), int(correct), int(sessions), int(practice_answered), int(practice_sessions))
+        )
+    return days
+
+
+def _summed_days(session: Session, members: Sequence[Member], period: Period, now: datetime) -> dict[int, PeriodTotals]:
+    """Each member's days of the period up to today, summed in SQL (`PeriodTotals.of` of `_days`' rows: a day
+    is active when any of its rows has an answer or a session, the counts being never negative)."""
+    today = local_day(now)
+    active = func.count(distinct(case((or_(MemberDay.answered > 0, MemberDay.sessions > 0), MemberDay.day))))
+    rows = session.execute(
+        select(
+            MemberDay.user_id,
+            active,
+            func.sum(case((_PRACTICE, MemberDay.sessions), else_=0)),
+            func.sum(case((_PRACTICE, MemberDay.answered), else_=0)),
+        )
+        .where(_of_members(MemberDay.user_id, members), *_in_period(period, now))
+        .where(MemberDay.day < today + timedelta(days=1))
+        .group_by(MemberDay.user_id)
+    )
+    return {
+        user_id: PeriodTotals(int(days), int(sessions), int(answered)) for user_id, days, sessions, answered in rows
+    }
+
+
+def _exam_facts(
+    session: Session, members: Sequence[Member], period: Period, now: datetime, *, hide_scores: bool
+) -> dict[int, list[ExamFacts]]:
+    """Published exams of each member's branch closing in the period, with the member's best submitted score."""
+    start, end = period_bounds(period)
+    branch_ids = {member.branch_id for member in members if member.branch_id is not None}
+    audience: dict[int, list[Exam]] = defaultdict(list)
+    for exam, branch_id in session.execute(
+        select(Exam, ExamBranch.branch_id)
+        .join(ExamBranch, ExamBranch.exam_id == Exam.id)
+        .where(
+            ExamBranch.branch_id.in_(branch_ids),
+            Exam.status == "published",
+            Exam.closes_at >= start,
+            Exam.closes_at < end,
+        )
+        .order_by(Exam.closes_at, Exam.id)
+    ):
+        audience[branch_id].append(exam)
+    exams = {exam.id: exam for found in audience.values() for exam in found}
+    closes_on = {exam_id: local_day(exam.closes_at) for exam_id, exam in exams.items()}
+    visible = {exam_id: review_is_visible(exam, now) for exam_id, exam in exams.items()}
+    best: dict[tuple[int, int], tuple[float, bool]] = {}
+    for user_id, exam_id, score, pending in session.execute(
+        select(Attempt.user_id, Attempt.exam_id, Attempt.score, Attempt.pending_count).where(
+            Attempt.exam_id.in_(list(exams)),
+            _of_members(Attempt.user_id, members),
+            Attempt.status == AttemptStatus.FINISHED,
+        )
+    ):
+        if (user_id, exam_id) not in best or score > best[(user_id, exam_id)][0]:
+            best[(user_id, exam_id)] = (score, pending > 0)
+    result: dict[int, list[ExamFacts]] = defaultdict(list)
+    for member in members:
+        for exam in audience.get(member.branch_id or 0, []):
+            score, pending = best.get((member.id, exam.id), (None, False))
+            hidden = hide_scores and score is not None and not visible[exam.id]
+            result[member.id].append(ExamFacts(exam.title, exam.pass_mark, closes_on[exam.id], score, pending, hidden))
+    return result
