@@ -269,7 +269,10 @@ def _evaluations(
         stored = _stored(session, period, ids)
     missing = [member for member, member_id in zip(members, ids, strict=True) if member_id not in stored]
     study = any(rule.kind in STUDY_RULES for rule in standard.rules)
-    facts = member_facts(session, missing, period, now, hide_scores=hide_scores, study=study) if missing else {}
+    summed = not standard.needs_days  # an evaluation says nothing of single days unless a rule reads them
+    facts = {}
+    if missing:
+        facts = member_facts(session, missing, period, now, hide_scores=hide_scores, study=study, summed=summed)
     fresh = {member.id: evaluate(standard, period, facts[member.id], today, policy=policy) for member in missing}
     if keep and fresh:
         _store(session, period, fresh)
