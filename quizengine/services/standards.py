@@ -346,5 +346,7 @@ def _store(session: Session, period: Period, results: dict[int, Evaluation]) -> 
         }
         for user_id, evaluation in results.items()
     ]
-    session.execute(insert(StandardResult).on_conflict_do_nothing(index_elements=["user_id", "period"]), rows)
+    # Core, not the ORM bulk path: a committee closes 5,000 results at once
+    statement = insert(StandardResult.__table__).on_conflict_do_nothing(index_elements=["user_id", "period"])
+    session.connection().execute(statement, rows)
     session.commit()
