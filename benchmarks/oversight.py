@@ -307,9 +307,11 @@ def main() -> None:
         upgrade_database(url)
         engine = make_engine(url)
         size = DemoSize(args.branches, args.members, args.months, args.seed, args.scale, progress=True)
-        print(f"seeding {args.branches} × {args.members} members, {args.months} months, scale {args.scale}", flush=True)
         with Session(engine, expire_on_commit=False) as session:
             reused = bool(session.scalar(select(func.count()).select_from(User).where(User.branch_id.is_not(None))))
+            if not reused:
+                what = f"{args.branches} × {args.members} members, {args.months} months, ×{args.scale}"
+                print(f"seeding {what}", flush=True)
             figures = {"banks": 0.0, "seed": 0.0, "answers": 0} if reused else seed(session, size)
             days = session.scalar(select(func.count()).select_from(MemberDay))
             progress = session.scalar(select(func.count()).select_from(QuestionProgress))
