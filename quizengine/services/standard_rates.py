@@ -14,12 +14,12 @@ Either way the rates are exactly those of the per-member evaluations (tests/test
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy
@@ -149,9 +149,8 @@ def _live(
     today = local_day(now)
     rates: dict[int, Rates] = {}
     for branch_id, rows in members.items():
-        rates[branch_id] = sum(
-            (Rates.one(*outcome(standard, period, facts[member.id], today, policy=policy)) for member in rows), Rates()
-        )
+        outcomes = Counter(outcome(standard, period, facts[member.id], today, policy=policy) for member in rows)
+        rates[branch_id] = sum((Rates.one(*key).times(count) for key, count in outcomes.items()), Rates())
     return rates
 
 
@@ -168,22 +167,33 @@ def _sizes(session: Session, branch_ids: list[int]) -> dict[int, int]:
 
 
 def _stored_counts(session: Session, branch_ids: list[int], keys: set[str]) -> dict[tuple[int, str], tuple[int, Rates]]:
-    """(branch, period key) -> (stored results, their counts), in one grouped query."""
+    """(branch, period key) -> (stored results, their counts), in one query grouped by branch and period."""
+    status = StandardResult.status
+    counted = status != Status.EXEMPT.value
     studied = StandardResult.detail["studied"].as_boolean()
+
+    def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
     rows = session.execute(
-        select(User.branch_id, StandardResult.period, StandardResult.status, studied, func.count())
+        select(
+            User.branch_id,
+            StandardResult.period,
+            func.count(),
+            tally(counted),
+            tally(and_(counted, studied)),
+            tally(status == Status.MET.value),
+            tally(status == Status.NOT_STARTED.value),
+        )
         .join(User, User.id == StandardResult.user_id)
         .where(
             StandardResult.period.in_(sorted(keys)),
             User.branch_id.in_(branch_ids),
             User.role.in_((Role.MEMBER, Role.ORGANIZER)),
         )
-        .group_by(User.branch_id, StandardResult.period, StandardResult.status, studied)
+        .group_by(User.branch_id, StandardResult.period)
     )
-    totals: dict[tuple[int, str], int] = defaultdict(int)
-    counts: dict[tuple[int, str], Rates] = defaultdict(Rates)
-    for branch_id, key, status, was_studied, count in rows:
-        totals[(branch_id, key)] += count
-        if status != Status.EXEMPT.value:
-            counts[(branch_id, key)] += Rates.one(Status(status), bool(was_studied)).times(count)
-    return {key: (total, counts[key]) for key, total in totals.items()}
+    return {
+        (branch_id, key): (int(total), Rates(int(evaluated), int(was_studied), int(met), int(not_started)))
+        for branch_id, key, total, evaluated, was_studied, met, not_started in rows
+    }
