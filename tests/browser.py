@@ -137,6 +137,15 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+def sign_in(page: object, base: str, username: str, password: str) -> None:
+    """Log in through the login form, as a person does."""
+    page.goto(base + "/login")  # type: ignore[attr-defined]
+    page.fill("#username", username)  # type: ignore[attr-defined]
+    page.fill("#password", password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+
+
 def screenshot_path(name: str) -> Path:
     """Where the screenshot ``name`` goes: docs/screenshots/ with --update-screenshots, else tests/screenshots/."""
     folder = DOC_SCREENSHOTS if update_screenshots else RUN_SCREENSHOTS

@@ -92,6 +92,10 @@ EXPECTED: dict[str, str] = {
     "exams.release": "lffonoff",
     "exams.redraw": "lffonoff",  # exam-wide: the exam's own organizer (a published one: refused with a message)
     "exams.publish": "lffonoff",
+    # printed papers: the exam's paper for whoever reads the exam; a drawn paper for any reader; members never
+    # (the answer key is on it)
+    "papers.exam": "lffonoon",
+    "papers.draw": "lffooooo",
     # organization: organizers of the branch and admins (another branch's organizer: 403)
     "org.index": "lffooooo",
     "org.new_branch": "lffffoff",

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quizengine.schemas.exam import ExamForm, GradeForm, OverrideForm, VoidForm
+from quizengine.schemas.papers import DrawForm
 from quizengine.schemas.practice import StartPractice
 
 from . import test_authz_matrix
@@ -28,11 +29,15 @@ setting, world, _fresh_caches = test_authz_matrix.setting, test_authz_matrix.wor
 
 #: Field names the views read (schemas and WTForms) and a few more, so bodies hit real code paths.
 FIELD_NAMES = sorted(
-    {name for schema in (ExamForm, GradeForm, OverrideForm, VoidForm, StartPractice) for name in schema().fields}
+    {
+        name
+        for schema in (ExamForm, DrawForm, GradeForm, OverrideForm, VoidForm, StartPractice)
+        for name in schema().fields
+    }
     | {"position", "type", "choice", "blank", "text", "response", "name", "phone", "username", "group", "role"}
     | {"password", "new_password", "confirm", "token", "plan", "action", "file_name", "overwrite", "teams", "title"}
     | {"rounds-0-kind", "rounds-0-source-count", "rounds-99999999999999999999-kind", "base_score", "prizes"}
-    | {"next", "pin", "code", "from", "apply", "mode", "reason", "question_id", "member_id", "score"}
+    | {"next", "pin", "code", "from", "apply", "mode", "reason", "question_id", "member_id", "score", "go"}
 )
 HOSTILE_TEXT = st.sampled_from(
     [

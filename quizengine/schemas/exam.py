@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields, validate
 
 from quizengine.engine.questions import MultiplePolicy
@@ -31,7 +33,8 @@ def _choice(values: list[str], message: str) -> fields.String:
     return fields.String(validate=validate.OneOf(values, error=message))
 
 
-def _section_fields() -> dict[str, fields.Field]:
+def section_fields() -> dict[str, fields.Field]:
+    """The blueprint rows of a form (s0_… to s4_…): bank, type, difficulty, count and points per row."""
     section: dict[str, fields.Field] = {}
     for index in range(FORM_SECTIONS):
         section[f"s{index}_count"] = Int(lo=0, hi=1_000)
@@ -40,6 +43,24 @@ def _section_fields() -> dict[str, fields.Field]:
         section[f"s{index}_bank"] = Text(max_length=100)
         section[f"s{index}_type"] = Text(max_length=20)
     return section
+
+
+def form_sections(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The blueprint sections of a parsed form, as exams store them (rows without a count are skipped).
+
+    The schedule form and the printed-paper form share the rows, so a paper is drawn from the same rules.
+    """
+    return [
+        {
+            "banks": [form[f"s{index}_bank"]] if form.get(f"s{index}_bank") else [],
+            "types": [form[f"s{index}_type"]] if form.get(f"s{index}_type") else [],
+            "difficulties": [form[f"s{index}_difficulty"]] if f"s{index}_difficulty" in form else [],
+            "count": form[f"s{index}_count"],
+            "points": form.get(f"s{index}_points", 1.0),
+        }
+        for index in range(FORM_SECTIONS)
+        if form.get(f"s{index}_count") is not None
+    ]
 
 
 class _ExamForm(WireSchema):
@@ -61,7 +82,7 @@ class _ExamForm(WireSchema):
 
 #: The schedule form: the exam's settings and up to FORM_SECTIONS blueprint sections (blank ones skipped).
 ExamForm = WireSchema.from_dict(
-    {**_ExamForm._declared_fields, **_section_fields()},
+    {**_ExamForm._declared_fields, **section_fields()},
     name="ExamForm",
 )
 

@@ -7,6 +7,7 @@ state) in one transaction, so leaving the page never loses anything and coming b
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -411,14 +412,19 @@ def finish_attempt(session: Session, user: User, attempt_id: int, *, clock: Cloc
 
 def shown_answer(item: AttemptItem) -> str:
     """The correct answer as the member saw it: shown option keys, 对/错, or the accepted fill answers."""
-    question = engine_question(item)
-    paper = paper_item(item)
+    return answer_key(engine_question(item), item.option_order)
+
+
+def answer_key(question: EngineQuestion, option_order: Sequence[str], judge: tuple[str, str] = ("对", "错")) -> str:
+    """The correct answer in the keys of `option_order` (the options as shown), `judge` for true/false, the
+    accepted fill answers per blank, or the reference text. Pages and printed papers show keys this way."""
+    paper = PaperItem(question.id, 0, option_order=tuple(option_order))
     if question.type == "single":
         return paper.shown_key(question.answer)
     if question.type == "multiple":
         return "".join(sorted(paper.shown_key(key) for key in question.answer))
     if question.type == "judge":
-        return "对" if question.answer else "错"
+        return judge[0] if question.answer else judge[1]
     if question.type == "fill":
         return "；".join("/".join(accepted) for accepted in question.answer)
     return question.answer

@@ -29,6 +29,7 @@ from . import (
     exams,
     main,
     org,
+    papers,
     practice,
     records,
     standards,
@@ -112,6 +113,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(study.bp)
     app.register_blueprint(study_checks.bp)
     app.register_blueprint(exams.bp)
+    app.register_blueprint(papers.bp)
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)
     app.register_blueprint(corrections.bp)

@@ -34,7 +34,7 @@ from quizengine.extensions import csrf, db, login_manager
 from quizengine.models import AttemptStatus, Bank, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.schemas import BadInput, parse, parse_form, parse_json
-from quizengine.schemas.exam import FORM_SECTIONS, ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm
+from quizengine.schemas.exam import ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm, form_sections
 from quizengine.services import exam_access, exam_admin, exam_papers, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed, ReadOnly, is_organizer, is_reader
 from quizengine.services.accounts import parse_session_id
@@ -54,19 +54,21 @@ def _organizer_only() -> None:
         abort(403)
 
 
-def _readers_only() -> None:
-    """Result pages: organizers and admins, and inspectors (the service applies the branch rule)."""
+def readers_only() -> None:
+    """Result pages and printed papers: organizers and admins, and inspectors (the service applies the branch
+    rule); never a member (a printed paper carries its key)."""
     if not is_reader(current_user):
         abort(403)
 
 
 @bp.errorhandler(NotAllowed)
-def _not_allowed(error: NotAllowed) -> tuple[str, int]:
+def not_allowed(error: NotAllowed) -> tuple[str, int]:
+    """Another branch's exam (or none the user may read): 404 with the reason, as every exam page answers."""
     return render_template("exams/error.html", message=error.message), 404
 
 
 @bp.errorhandler(QuizError)
-def _refused(error: QuizError) -> tuple[str, int]:
+def refused(error: QuizError) -> tuple[str, int]:
     """A rule the service enforces (no such exam, closed, …) that a view did not turn into a message itself."""
     return render_template("exams/error.html", message=error.message), 400
 
@@ -273,17 +275,7 @@ def _form_time(value: str) -> datetime:
 
 def _spec_from_form() -> exam_setup.ExamSpec:
     form = parse_form(ExamForm(), request.form)
-    sections = [
-        {
-            "banks": [form[f"s{index}_bank"]] if form.get(f"s{index}_bank") else [],
-            "types": [form[f"s{index}_type"]] if form.get(f"s{index}_type") else [],
-            "difficulties": [form[f"s{index}_difficulty"]] if f"s{index}_difficulty" in form else [],
-            "count": form[f"s{index}_count"],
-            "points": form.get(f"s{index}_points", 1.0),
-        }
-        for index in range(FORM_SECTIONS)
-        if form.get(f"s{index}_count") is not None
-    ]
+    sections = form_sections(form)
     paper_mode = form.get("paper_mode", UNIFORM)
     blueprint: dict[str, Any] = {"sections": sections}
     if paper_mode == RANDOM:
@@ -365,7 +357,7 @@ def publish(exam_id: int) -> Response:
 @login_required
 def manage(exam_id: int) -> str:
     """The organizer's dashboard: 一个不落, distribution, ranking, item analysis, grading, regrade/void."""
-    _readers_only()
+    readers_only()
     session = db.session()
     overview = exam_overview(session, current_user, exam_id)
     chart = {"distribution": [[f"{low:g}-{high:g}", count] for low, high, count in overview.distribution]}
@@ -387,7 +379,7 @@ def manage(exam_id: int) -> str:
 @login_required
 def export(exam_id: int) -> Response:
     """Results and item statistics as an Excel file."""
-    _readers_only()
+    readers_only()
     overview = exam_overview(db.session(), current_user, exam_id)
     return send_file(
         io.BytesIO(export_workbook(overview, _zone())),
@@ -495,7 +487,7 @@ def release(exam_id: int) -> Response:
 @login_required
 def member_attempt(exam_id: int, user_id: int) -> str:
     """An organizer looks at one member's submitted paper."""
-    _readers_only()
+    readers_only()
     overview = exam_overview(db.session(), current_user, exam_id)
     row = next((row for row in overview.members if row.member.id == user_id), None)
     if row is None or row.attempt is None:

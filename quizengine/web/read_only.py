@@ -30,6 +30,8 @@ INSPECTOR_PAGES = frozenset(
         "exams.manage",
         "exams.export",
         "exams.member_attempt",
+        "papers.exam",
+        "papers.draw",
         "org.index",
         "org.branch",
         "dashboard.index",
