@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from quizengine.banks.importing import ImportResult, import_bank
+from quizengine.banks.importing.tables import formatted_number
 
 from .bank_files import HEADER, by_stem, load_result, xlsx_bytes
 
@@ -298,3 +301,128 @@ def test_bad_optional_fields_name_the_field() -> None:
         "题组 group 只能由小写字母、数字和连字符组成",
         "有内容相同的选项",
     ]
+
+
+#: Every header name issue #13 lists, per field, with the value a row gives that field.
+ISSUE_HEADERS = {
+    "type": (["题型", "类型", "题目类型", "试题类型"], "单选题"),
+    "stem": (["题干", "题目", "问题内容", "题目内容", "试题内容", "Question"], "年满多少岁可以申请入党？"),
+    "answer": (["答案", "正确答案", "正确选项", "标准答案", "Answer"], "B"),
+    "explanation": (["解析", "答案解析", "试题解析", "说明"], "党章第一条"),
+    "difficulty": (["难度"], "较难"),
+    "category": (["章节", "知识点", "分类"], "第一章 党员"),
+    "reference": (["出处", "依据"], "《中国共产党章程》第一条"),
+    "points": (["分值"], "2.5"),
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "name"), [(field, name) for field, (names, _) in ISSUE_HEADERS.items() for name in names]
+)
+def test_every_header_name_the_issue_lists(field: str, name: str, tmp_path: Path) -> None:
+    header = [name if key == field else names[0] for key, (names, _) in ISSUE_HEADERS.items()]
+    row = [value for _, value in ISSUE_HEADERS.values()]
+    options = ["十六岁", "十八岁", "二十岁"]
+    result = _import(xlsx_bytes([*header, "A", "B", "C"], [*row, *options]))
+    assert not result.warnings, result.warnings
+    (question,) = load_result(result, tmp_path).questions
+    assert (question.type, question.stem, question.answer) == ("single", "年满多少岁可以申请入党？", "B")
+    assert (question.explanation, question.reference, question.points) == (
+        "党章第一条",
+        "《中国共产党章程》第一条",
+        2.5,
+    )
+    assert question.difficulty == 4 and question.category is not None
+
+
+def test_english_headers_for_every_field(tmp_path: Path) -> None:
+    header = ["Type", "Question", "A", "B", "C", "Answer", "Explanation", "Difficulty", "Chapter", "Source", "Score"]
+    row = ["单选", "年满多少岁可以申请入党？", "十六岁", "十八岁", "二十岁", "B", "党章第一条", 2, "总纲", "党章", 3]
+    result = _import(xlsx_bytes(header, row))
+    assert not result.warnings, result.warnings
+    bank = load_result(result, tmp_path)
+    (question,) = bank.questions
+    assert (question.answer, question.explanation, question.difficulty, question.reference, question.points) == (
+        "B",
+        "党章第一条",
+        2,
+        "党章",
+        3,
+    )
+    assert [category.title for category in bank.categories] == ["总纲"]
+
+
+@pytest.mark.parametrize(
+    ("written", "level"),
+    [
+        ("简单", 1),
+        ("容易", 1),
+        ("中等", 3),
+        ("一般", 3),
+        ("较难", 4),
+        ("困难", 5),
+        ("1", 1),
+        ("2", 2),
+        ("3", 3),
+        ("4", 4),
+        ("5", 5),
+        (5, 5),
+        (2.0, 2),
+    ],
+)
+def test_difficulty_words_and_levels(written: object, level: int) -> None:
+    result = _import(xlsx_bytes([*HEADER, "难度"], [*ROWS[0], written]))
+    assert result.bank["questions"][0]["difficulty"] == level
+
+
+@pytest.mark.parametrize("letters", ["选项{}", "{}"])
+def test_eight_options_a_to_h(letters: str, tmp_path: Path) -> None:
+    header = ["题型", "题干", *(letters.format(key) for key in "ABCDEFGH"), "答案"]
+    texts = ["甲", "乙", "丙", "丁", "戊", "己", "庚", "辛"]
+    result = _import(xlsx_bytes(header, ["单选", "第八个对", *texts, "H"], ["多选", "单数对", *texts, "A、C、E、G"]))
+    single, multiple = load_result(result, tmp_path).questions
+    assert [option.key for option in single.options] == list("ABCDEFGH") and single.answer == "H"
+    assert multiple.answer == ("A", "C", "E", "G") and multiple.options[7].text == "辛"
+
+
+def test_numbers_become_the_text_their_format_shows(tmp_path: Path) -> None:
+    """A cell keeps its number and shows it through its format: 0.005 as "0.5%", 3.5 as "3.50". The importer
+    takes what the secretary sees (Excel turns a typed "0.5%" into 0.005 with a percent format)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["题型", "题干", "选项A", "选项B", "选项C", "选项D", "答案"])
+    sheet.append(["填空题", "党费按月工资收入的____交纳。", None, None, None, None, 0.005])
+    sheet.append(["单选题", "比例是（  ）", 0.5, 0.25, 1, 1921, "A"])
+    sheet.append(["单选题", "金额是（  ）", 3.5, 12, 1234567.891, -2.25, "B"])
+    sheet["G2"].number_format = "0.0%"
+    sheet["C3"].number_format = "0%"
+    sheet["D3"].number_format = "0.00%"
+    sheet["C4"].number_format = "0.00"
+    sheet["D4"].number_format = "0.0"
+    sheet["E4"].number_format = "#,##0.00"
+    sheet["F4"].number_format = "0.00;[Red]-0.00"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    questions = _import(buffer.getvalue()).bank["questions"]
+    assert questions[0]["answer"] == [["0.5%"]]
+    assert questions[1]["options"] == {"A": "50%", "B": "25.00%", "C": "1", "D": "1921"}
+    assert questions[2]["options"] == {"A": "3.50", "B": "12.0", "C": "1,234,567.89", "D": "-2.25"}
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format", "shown"),
+    [
+        (0.125, "0.0%", "12.5%"),
+        (0.0125, "0%", "1%"),
+        (2.675, "0.00", "2.68"),  # half away from zero on the decimal value (a float 2.675 is 2.67499…)
+        (12, '"¥"#,##0.00', "¥12.00"),
+        (3, '0"元"', "3元"),
+        (-1234.5, "#,##0.00", "-1,234.50"),
+        (-2, "0.00;(0.00)", "(2.00)"),
+        (1921, "0", "1921"),
+        (1.5e-7, "0.00E+00", None),
+        (0.5, "# ?/?", None),
+    ],
+)
+def test_formatted_number(value: float, number_format: str, shown: str | None) -> None:
+    assert formatted_number(value, number_format) == shown

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from openpyxl import load_workbook
@@ -38,14 +39,19 @@ _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
 
 
-def cell_text(value: Any) -> str:
-    """A cell as the text Excel shows: 1921 not 1921.0, 0.1 not 0.1000000000000001, dates as ISO dates."""
+def cell_text(value: Any, number_format: str | None = None) -> str:
+    """A cell as the text Excel shows: 1921 not 1921.0, 0.1 not 0.1000000000000001, dates as ISO dates, and a
+    number through its format (0.005 as 0.5% in a percent cell, 3.5 as 3.50 with two decimals)."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if number_format and number_format != "General" and isinstance(value, int | float):
+        shown = formatted_number(value, number_format)
+        if shown is not None:
+            return shown
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.15g}"
     if isinstance(value, datetime):
@@ -53,6 +59,42 @@ def cell_text(value: Any) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
+
+
+_FORMAT_NOISE = re.compile(r"\[[^\]]*\]|_.|\*.")  # [Red], [$-409], padding (_) and fill (*x) characters
+_FORMAT_LITERAL = re.compile(r'"([^"]*)"|\\(.)')
+_NUMBER_PART = re.compile(r"[0#?][0#?,]*(?:\.[0#?]*)?|\.[0#?]+")
+_NOT_A_PLAIN_NUMBER = re.compile(r"[yYmMdDhHsSeE@/]")  # dates, times, scientific, text and fractions
+
+
+def formatted_number(value: float, number_format: str) -> str | None:
+    """`value` as Excel shows it through `number_format` — percent, fixed decimals, thousands separators and
+    literal text around the number (¥, 元) — or None for formats left to the plain rule (dates, scientific…).
+
+    Rounds half away from zero on the decimal value, as Excel does; a negative value takes the format's
+    second section when it has one (its sign or brackets come from there), else a leading minus.
+    """
+    sections = number_format.split(";")
+    section = _FORMAT_NOISE.sub("", sections[1] if value < 0 and len(sections) > 1 else sections[0])
+    literals: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:  # quoted text may hold 0, %, letters: keep it aside
+        literals.append(match.group(1) if match.group(1) is not None else match.group(2))
+        return "\x00"
+
+    section = _FORMAT_LITERAL.sub(hold, section)
+    number = _NUMBER_PART.search(section)
+    if number is None or _NOT_A_PLAIN_NUMBER.search(section):
+        return None
+    pattern = number.group()
+    decimals = len(pattern.partition(".")[2])
+    amount = Decimal(repr(abs(value))) * 100 ** section.count("%")
+    rounded = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    digits = format(rounded, f"{',' if ',' in pattern else ''}.{decimals}f")
+    sign = "-" if value < 0 and len(sections) < 2 and rounded else ""
+    text = section[: number.start()] + sign + digits + section[number.end() :]
+    pieces = iter(literals)
+    return "".join(next(pieces) if char == "\x00" else char for char in text)
 
 
 def decode_text(data: bytes, *, table: bool = True) -> str:
@@ -156,8 +198,8 @@ def sheet_rows(sheet: Any, merges: list[Merge] | None = None) -> Iterator[tuple[
     next_merge = 0
     active: list[tuple[Merge, str]] = []
     try:
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [cell_text(value) for value in values]
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            cells = [_shown(cell) for cell in row]
             if active:
                 active = [(merge, text) for merge, text in active if merge.max_row >= number]
                 for merge, text in active:
@@ -172,6 +214,14 @@ def sheet_rows(sheet: Any, merges: list[Merge] | None = None) -> Iterator[tuple[
         raise
     except Exception as error:  # a broken sheet inside a valid zip
         raise ImportRefused(NOT_A_TABLE) from error
+
+
+def _shown(cell: Any) -> str:
+    """A cell's text; a number's format is looked up only for numbers (most cells are text)."""
+    value = cell.value
+    if type(value) is float or type(value) is int:
+        return cell_text(value, cell.number_format)
+    return cell_text(value)
 
 
 def _put(cells: list[str], index: int, text: str) -> None:
