@@ -151,3 +151,26 @@ def test_cli_export_and_template(runner: FlaskCliRunner, tmp_path: Path) -> None
     template = tmp_path / "模板.xlsx"
     assert runner.invoke(args=["banks", "template", "-o", str(template)]).exit_code == 0
     assert openpyxl.load_workbook(template).sheetnames[0] == "题目"
+
+
+def test_cli_format_and_title_options_and_a_gift_export(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    pasted = tmp_path / "粘贴.csv"  # named .csv, but the text of a Word document: --format says which
+    pasted.write_text("1. 党的最高领导机关是（  ）。\nA. 全国代表大会\nB. 中央委员会\n答案：A\n", encoding="utf-8")
+    out = tmp_path / "paste.yaml"
+    as_csv = runner.invoke(args=["banks", "import", str(pasted), "-o", str(out)])
+    assert as_csv.exit_code == 1 and not out.exists()
+    as_text = ["banks", "import", str(pasted), "--format", "text", "--bank", "paste", "--title", "支部题库"]
+    result = runner.invoke(args=[*as_text, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    [bank] = load_banks([out])
+    assert (bank.slug, bank.title, bank.questions[0].answer) == ("paste", "支部题库", "A")
+
+    gift = tmp_path / "dz.gift"
+    exported = ["banks", "export", "dangzhang-2022", "--format", "gift", "-o", str(gift), "--from", str(BANKS)]
+    assert runner.invoke(args=exported).exit_code == 0
+    back = tmp_path / "dz-gift.yaml"
+    imported = runner.invoke(args=["banks", "import", str(gift), "--format", "gift", "--bank", "dz", "-o", str(back)])
+    assert imported.exit_code == 0, imported.output
+    assert len(load_banks([back])[0].questions) > 100
+    bad = runner.invoke(args=["banks", "import", str(gift), "--format", "docx"])
+    assert bad.exit_code == 2 and "取值无效" in bad.output and "moodlexml" in bad.output  # in Chinese, with the choices
