@@ -24,7 +24,7 @@ from quizengine.models import (
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.modes.timed_exam import ReviewPolicy
-from quizengine.services import contest_setup, exam_taking, practice
+from quizengine.services import contest_setup, corrections, exam_taking, practice
 
 from . import test_exams
 from .conftest import csrf_token, login
@@ -257,3 +257,32 @@ def test_every_listed_reason_is_accepted_without_text(
     login(client, "m0")
     assert _post(client, f"/corrections/item/{drill.items[0].id}", {"reason": reason}).status_code == 302
     assert _reports(session) == 1
+
+
+def test_the_queue_shows_a_question_once_with_its_reports(client: FlaskClient, session: Session, setting) -> None:
+    """Issue #13 item 4: the organizer's queue shows the question and its reports — two members reporting the
+    same question of one exam give one entry with both reports, each resolved on its own."""
+    organizer, (first, second, _) = setting
+    exam = test_exams.scheduled(
+        session, organizer, _spec(session, _now(), title="随堂测", review_policy=ReviewPolicy.IMMEDIATELY)
+    )
+    items = []
+    for member in (first, second):
+        attempt = exam_taking.start_exam(session, member, exam.id)
+        exam_taking.submit_exam(session, member, attempt.id)
+        items.append(min(attempt.items, key=lambda item: item.question_id))  # the same question on both papers
+    assert items[0].question_id == items[1].question_id
+    for username, item, text in (("m0", items[0], "答案应为 B"), ("m1", items[1], "选项有错字")):
+        login(client, username)
+        assert _post(client, f"/corrections/item/{item.id}", {"reason": "answer", "text": text}).status_code == 302
+    [entry] = corrections.queue(session, organizer)
+    assert [report.text for report in entry.reports] == ["答案应为 B", "选项有错字"]
+    login(client, "org")
+    page = client.get("/corrections/queue").get_data(as_text=True)
+    assert page.count('class="card queue-entry"') == 1 and "答案应为 B" in page and "选项有错字" in page
+    first_report = entry.reports[0]
+    _post(client, f"/corrections/{first_report.id}/resolve", {"outcome": "rejected", "note": "答案无误"})
+    session.expire_all()
+    [left] = corrections.queue(session, organizer)
+    assert [report.text for report in left.reports] == ["选项有错字"]
+    assert "答案无误" in client.get("/corrections/queue?status=rejected").get_data(as_text=True)
