@@ -23,7 +23,7 @@ from quizengine import create_app
 from quizengine.engine.questions import BLANK_PATTERN
 from quizengine.extensions import db
 from quizengine.models import Branch, Role
-from quizengine.services import exam_papers, exam_setup
+from quizengine.services import exam_setup, printed_papers
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
@@ -54,9 +54,15 @@ def _plain(text: str) -> str:
 
 def _found(piece: str, text: str) -> bool:
     """`piece` is in the PDF text `text`. Characters NFKC cannot fold back (the CJK Radicals Supplement: ⺠ for 民,
-    ⻔ for 门) match any character of the piece."""
-    pattern = "".join(f"(?:{re.escape(char)}|\ufffd)" for char in piece)
-    return re.search(pattern, _RADICALS.sub("\ufffd", text)) is not None
+    ⻔ for 门) match any character of the piece, and punctuation matches any one character: a font draws some marks
+    with one glyph (— and ―), and the PDF's text gives that glyph's first character."""
+
+    def one(char: str) -> str:
+        if unicodedata.category(char)[0] in "LN":
+            return f"(?:{re.escape(char)}|\ufffd)"
+        return "."
+
+    return re.search("".join(map(one, piece)), _RADICALS.sub("\ufffd", text)) is not None
 
 
 def _pieces(stem: str, options: list[str]) -> list[str]:
@@ -92,7 +98,7 @@ def _seed(instance: Path) -> tuple[int, list[list[str]]]:
         exam_setup.publish_exam(session, organizer, exam.id)
         questions = [
             _pieces(question.stem, [option.text for option in question.options])
-            for question, _, _ in exam_papers.frozen_questions(session, exam)
+            for question, _, _ in printed_papers.frozen_questions(session, exam)
         ]
         exam_id = exam.id
     db.engine.dispose()

@@ -206,38 +206,12 @@ def draw_uniform(session: Session, exam: Exam, rng: random.Random) -> list[dict[
     ]
 
 
-#: A question of a paper with its points and blueprint section, in paper order.
-PaperQuestion = tuple[EngineQuestion, float, int]
-
-
-def frozen_questions(session: Session, exam: Exam) -> list[PaperQuestion]:
-    """A 统一试卷 exam's paper as stored (drawn or published): the revisions it froze, in its order."""
-    questions = engine_questions(session, [RevisionRef(e["r"], e["id"], e["h"]) for e in exam.paper or ()])
-    return [(questions[e["r"]], e["p"], e["s"]) for e in exam.paper or ()]
-
-
-def seeded_questions(session: Session, blueprint_json: dict[str, Any], mode: str, seed: int) -> list[PaperQuestion]:
-    """A paper for printing, drawn as the blueprint draws in `mode`, in the authoring option order.
-
-    The same seed gives the same paper while the banks are unchanged: exam usage counts, which change with
-    every start, are left out. Raises InsufficientQuestions with the reason when the banks cannot fill it.
-    """
-    blueprint = blueprint_from_json(blueprint_json, shuffle_questions=True, shuffle_options=False)
-    pool = [PoolEntry(entry.question, entry.bank) for entry in draw_pool(session, blueprint)[0]]
-    rng, tolerance = random.Random(seed), tolerance_of(blueprint_json)
-    if mode == RANDOM and tolerance is not None:
-        paper = select_balanced_paper(pool, blueprint, rng, tolerance)
-    else:
-        paper = select_paper(pool, blueprint, rng)
-    by_id = {entry.question.id: entry.question for entry in pool}
-    return [(by_id[item.question_id], item.points, item.section) for item in paper.items]
-
-
 def member_paper(session: Session, exam: Exam, rng: random.Random) -> tuple[Paper, dict[str, tuple[int, int]]]:
     """A member's paper and, by question id (external), the question row id and revision id to store."""
     blueprint = exam_blueprint(exam)
     if exam.paper_mode == UNIFORM and exam.paper:
-        paper = personalize(frozen_questions(session, exam), blueprint, rng)
+        questions = engine_questions(session, [RevisionRef(e["r"], e["id"], e["h"]) for e in exam.paper])
+        paper = personalize([(questions[e["r"]], e["p"], e["s"]) for e in exam.paper], blueprint, rng)
         return paper, {e["id"]: (e["q"], e["r"]) for e in exam.paper}
     paper, rows, _ = _draw(session, exam.blueprint, exam.paper_mode, blueprint, rng)
     return paper, rows
@@ -281,9 +255,8 @@ def _preview_item(question: EngineQuestion, points: float) -> PreviewItem:
 def preview(session: Session, exam: Exam) -> PaperPreview:
     """The uniform paper as stored, or for 随机组卷 a sample draw with the target and tolerance."""
     if exam.paper_mode == UNIFORM and exam.paper:
-        return PaperPreview(
-            UNIFORM, [_preview_item(question, points) for question, points, _ in frozen_questions(session, exam)]
-        )
+        questions = engine_questions(session, [RevisionRef(e["r"], e["id"], e["h"]) for e in exam.paper])
+        return PaperPreview(UNIFORM, [_preview_item(questions[e["r"]], e["p"]) for e in exam.paper])
     paper, _, pool = _draw(session, exam.blueprint, exam.paper_mode, exam_blueprint(exam), random.Random())
     by_id = {entry.question.id: entry.question for entry in pool}
     tolerance = tolerance_of(exam.blueprint)

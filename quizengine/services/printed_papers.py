@@ -12,6 +12,7 @@ printed in the authoring order (a 统一试卷 stores no option order; each memb
 from __future__ import annotations
 
 import math
+import random
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -19,17 +20,23 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import QuizError
 from quizengine.engine.questions import BLANK_PATTERN, OPTION_KEYS, get_type
 from quizengine.engine.questions import Question as EngineQuestion
-from quizengine.models import Exam, User
+from quizengine.engine.selection import Blueprint, PoolEntry, select_balanced_paper, select_paper
+from quizengine.models import Bank, Exam, User
 
 from .access import require
 from .exam_access import can_read_exam, get_exam
-from .exam_papers import RANDOM, UNIFORM, PaperQuestion, frozen_questions, seeded_questions
+from .exam_papers import RANDOM, UNIFORM, blueprint_from_json, tolerance_of
 from .practice import answer_key
+from .questions import RevisionRef, engine_questions, load_live_revisions
+
+#: A question of a paper with its points and blueprint section, in paper order.
+PaperQuestion = tuple[EngineQuestion, float, int]
 
 #: Printed sections in this order within a blueprint section; their headings and how to answer.
 TYPE_ORDER = ("single", "multiple", "judge", "fill", "short")
@@ -200,6 +207,39 @@ def layout(title: str, questions: Sequence[PaperQuestion], **heading: Any) -> Pr
         total = sum(question.points for question in printed)
         sections.append(PrintedSection(heading_text, _section_note(printed, kind), total, tuple(printed)))
     return PrintedPaper(title, tuple(sections), **heading)
+
+
+def frozen_questions(session: Session, exam: Exam) -> list[PaperQuestion]:
+    """A 统一试卷 exam's paper as stored (drawn or published): the revisions it froze, in its order."""
+    questions = engine_questions(session, [RevisionRef(e["r"], e["id"], e["h"]) for e in exam.paper or ()])
+    return [(questions[e["r"]], e["p"], e["s"]) for e in exam.paper or ()]
+
+
+def _pool(session: Session, blueprint: Blueprint) -> list[PoolEntry]:
+    """The live questions a blueprint draws from (every bank unless each section names its banks)."""
+    slug_of = dict(session.execute(select(Bank.id, Bank.slug)).all())
+    bank_ids: list[int] = []
+    if blueprint.sections and all(section.banks for section in blueprint.sections):
+        slugs = {slug for section in blueprint.sections for slug in section.banks}
+        bank_ids = [bank_id for bank_id, slug in slug_of.items() if slug in slugs]
+    return [PoolEntry(live.question, slug_of[live.bank_id]) for live in load_live_revisions(session, bank_ids)]
+
+
+def seeded_questions(session: Session, blueprint_json: dict[str, Any], mode: str, seed: int) -> list[PaperQuestion]:
+    """A paper for printing, drawn as the blueprint draws in `mode` (随机组卷: balanced like a member's paper).
+
+    The same seed gives the same paper while the banks are unchanged: exam usage counts, which change with
+    every start, are not used. Raises InsufficientQuestions with the reason when the banks cannot fill it.
+    """
+    blueprint = blueprint_from_json(blueprint_json, shuffle_questions=True, shuffle_options=False)
+    pool = _pool(session, blueprint)
+    rng, tolerance = random.Random(seed), tolerance_of(blueprint_json)
+    if mode == RANDOM and tolerance is not None:
+        paper = select_balanced_paper(pool, blueprint, rng, tolerance)
+    else:
+        paper = select_paper(pool, blueprint, rng)
+    by_id = {entry.question.id: entry.question for entry in pool}
+    return [(by_id[item.question_id], item.points, item.section) for item in paper.items]
 
 
 def _day(exam: Exam, zone: ZoneInfo) -> str:
