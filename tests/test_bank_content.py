@@ -31,6 +31,7 @@ FULLY_QUOTED_BANKS: list[str] = [
     "dangyuan-jiaoyu-guanli-2019",
     "lianjie-zilv-2015",
     "liangxue-yizuo",
+    "wenze-2019",
 ]
 
 #: Banks whose categories are themes, not chapters of one document: each question cites its own

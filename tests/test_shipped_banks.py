@@ -22,6 +22,7 @@ MINIMUMS = {
     ("fazhan-dangyuan-2014",): 50,
     ("xilie-jianghua", "ershida-baogao"): 100,
     ("liangxue-yizuo",): 30,
+    ("wenze-2019",): 45,
 }
 
 #: Target share of each type over all banks, with the tolerance allowed around it.
