@@ -32,6 +32,7 @@ FULLY_QUOTED_BANKS: list[str] = [
     "lianjie-zilv-2015",
     "liangxue-yizuo",
     "wenze-2019",
+    "baxiang-guiding",
 ]
 
 #: Banks whose categories are themes, not chapters of one document: each question cites its own

@@ -23,6 +23,7 @@ MINIMUMS = {
     ("xilie-jianghua", "ershida-baogao"): 100,
     ("liangxue-yizuo",): 30,
     ("wenze-2019",): 45,
+    ("baxiang-guiding",): 40,
 }
 
 #: Target share of each type over all banks, with the tolerance allowed around it.
