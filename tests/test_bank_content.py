@@ -33,6 +33,7 @@ FULLY_QUOTED_BANKS: list[str] = [
     "liangxue-yizuo",
     "wenze-2019",
     "baxiang-guiding",
+    "dangyuan-quanli-2020",
 ]
 
 #: Banks whose categories are themes, not chapters of one document: each question cites its own

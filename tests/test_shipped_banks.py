@@ -24,6 +24,7 @@ MINIMUMS = {
     ("liangxue-yizuo",): 30,
     ("wenze-2019",): 45,
     ("baxiang-guiding",): 40,
+    ("dangyuan-quanli-2020",): 25,
 }
 
 #: Target share of each type over all banks, with the tolerance allowed around it.
