@@ -189,7 +189,11 @@ class LoginThrottle(Base):
 
 
 class Bank(Base):
-    """A question bank, keyed by its YAML slug."""
+    """A question bank, keyed by its YAML slug.
+
+    `owner_branch_id` is set for a bank a branch's organizer uploaded in 题库管理: only that branch sees and
+    uses it. NULL is the committee's shared bank (the shipped banks, and what an admin uploads).
+    """
 
     __tablename__ = "banks"
 
@@ -199,6 +203,8 @@ class Bank(Base):
     source: Mapped[str] = mapped_column(Text, default="")
     path: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    owner_branch: Mapped[Branch | None] = relationship()
     categories: Mapped[list[BankCategory]] = relationship(
         back_populates="bank", order_by="BankCategory.position", cascade="all, delete-orphan"
     )

@@ -171,6 +171,13 @@ EXPECTED: dict[str, str] = {
     "study_checks.index": "lffffooo",
     "study_checks.bulletin": "lffffooo",
     "study_checks.export": "lffffooo",
+    # 题库管理: organizers and admins; inspectors read. The world's bank is the committee's (shared): every
+    # reader sees it; a member is refused (a bank or question page: as if it did not exist)
+    "banks.index": "lffooooo",
+    "banks.template": "lffooooo",
+    "banks.export": "lnnooooo",
+    "banks.search": "lffooooo",
+    "banks.question": "lnnooooo",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout", "main.healthz"}
@@ -245,6 +252,8 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
         "filename": "css/app.css",
         "report_id": report.id,
         "assignment_id": assignment.id,
+        "bank_id": session.scalar(select(Bank.id)),
+        "fmt": "xlsx",
     }
     return World(
         {

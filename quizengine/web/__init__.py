@@ -21,6 +21,7 @@ from quizengine.web.proxies import ProxyFixFromTrustedPeers
 from . import (
     assignments,
     auth,
+    banks,
     contest_results,
     contests,
     corrections,
@@ -117,6 +118,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(contests.bp)
     app.register_blueprint(contest_results.bp)
     app.register_blueprint(corrections.bp)
+    app.register_blueprint(banks.bp)
     errors.register(app)
     app.register_error_handler(BadInput, _bad_input)
     login_manager.login_view = "auth.login"

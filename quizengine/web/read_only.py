@@ -49,6 +49,11 @@ INSPECTOR_PAGES = frozenset(
         "study_checks.index",
         "study_checks.bulletin",
         "study_checks.export",
+        "banks.index",
+        "banks.template",
+        "banks.export",
+        "banks.search",
+        "banks.question",
     }
 )
 #: The inspector's own account, any method: these change nobody else's data.

@@ -1,0 +1,135 @@
+"""题库管理: which banks a user sees and may change, the bank list with its counts, and exports from the database.
+
+A bank is the committee's (shared, `owner_branch_id` NULL: the shipped banks and what an admin uploads) or a
+branch's own (uploaded by its organizer). Everyone sees the shared banks; a branch's own bank is seen and used
+only by that branch (its members, organizer and inspectors) and admins. Admins change every bank, an
+organizer only their branch's own; inspectors and members change none.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from quizengine.banks.importing import bank_from_loaded
+from quizengine.banks.loader import Bank as LoadedBank
+from quizengine.banks.loader import Category
+from quizengine.models import Bank, Question, Role, User
+
+from .access import inspected_branch_ids, is_admin, is_reader, require
+from .questions import live_questions_query, load_live
+
+
+def visible_branch_ids(user: User) -> set[int] | None:
+    """The branches whose own banks `user` sees (None: every branch's, for admins)."""
+    if is_admin(user):
+        return None
+    if user.role == Role.INSPECTOR:
+        return inspected_branch_ids(user)
+    return {user.branch_id} if user.branch_id is not None else set()
+
+
+def bank_visible_clause(user: User) -> ColumnElement[bool]:
+    """`can_see_bank` as a WHERE clause over `Bank`: the shared banks plus the user's branches' own."""
+    branches = visible_branch_ids(user)
+    if branches is None:
+        return true()
+    if not branches:
+        return Bank.owner_branch_id.is_(None)
+    return or_(Bank.owner_branch_id.is_(None), Bank.owner_branch_id.in_(sorted(branches)))
+
+
+def can_see_bank(user: User, bank: Bank) -> bool:
+    """A shared bank, or one owned by a branch the user belongs to (or inspects); admins see all."""
+    branches = visible_branch_ids(user)
+    return bank.owner_branch_id is None or branches is None or bank.owner_branch_id in branches
+
+
+def visible_bank_ids(session: Session, user: User) -> list[int]:
+    """Ids of the banks `user` may see and use (practice, exam forms, contest plans, search)."""
+    return list(session.scalars(select(Bank.id).where(bank_visible_clause(user)).order_by(Bank.id)))
+
+
+def can_manage_banks(user: User) -> bool:
+    """Who opens 题库管理 at all: admins, organizers (and inspectors, read-only)."""
+    return is_reader(user)
+
+
+def can_edit_bank(user: User, bank: Bank) -> bool:
+    """Admins change every bank; an organizer only their own branch's; nobody else any."""
+    if is_admin(user):
+        return True
+    return user.role == Role.ORGANIZER and bank.owner_branch_id is not None and bank.owner_branch_id == user.branch_id
+
+
+def readable_bank(session: Session, user: User, bank_id: int) -> Bank:
+    """A bank the user may see in 题库管理 (NotAllowed otherwise, also for an unknown id)."""
+    bank = session.get(Bank, bank_id)
+    require(bank is not None and can_manage_banks(user) and can_see_bank(user, bank), "没有找到这个题库")
+    assert bank is not None
+    return bank
+
+
+@dataclass(frozen=True)
+class BankSummary:
+    """A bank as the list shows it: live counts by type and by chapter, owner and whether the user may edit."""
+
+    bank: Bank
+    count: int
+    by_type: dict[str, int]
+    chapters: list[tuple[str, str, int]]
+    editable: bool
+    updated_at: datetime
+
+
+def bank_summaries(session: Session, user: User) -> list[BankSummary]:
+    """Every bank the user sees (shared first, then branches' own), with live counts: three grouped queries."""
+    banks = list(
+        session.scalars(
+            select(Bank)
+            .where(bank_visible_clause(user))
+            .order_by(Bank.owner_branch_id.is_not(None), Bank.owner_branch_id, Bank.title)
+        )
+    )
+    ids = [bank.id for bank in banks]
+    live = Question.retired.is_(False)
+    by_type: dict[int, Counter[str]] = {bank_id: Counter() for bank_id in ids}
+    for bank_id, kind, count in session.execute(
+        select(Question.bank_id, Question.type, func.count())
+        .where(live, Question.bank_id.in_(ids))
+        .group_by(Question.bank_id, Question.type)
+    ):
+        by_type[bank_id][kind] = count
+    per_chapter: Counter[tuple[int, str | None]] = Counter()
+    for bank_id, key, count in session.execute(
+        select(Question.bank_id, Question.category, func.count())
+        .where(live, Question.bank_id.in_(ids))
+        .group_by(Question.bank_id, Question.category)
+    ):
+        per_chapter[(bank_id, key)] = count
+    summaries = []
+    for bank in banks:
+        chapters = [(c.key, c.title, per_chapter[(bank.id, c.key)]) for c in bank.categories]
+        if per_chapter[(bank.id, None)]:
+            chapters.append(("", "未分章节", per_chapter[(bank.id, None)]))
+        types = dict(by_type[bank.id])
+        summaries.append(
+            BankSummary(bank, sum(types.values()), types, chapters, can_edit_bank(user, bank), bank.updated_at)
+        )
+    return summaries
+
+
+def loaded_bank(session: Session, bank: Bank) -> LoadedBank:
+    """A bank's live questions (current revisions, in file order) as the loader's Bank, for export and merge."""
+    questions = tuple(live.question for live in load_live(session, live_questions_query([bank.id])))
+    categories = tuple(Category(category.key, category.title) for category in bank.categories)
+    return LoadedBank(bank.slug, bank.title, bank.source, bank.path, categories, questions)
+
+
+def bank_mapping(session: Session, bank: Bank) -> dict[str, object]:
+    """The bank as a YAML v1 mapping (what export writes and an upload merges into)."""
+    return bank_from_loaded(loaded_bank(session, bank))
