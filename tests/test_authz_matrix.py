@@ -178,6 +178,11 @@ EXPECTED: dict[str, str] = {
     "banks.export": "lnnooooo",
     "banks.search": "lffooooo",
     "banks.question": "lnnooooo",
+    # importing: admins and organizers (an inspector is read-only); a held upload is its uploader's session's
+    # only, and this one was never uploaded in any role's session (tested apart in test_bank_upload_pages)
+    "banks.upload": "lffoooff",
+    "banks.preview": "lffnnnff",
+    "banks.save": "lffnnnff",
 }
 #: What a user who must change the password may still reach (everything else redirects to the form).
 PASSWORD_CHANGE_REACHES = {"static", "auth.change_password", "auth.logout", "main.healthz"}
@@ -260,6 +265,7 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
             "practice": {**common, "attempt_id": drill.id},
             "exams": {**common, "attempt_id": exam_attempt.id},
             "study": {**common, **_study_plan(app, session)},
+            "banks": {**common, "token": "A" * 32},
             "": common,
         },
         {

@@ -87,12 +87,12 @@ class BankSummary:
 
 
 def bank_summaries(session: Session, user: User) -> list[BankSummary]:
-    """Every bank the user sees (shared first, then branches' own), with live counts: three grouped queries."""
+    """Every bank the user sees (branches' own first, then the shared ones), with live counts: three queries."""
     banks = list(
         session.scalars(
             select(Bank)
             .where(bank_visible_clause(user))
-            .order_by(Bank.owner_branch_id.is_not(None), Bank.owner_branch_id, Bank.title)
+            .order_by(Bank.owner_branch_id.is_(None), Bank.owner_branch_id, Bank.title)
         )
     )
     ids = [bank.id for bank in banks]

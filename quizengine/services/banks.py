@@ -49,8 +49,10 @@ def _foreign_owner_problems(session: Session, banks: list[LoadedBank]) -> list[B
     return problems
 
 
-def _sync_bank_row(session: Session, loaded: LoadedBank, now_bank: Bank | None, clock: Clock) -> Bank:
-    bank = now_bank or Bank(slug=loaded.slug)
+def _sync_bank_row(
+    session: Session, loaded: LoadedBank, now_bank: Bank | None, clock: Clock, owner_branch_id: int | None
+) -> Bank:
+    bank = now_bank or Bank(slug=loaded.slug, owner_branch_id=owner_branch_id)
     bank.title, bank.source, bank.path, bank.updated_at = loaded.title, loaded.source, loaded.path, clock.now()
     existing = {category.key: category for category in bank.categories}
     bank.categories = [
@@ -74,11 +76,14 @@ def sync_banks(
     clock: Clock | None = None,
     actor_id: int | None = None,
     progress: Callable[[int], None] | None = None,
+    owner_branch_id: int | None = None,
 ) -> SyncReport:
     """Write validated banks in one transaction and commit; retire questions gone from their bank.
 
     Only banks in `banks` are touched: loading one file never retires another bank's questions.
     A question id still owned by a bank outside this load is refused (BankLoadError), nothing written.
+    A bank this load creates belongs to `owner_branch_id` (an organizer's upload; None: the committee's);
+    an existing bank keeps its owner.
     """
     clock = clock or SystemClock()
     problems = _foreign_owner_problems(session, banks)
@@ -97,7 +102,7 @@ def sync_banks(
     )
     now = clock.now()
     for loaded in banks:
-        bank = _sync_bank_row(session, loaded, bank_rows.get(loaded.slug), clock)
+        bank = _sync_bank_row(session, loaded, bank_rows.get(loaded.slug), clock, owner_branch_id)
         session.flush()
         for position, question in enumerate(loaded.questions):
             row = existing.get(question.id)

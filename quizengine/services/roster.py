@@ -351,10 +351,15 @@ class UploadStore:
         return self.folder / token if _TOKEN.fullmatch(token or "") else None
 
     def load(self, token: str) -> bytes | None:
-        """The stored file, or None when the token is malformed, unknown or swept."""
+        """The stored file, or None when the token is malformed, unknown, swept or expired (then deleted)."""
         path = self._path(token)
         try:
-            return path.read_bytes() if path else None
+            if path is None:
+                return None
+            if path.stat().st_mtime < time.time() - self.max_age_seconds:
+                path.unlink(missing_ok=True)
+                return None
+            return path.read_bytes()
         except FileNotFoundError:
             return None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from quizengine.extensions import db
 from quizengine.services.accounts import ensure_first_admin
+from quizengine.services.bank_uploads import LOCAL_FOLDER
 from quizengine.services.banks import SyncReport, check_banks, sync_banks
 from quizengine.services.schema import upgrade_database
 
@@ -26,5 +27,8 @@ def first_run(config: dict) -> FirstRunReport:
     banks_path = config["BANKS_PATH"]
     if banks_path.is_dir() and any(banks_path.glob("*.yaml")):
         report = sync_banks(session, check_banks([banks_path], strict=True))
+    local = banks_path / LOCAL_FOLDER  # banks imported in 题库管理
+    if local.is_dir() and any(local.glob("*.yaml")):
+        sync_banks(session, check_banks([local]))
     password = ensure_first_admin(session)
     return FirstRunReport(report, password)

@@ -1,0 +1,122 @@
+"""Browser test (issue #13, 题库管理): a branch organizer uploads an Excel sheet with a bad row, sees its questions
+as members will and the row's problem, saves the bank; it appears in the list, and a member of the branch
+practises it.
+
+Runs the real `run.py` on a copy of the shipped banks (saving writes under BANKS_PATH/local/) and drives
+Debian's Chromium at desktop size and at 390×844; screenshots go to tests/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .bank_files import HEADER, xlsx_bytes
+from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, shot
+
+pytestmark = [pytest.mark.slow, needs_browser]
+
+PASSWORD = "Hong-Qi-Piao-2026"
+ROWS = [
+    HEADER,
+    [
+        "单选题",
+        "支部自学题：党的最高理想和最终目标是（  ）。",
+        "实现共产主义",
+        "全面小康",
+        "共同富裕",
+        "民族复兴",
+        "A",
+        "党章总纲",
+    ],
+    ["判断题", "支部自学题：预备党员的预备期为一年。", "", "", "", "", "对", "党章第七条"],
+    ["单选题", "支部自学题：这一行忘了填答案", "甲", "乙", "", "", "", ""],
+    [
+        "多选题",
+        "支部自学题：<script>alert(1)</script>党员的义务包括",
+        "认真学习",
+        "<b>努力工作</b>",
+        "休息",
+        "",
+        "AB",
+        "",
+    ],
+]
+
+
+def _login(browser, url: str, username: str, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport=viewport, device_scale_factor=2 if viewport == PHONE else 1)
+    page.goto(url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda address: "/login" not in address)
+    return page
+
+
+def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def _upload(page, url: str, sheet: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url + "/banks/upload")
+    page.set_input_files("#file", str(sheet))
+    page.get_by_role("button", name="上传并预览").click()
+    page.get_by_role("heading", name="导入预览").wait_for()
+
+
+def test_organizer_imports_a_sheet_and_a_member_practises_it(tmp_path: Path) -> None:
+    banks = tmp_path / "banks"
+    shutil.copytree(ROOT / "question_banks", banks)
+    sheet = tmp_path / "支部题库.xlsx"
+    sheet.write_bytes(xlsx_bytes(*ROWS))
+    with live_server(tmp_path / "instance", banks) as server, chromium() as browser:
+        for username, name, role, branch in [
+            ("shuji", "张书记", "organizer", "第一党支部"),
+            ("lihong", "李红", "member", "第一党支部"),
+            ("wanggang", "王刚", "member", "第二党支部"),
+        ]:
+            server.cli(
+                "users", "create", username, "--name", name, "--role", role, "--branch", branch, "--password", PASSWORD
+            )  # fmt: skip
+        desk = _login(browser, server.url, "shuji", DESKTOP)
+        _upload(desk, server.url, sheet)
+        cards = desk.locator(".preview-questions .question-card")
+        assert cards.count() == 3
+        assert "党的最高理想和最终目标是" in cards.nth(0).inner_text() and "实现共产主义" in cards.nth(0).inner_text()
+        assert "<script>alert(1)</script>" in cards.nth(2).inner_text()  # shown as text, never run
+        assert desk.locator(".preview-questions script").count() == 0
+        problems = desk.locator(".problem-list").inner_text()
+        assert "支部题库.xlsx:4" in problems and "答案" in problems
+        shot(desk, "banks-01-preview-desktop")
+
+        phone_org = _login(browser, server.url, "shuji", PHONE)
+        _upload(phone_org, server.url, sheet)
+        _no_sideways_scroll(phone_org)
+        shot(phone_org, "banks-02-preview-phone")
+
+        desk.get_by_label("新题库名称").fill("第一支部自学题库")
+        desk.get_by_label("新题库标识（小写字母、数字和连字符）").fill("diyi-zixue")
+        desk.get_by_label("跳过有问题的 1 道题，只保存无误的 3 道题").check()
+        desk.get_by_role("button", name="保存题库").click()
+        desk.get_by_text("已保存题库“第一支部自学题库”").wait_for()
+        card = desk.locator("section.bank-card", has_text="第一支部自学题库")
+        assert "第一党支部自有题库" in card.inner_text() and "3</strong>" in card.inner_html()
+        shot(desk, "banks-03-list-desktop")
+        assert (banks / "local" / "diyi-zixue.yaml").is_file()
+
+        phone_org.goto(server.url + "/banks/")
+        _no_sideways_scroll(phone_org)
+        shot(phone_org, "banks-04-list-phone")
+
+        member = _login(browser, server.url, "lihong", PHONE)
+        member.goto(server.url + "/practice/")
+        block = member.locator("details.bank-block", has_text="第一支部自学题库")
+        block.locator("summary").click()
+        block.get_by_role("button", name="顺序练习（接着上次）").click()
+        member.locator("h1.stem").wait_for()
+        assert "党的最高理想和最终目标是" in member.locator("h1.stem").inner_text()
+        _no_sideways_scroll(member)
+        shot(member, "banks-05-member-practises-phone")
