@@ -1,6 +1,6 @@
 """Browser test (issue #13, 题库管理): a branch organizer uploads an Excel sheet with a bad row, sees its questions
 as members will and the row's problem, saves the bank; it appears in the list, and a member of the branch
-practises it.
+practises it, while a member of another branch does not see it.
 
 Runs the real `run.py` on a copy of the shipped banks (saving writes under BANKS_PATH/local/) and drives
 Debian's Chromium at desktop size and at 390×844; screenshots go to tests/screenshots/.
@@ -120,3 +120,7 @@ def test_organizer_imports_a_sheet_and_a_member_practises_it(tmp_path: Path) -> 
         assert "党的最高理想和最终目标是" in member.locator("h1.stem").inner_text()
         _no_sideways_scroll(member)
         shot(member, "banks-05-member-practises-phone")
+
+        stranger = _login(browser, server.url, "wanggang", PHONE)  # another branch: the bank is not theirs
+        stranger.goto(server.url + "/practice/")
+        assert "第一支部自学题库" not in stranger.content()

@@ -107,8 +107,8 @@ def _audit(session: Session, actor: User, action: str, assignment: PracticeAssig
     )
 
 
-def _chapters(session: Session, values: Iterable[str]) -> tuple[Bank, list[BankCategory]]:
-    """The chosen "bank_id:key" chapters, all of one bank."""
+def _chapters(session: Session, values: Iterable[str], branch_id: int) -> tuple[Bank, list[BankCategory]]:
+    """The chosen "bank_id:key" chapters, all of one bank the branch sees (shared, or its own)."""
     pairs = []
     for value in values:
         bank_id, _, key = value.partition(":")
@@ -120,6 +120,8 @@ def _chapters(session: Session, values: Iterable[str]) -> tuple[Bank, list[BankC
     if len({bank_id for bank_id, _ in pairs}) > 1:
         raise AssignmentError("所选章节须属于同一题库")
     bank = session.get(Bank, pairs[0][0])
+    if bank is not None and bank.owner_branch_id is not None and bank.owner_branch_id != branch_id:
+        bank = None  # another branch's own bank: as if it did not exist
     known = {category.key: category for category in bank.categories} if bank else {}
     missing = [key for _, key in pairs if key not in known]
     if bank is None or missing:
@@ -193,7 +195,7 @@ def create_assignment(
         raise AssignmentError("请填写练习名称")
     if len(title) > MAX_TITLE:
         raise AssignmentError(f"练习名称最多 {MAX_TITLE} 个字")
-    bank, categories = _chapters(session, chapters)
+    bank, categories = _chapters(session, chapters, branch_id)
     number = _count(count)
     available = session.scalar(
         select(func.count(Question.id)).where(

@@ -9,6 +9,7 @@ organizer only their branch's own; inspectors and members change none.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,9 +50,24 @@ def can_see_bank(user: User, bank: Bank) -> bool:
     return bank.owner_branch_id is None or branches is None or bank.owner_branch_id in branches
 
 
+def visible_banks(session: Session, user: User) -> list[Bank]:
+    """The banks `user` may pick (exam forms), by title."""
+    return list(session.scalars(select(Bank).where(bank_visible_clause(user)).order_by(Bank.title)))
+
+
 def visible_bank_ids(session: Session, user: User) -> list[int]:
     """Ids of the banks `user` may see and use (practice, exam forms, contest plans, search)."""
     return list(session.scalars(select(Bank.id).where(bank_visible_clause(user)).order_by(Bank.id)))
+
+
+def bank_ids_for_branches(session: Session, branch_ids: Iterable[int]) -> list[int]:
+    """Banks an exam for these branches draws from: the shared ones, and a branch's own when it is the only
+    branch (an exam for several branches must not show one branch's questions to the others)."""
+    branches = set(branch_ids)
+    clause = Bank.owner_branch_id.is_(None)
+    if len(branches) == 1:
+        clause = or_(clause, Bank.owner_branch_id == next(iter(branches)))
+    return list(session.scalars(select(Bank.id).where(clause).order_by(Bank.id)))
 
 
 def can_manage_banks(user: User) -> bool:

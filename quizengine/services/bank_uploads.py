@@ -33,7 +33,7 @@ from quizengine.engine.timing import Clock
 from quizengine.models import AuditEntry, Bank, User
 
 from .access import is_admin, is_organizer, require
-from .bank_admin import bank_mapping, can_edit_bank
+from .bank_admin import bank_mapping, bank_visible_clause, can_edit_bank
 from .banks import SyncReport, sync_banks
 
 #: Questions the preview shows as members will see them (the problems are all listed).
@@ -122,6 +122,19 @@ def merge_targets(session: Session, user: User, banks_path: Path) -> list[Bank]:
     local = (banks_path / LOCAL_FOLDER).resolve()
     banks = session.scalars(select(Bank).order_by(Bank.title))
     return [bank for bank in banks if can_edit_bank(user, bank) and _is_under(bank.path, local)]
+
+
+def local_banks_for(session: Session, user: User, banks_path: Path) -> list[LoadedBank]:
+    """The banks imported here that `user` sees, loaded from their files (for the contest plan editor's check);
+    none when the folder does not load."""
+    local = banks_path / LOCAL_FOLDER
+    if not local.is_dir() or not any(local.glob("*.yaml")):
+        return []
+    visible = set(session.scalars(select(Bank.slug).where(bank_visible_clause(user))))
+    try:
+        return [bank for bank in load_banks([local]) if bank.slug in visible]
+    except BankLoadError:
+        return []
 
 
 def _is_under(path: str, folder: Path) -> bool:

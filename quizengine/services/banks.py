@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from quizengine.banks.loader import Bank as LoadedBank
 from quizengine.banks.loader import BankLoadError, BankProblem, load_banks
 from quizengine.engine.timing import Clock, SystemClock
-from quizengine.models import AuditEntry, Bank, BankCategory, Question, QuestionRevision
+from quizengine.models import AuditEntry, Bank, BankCategory, Question, QuestionRevision, User
+
+from .bank_admin import bank_visible_clause
 
 
 @dataclass(frozen=True)
@@ -150,11 +152,16 @@ def sync_banks(
     return report
 
 
-def list_banks_with_counts(session: Session) -> list[tuple[Bank, int]]:
-    """Banks with the number of live (not retired) questions, by title."""
+def list_banks_with_counts(session: Session, user: User | None = None) -> list[tuple[Bank, int]]:
+    """Banks `user` sees (anonymous: the shared ones) with the number of live (not retired) questions, by title."""
     live = func.count(Question.id).filter(Question.retired.is_(False))
+    visible = bank_visible_clause(user) if user is not None else Bank.owner_branch_id.is_(None)
     rows = session.execute(
-        select(Bank, live).outerjoin(Question, Question.bank_id == Bank.id).group_by(Bank.id).order_by(Bank.title)
+        select(Bank, live)
+        .outerjoin(Question, Question.bank_id == Bank.id)
+        .where(visible)
+        .group_by(Bank.id)
+        .order_by(Bank.title)
     )
     return [(bank, count) for bank, count in rows]
 
@@ -169,8 +176,8 @@ class PracticeBank:
     chapters: list[tuple[str, str, int]]
 
 
-def list_banks_for_practice(session: Session) -> list[PracticeBank]:
-    """Banks with live questions, each with its chapters (key, title, live count) in document order."""
+def list_banks_for_practice(session: Session, user: User) -> list[PracticeBank]:
+    """Banks `user` sees with live questions, each with its chapters (key, title, live count) in document order."""
     counts = dict(
         session.execute(
             select(Question.bank_id, func.count(Question.id))
@@ -187,7 +194,7 @@ def list_banks_for_practice(session: Session) -> list[PracticeBank]:
         )
     }
     result = []
-    for bank in session.scalars(select(Bank).order_by(Bank.title)):
+    for bank in session.scalars(select(Bank).where(bank_visible_clause(user)).order_by(Bank.title)):
         if counts.get(bank.id):
             chapters = [
                 (category.key, category.title, per_chapter.get((bank.id, category.key), 0))

@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ from quizengine.engine.selection import (
 )
 from quizengine.models import Attempt, AttemptItem, Bank, Exam, QuestionRevision
 
+from .bank_admin import bank_ids_for_branches
 from .questions import LiveRevision, RevisionRef, engine_questions, load_live_revisions
 
 UNIFORM, RANDOM = "uniform", "random"
@@ -137,15 +139,21 @@ def _caches(session: Session) -> _DrawCaches:
     return caches
 
 
-def draw_pool(session: Session, blueprint: Blueprint) -> tuple[list[PoolEntry], dict[str, tuple[int, int]]]:
-    """Live questions the blueprint can draw from, with how often each was used in exams (least used first).
+def draw_pool(
+    session: Session, blueprint: Blueprint, branch_ids: Iterable[int]
+) -> tuple[list[PoolEntry], dict[str, tuple[int, int]]]:
+    """Live questions the blueprint can draw from for an exam of `branch_ids`, with how often each was used in
+    exams (least used first): the shared banks, and a branch's own only in an exam of that branch alone.
 
     Also returns, by question id (external), the question row id and current revision id to store.
     Only entries whose usage changed since the last start are made anew (a start changes a paper's worth).
     """
     slug_of = dict(session.execute(select(Bank.id, Bank.slug)).all())
     slugs = {slug for section in blueprint.sections for slug in section.banks}
-    bank_ids = [bank_id for bank_id, slug in slug_of.items() if slug in slugs]
+    allowed = bank_ids_for_branches(session, branch_ids)
+    bank_ids = [bank_id for bank_id in allowed if not slugs or slug_of[bank_id] in slugs]
+    if not bank_ids:
+        return [], {}
     live = load_live_revisions(session, bank_ids, blueprint.fixed_ids or None)
     caches = _caches(session)
     usage = caches.usage.current(session)
@@ -171,22 +179,37 @@ def tolerance_of(blueprint: dict[str, Any]) -> float | None:
     return None if value is None else float(value)
 
 
-def _draw(session: Session, blueprint_json: dict[str, Any], mode: str, blueprint: Blueprint, rng: random.Random):  # type: ignore[no-untyped-def]
-    pool, rows = draw_pool(session, blueprint)
+def _draw(  # type: ignore[no-untyped-def]
+    session: Session,
+    blueprint_json: dict[str, Any],
+    mode: str,
+    blueprint: Blueprint,
+    rng: random.Random,
+    branch_ids: Iterable[int],
+):
+    pool, rows = draw_pool(session, blueprint, branch_ids)
     tolerance = tolerance_of(blueprint_json)
     if mode == RANDOM and tolerance is not None:
         return select_balanced_paper(pool, blueprint, rng, tolerance), rows, pool
     return select_paper(pool, blueprint, rng), rows, pool
 
 
-def sample_paper(session: Session, blueprint_json: dict[str, Any], mode: str, rng: random.Random) -> Paper:
-    """A paper the blueprint gives in this mode (raises InsufficientQuestions with the reason when none can)."""
-    return _draw(session, blueprint_json, mode, blueprint_from_json(blueprint_json, True, True), rng)[0]
+def sample_paper(
+    session: Session, blueprint_json: dict[str, Any], mode: str, rng: random.Random, branch_ids: Iterable[int]
+) -> Paper:
+    """A paper the blueprint gives in this mode for an exam of `branch_ids` (raises InsufficientQuestions with the
+    reason when none can)."""
+    blueprint = blueprint_from_json(blueprint_json, True, True)
+    return _draw(session, blueprint_json, mode, blueprint, rng, branch_ids)[0]
+
+
+def _branch_ids(exam: Exam) -> list[int]:
+    return [branch.id for branch in exam.branches]
 
 
 def draw_uniform(session: Session, exam: Exam, rng: random.Random) -> list[dict[str, Any]]:
     """Draw a 统一试卷 for `exam` (least-used questions first) in the form stored in `Exam.paper`."""
-    paper, rows, _ = _draw(session, exam.blueprint, UNIFORM, exam_blueprint(exam), rng)
+    paper, rows, _ = _draw(session, exam.blueprint, UNIFORM, exam_blueprint(exam), rng, _branch_ids(exam))
     revisions = [rows[item.question_id][1] for item in paper.items]
     hashes = dict(
         session.execute(
@@ -213,7 +236,7 @@ def member_paper(session: Session, exam: Exam, rng: random.Random) -> tuple[Pape
         questions = engine_questions(session, [RevisionRef(e["r"], e["id"], e["h"]) for e in exam.paper])
         paper = personalize([(questions[e["r"]], e["p"], e["s"]) for e in exam.paper], blueprint, rng)
         return paper, {e["id"]: (e["q"], e["r"]) for e in exam.paper}
-    paper, rows, _ = _draw(session, exam.blueprint, exam.paper_mode, blueprint, rng)
+    paper, rows, _ = _draw(session, exam.blueprint, exam.paper_mode, blueprint, rng, _branch_ids(exam))
     return paper, rows
 
 
@@ -257,7 +280,9 @@ def preview(session: Session, exam: Exam) -> PaperPreview:
     if exam.paper_mode == UNIFORM and exam.paper:
         questions = engine_questions(session, [RevisionRef(e["r"], e["id"], e["h"]) for e in exam.paper])
         return PaperPreview(UNIFORM, [_preview_item(questions[e["r"]], e["p"]) for e in exam.paper])
-    paper, _, pool = _draw(session, exam.blueprint, exam.paper_mode, exam_blueprint(exam), random.Random())
+    paper, _, pool = _draw(
+        session, exam.blueprint, exam.paper_mode, exam_blueprint(exam), random.Random(), _branch_ids(exam)
+    )
     by_id = {entry.question.id: entry.question for entry in pool}
     tolerance = tolerance_of(exam.blueprint)
     return PaperPreview(

@@ -77,7 +77,7 @@ def _check_spec(session: Session, actor: User, spec: ExamSpec) -> None:
         tolerance = tolerance_of(spec.blueprint)
         if tolerance is None or not 0 <= tolerance <= 20:
             raise ExamError("随机组卷的难度容差应在 0 到 20 之间")
-    paper = sample_paper(session, spec.blueprint, spec.paper_mode, random.Random(0))  # InsufficientQuestions
+    paper = sample_paper(session, spec.blueprint, spec.paper_mode, random.Random(0), spec.branch_ids)  # or refused
     if not 0 <= spec.pass_mark <= paper.total_points:
         raise ExamError(f"及格分应在 0 到总分 {paper.total_points:g} 之间")
 

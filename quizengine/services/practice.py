@@ -47,6 +47,7 @@ from quizengine.modes.self_test import (
 
 from . import summaries
 from .access import require
+from .bank_admin import visible_bank_ids
 from .questions import LiveQuestion, live_questions_query, load_live
 
 #: Answers to a mock exam still in flight up to this long after its deadline are accepted.
@@ -104,6 +105,10 @@ class _Selection:
 def _pick(session: Session, user: User, request: PracticeRequest, rng: random.Random, clock: Clock) -> _Selection:
     """Choose the questions and the blueprint that shuffles their options."""
     kind = request.kind
+    visible = visible_bank_ids(session, user)  # another branch's own banks are not the member's to practise
+    if any(bank_id not in visible for bank_id in request.bank_ids):
+        raise PracticeError("没有找到这个题库")
+    bank_ids = request.bank_ids or tuple(visible)
     if kind is PracticeKind.SEQUENTIAL:
         if len(request.bank_ids) != 1:
             raise PracticeError("顺序练习请选择一个题库")
@@ -120,7 +125,7 @@ def _pick(session: Session, user: User, request: PracticeRequest, rng: random.Ra
             start,
             wrapped,
         )
-    query = live_questions_query(request.bank_ids, request.chapters, request.types)
+    query = live_questions_query(bank_ids or (0,), request.chapters, request.types)
     if kind is PracticeKind.WRONG_BOOK:
         in_book = select(QuestionProgress.question_id).where(
             QuestionProgress.user_id == user.id, QuestionProgress.in_wrong_book.is_(True)

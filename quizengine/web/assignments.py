@@ -65,7 +65,7 @@ def new(branch_id: int) -> Page:
         else:
             flash(f"已布置练习“{assignment.title}”", "info")
             return redirect(url_for("assignments.detail", assignment_id=assignment.id))
-    banks = list_banks_for_practice(session)
+    banks = list_banks_for_practice(session, current_user)
     chosen = request.form.getlist("chapter") if request.method == "POST" else request.args.getlist("chapter")
     titles = {f"{bank.id}:{key}": title for bank in banks for key, title, _ in bank.chapters}
     default_title = "专项练习：" + "、".join(titles[value] for value in chosen if value in titles)

@@ -138,12 +138,12 @@ def question(question_id: int) -> str:
 
 FORMAT_LABELS = {
     "auto": "自动识别",
-    "xlsx": "Excel（.xlsx）",
-    "csv": "CSV",
+    "xlsx": "Excel 表格",
+    "csv": "CSV 表格",
     "text": "Word 文本",
-    "gift": "GIFT",
-    "aiken": "Aiken",
-    "moodlexml": "Moodle XML",
+    "gift": "GIFT 格式",
+    "aiken": "Aiken 格式",
+    "moodlexml": "Moodle XML 格式",
 }
 #: Uploads a browser session may hold at once (older ones are forgotten, their files swept within the hour).
 _MAX_PENDING = 5

@@ -20,7 +20,7 @@ from quizengine.engine.errors import QuizError
 from quizengine.extensions import db
 from quizengine.models import Contest, ContestTeam
 from quizengine.modes.contest import ContestError
-from quizengine.services import contest_plans
+from quizengine.services import bank_uploads, contest_plans
 from quizengine.services.access import is_organizer
 from quizengine.services.banks import check_banks
 from quizengine.services.contest_commands import can_host
@@ -97,9 +97,14 @@ def _plan_path(name: str) -> Path | None:
 
 
 def _banks() -> tuple[list[Bank], list[PlanProblem]]:
-    """The banks a plan is checked against, as `quizengine contests check` loads them."""
+    """The banks a plan is checked against, as `quizengine contests check` loads them, and the banks imported in
+    题库管理 that the user sees (another branch's own bank is not offered)."""
+    banks_path = Path(current_app.config["BANKS_PATH"])
+    local = bank_uploads.local_banks_for(db.session(), current_user, banks_path)
+    if local and not any(banks_path.glob("*.yaml")):
+        return local, []
     try:
-        return check_banks([current_app.config["BANKS_PATH"]]), []
+        return check_banks([banks_path]) + local, []
     except BankLoadError as error:
         return [], [PlanProblem("", 0, None, f"题库有 {len(error.problems)} 个错误，无法检查方案：{error.problems[0]}")]
 

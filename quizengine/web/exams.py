@@ -31,13 +31,14 @@ from quizengine.engine.analysis import MIN_RESPONSES
 from quizengine.engine.errors import DeadlinePassed, QuizError
 from quizengine.engine.questions import OPTION_KEYS, MultiplePolicy
 from quizengine.extensions import csrf, db, login_manager
-from quizengine.models import AttemptStatus, Bank, Branch, Role, User
+from quizengine.models import AttemptStatus, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.schemas import BadInput, parse, parse_form, parse_json
 from quizengine.schemas.exam import ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm, form_sections
 from quizengine.services import exam_access, exam_admin, exam_papers, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed, ReadOnly, is_organizer, is_reader
 from quizengine.services.accounts import parse_session_id
+from quizengine.services.bank_admin import visible_banks
 from quizengine.services.exam_papers import DEFAULT_TOLERANCE, RANDOM, UNIFORM
 from quizengine.services.exam_results import exam_overview, export_filename, export_workbook
 from quizengine.services.practice import engine_question, shown_answer, shown_response
@@ -311,7 +312,7 @@ def new() -> str | Response | tuple[str, int]:
     """Schedule an exam."""
     _organizer_only()
     session = db.session()
-    banks = list(session.query(Bank).order_by(Bank.title))
+    banks = visible_banks(session, current_user)
     if request.method == "POST":
         try:
             exam = exam_setup.create_exam(session, current_user, _spec_from_form())

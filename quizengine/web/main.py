@@ -43,7 +43,7 @@ def index() -> str:
         this_week = study_plans.current_topics(session, current_user, study.plans(), study_plans.today())
     return render_template(
         "index.html",
-        banks=list_banks_with_counts(session),
+        banks=list_banks_with_counts(session, current_user if current_user.is_authenticated else None),
         today=today,
         suggestion=suggestion,
         standing=standing,

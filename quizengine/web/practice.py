@@ -38,7 +38,7 @@ def choose() -> str:
     session = db.session()
     return render_template(
         "practice/choose.html",
-        banks=list_banks_for_practice(session),
+        banks=list_banks_for_practice(session, current_user),
         kinds=KIND_LABELS,
         counts=COUNTS,
         open_attempts=practice.list_open_attempts(session, current_user),
