@@ -14,7 +14,7 @@ from quizengine.banks.importing import import_bank
 from quizengine.banks.loader import load_banks
 from quizengine.models import Bank, Branch, Question, QuestionReport, Role
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import practice
+from quizengine.services import exam_taking, practice
 
 from . import test_exams
 from .conftest import login
@@ -151,3 +151,19 @@ def test_question_page_shows_revisions_usage_facility_and_reports(
     assert "答案应为乙" in page and "待处理的纠错（1）" in page
     assert "自测练习作答" in page and ">0.0%<" in page  # answered once, wrong
     assert client.get("/banks/questions/999999").status_code == 404
+
+
+def test_question_usage_lists_the_exams_of_readable_branches_only(
+    client: FlaskClient, session: Session, setting, make_user
+) -> None:
+    organizer, (member, *_) = setting
+    make_user(Role.ORGANIZER, username="org2", branch=OTHER)
+    exam = test_exams.scheduled(session, organizer, test_exams._spec(session, test_exams._now()))
+    attempt = exam_taking.start_exam(session, member, exam.id)
+    question_id = attempt.items[0].question_id
+    login(client, "org")
+    page = client.get(f"/banks/questions/{question_id}").get_data(as_text=True)
+    assert f'href="/exams/{exam.id}/manage">11月月度测试</a>' in page
+    login(client, "org2")
+    page = client.get(f"/banks/questions/{question_id}").get_data(as_text=True)
+    assert "11月月度测试" not in page and "未用于考试" in page

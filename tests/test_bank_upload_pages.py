@@ -176,6 +176,13 @@ def test_pasted_word_text_imports(client: FlaskClient, session: Session, setting
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "旧.xls", "不支持旧版 Excel 文件（.xls）"),
         (b"<html><table></table></html>", "导出.xls", "不支持旧版 Excel 文件（.xls）"),
         (b"   \n", "空.txt", "文件是空的"),
+        (  # an encrypted .xlsx: an OLE compound file holding an "EncryptedPackage" stream
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            + bytes(504)
+            + "EncryptedPackage".encode("utf-16-le").ljust(64, b"\x00"),
+            "加密.xlsx",
+            "工作簿设有打开密码",
+        ),
     ],
 )
 def test_bad_files_are_refused_with_their_reason_and_not_held(

@@ -109,7 +109,16 @@ def test_organizer_imports_a_sheet_and_a_member_practises_it(tmp_path: Path) -> 
 
         phone_org.goto(server.url + "/banks/")
         _no_sideways_scroll(phone_org)
-        shot(phone_org, "banks-04-list-phone")
+        shot(phone_org, "banks-04-list-phone", full_page=False)
+        phone_org.goto(server.url + "/banks/questions?q=支部自学题")
+        assert "共找到 3 道题" in phone_org.locator("[role=status]").inner_text()
+        _no_sideways_scroll(phone_org)
+        shot(phone_org, "banks-06-search-phone", full_page=False)
+        phone_org.locator(".search-hit a").first.click()
+        phone_org.get_by_role("heading", name="修订记录").wait_for()
+        assert "实现共产主义" in phone_org.locator(".question-view").first.inner_text()
+        _no_sideways_scroll(phone_org)
+        shot(phone_org, "banks-07-question-phone")
 
         member = _login(browser, server.url, "lihong", PHONE)
         member.goto(server.url + "/practice/")

@@ -22,6 +22,7 @@ from quizengine.models import (
     Contest,
     ContestAnswer,
     Exam,
+    ExamBranch,
     Question,
     QuestionReport,
     QuestionRevision,
@@ -165,29 +166,32 @@ def _changed(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     return [FIELD_LABELS[key] for key in keys] + others
 
 
-def _usage(session: Session, question: Question) -> Usage:
+def _usage(session: Session, user: User, question: Question) -> Usage:
+    """Where the question was used — the exams and contests of the branches the user reads (all for admins) —
+    and how every answer to it went, wherever it was given (the facility is the question's, not a branch's)."""
     graded = AttemptItem.verdict.in_(("correct", "partial", "wrong"))
-    exams = [
-        (exam_id, title, count)
-        for exam_id, title, count in session.execute(
-            select(Exam.id, Exam.title, func.count(AttemptItem.id))
-            .join(Attempt, Attempt.exam_id == Exam.id)
-            .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
-            .where(AttemptItem.question_id == question.id, Attempt.mode == "exam")
-            .group_by(Exam.id, Exam.title)
-            .order_by(Exam.id.desc())
-        )
-    ]
-    contests = [
-        (contest_id, title, count)
-        for contest_id, title, count in session.execute(
-            select(Contest.id, Contest.title, func.count(ContestAnswer.id))
-            .join(ContestAnswer, ContestAnswer.contest_id == Contest.id)
-            .where(ContestAnswer.question_id == question.external_id)
-            .group_by(Contest.id, Contest.title)
-            .order_by(Contest.id.desc())
-        )
-    ]
+    branches = readable_branch_ids(user)
+    exams_query = (
+        select(Exam.id, Exam.title, func.count(AttemptItem.id))
+        .join(Attempt, Attempt.exam_id == Exam.id)
+        .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+        .where(AttemptItem.question_id == question.id, Attempt.mode == "exam")
+        .group_by(Exam.id, Exam.title)
+        .order_by(Exam.id.desc())
+    )
+    contests_query = (
+        select(Contest.id, Contest.title, func.count(ContestAnswer.id))
+        .join(ContestAnswer, ContestAnswer.contest_id == Contest.id)
+        .where(ContestAnswer.question_id == question.external_id)
+        .group_by(Contest.id, Contest.title)
+        .order_by(Contest.id.desc())
+    )
+    if branches is not None:
+        audience = select(ExamBranch.exam_id).where(ExamBranch.branch_id.in_(sorted(branches)))
+        exams_query = exams_query.where(Exam.id.in_(audience))
+        contests_query = contests_query.where(Contest.branch_id.in_(sorted(branches)))
+    exams = [(exam_id, title, count) for exam_id, title, count in session.execute(exams_query)]
+    contests = [(contest_id, title, count) for contest_id, title, count in session.execute(contests_query)]
     practice = session.scalar(
         select(func.count(AttemptItem.id))
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
@@ -237,4 +241,4 @@ def question_page(session: Session, user: User, question_id: int) -> QuestionPag
     if branches is not None:
         reports_query = reports_query.where(QuestionReport.branch_id.in_(sorted(branches)))
     reports = list(session.scalars(reports_query))
-    return QuestionPage(question, question.bank, current, entries[::-1], _usage(session, question), reports)
+    return QuestionPage(question, question.bank, current, entries[::-1], _usage(session, user, question), reports)
