@@ -10,10 +10,12 @@ from flask import Flask, current_app
 
 from quizengine.banks.loader import Bank, BankLoadError
 from quizengine.cli_zh import ChineseFlaskGroup, chinese_usage, install_click_chinese
+from quizengine.engine.errors import QuizError
 from quizengine.engine.questions import QUESTION_TYPES
 from quizengine.extensions import db
 from quizengine.models import ORGANIZER_TITLES, ROLE_LABELS, MemberStatus, Role
 from quizengine.services.accounts import AccountError, create_user, reset_password, set_role
+from quizengine.services.bank_admin import set_owner
 from quizengine.services.banks import check_banks, sync_banks
 from quizengine.services.schema import current_revision, head_revision, upgrade_database
 from quizengine.services.setup import FirstRunReport, first_run
@@ -105,6 +107,21 @@ def banks_load(paths: tuple[Path, ...], strict: bool) -> None:
         f"新增 {report.created}，更新 {report.updated}，停用 {report.retired}，"
         f"恢复 {report.restored}，未变 {report.unchanged}"
     )
+
+
+@banks_cli.command("owner", help="设置题库归属：--branch 支部名称（本支部自有），或 --shared（党委共享）。")
+@click.argument("slug")
+@click.option("--branch", "branch_name", help="归属的支部名称")
+@click.option("--shared", is_flag=True, help="改为党委共享题库")
+def banks_owner(slug: str, branch_name: str | None, shared: bool) -> None:
+    """Set which branch owns a bank (kept in the database only: after rebuilding it from the files, set it again)."""
+    if shared == (branch_name is not None):
+        raise click.UsageError("请指定 --branch 支部名称 或 --shared 之一")
+    try:
+        bank = set_owner(db.session(), slug, None if shared else branch_name)
+    except QuizError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"题库 {bank.slug}（{bank.title}）现为{branch_name + '自有' if branch_name else '党委共享'}题库")
 
 
 @users_cli.command("create", help="创建账号（USERNAME 为登录用户名）。")

@@ -169,3 +169,22 @@ def test_assignments_and_bank_pages_keep_to_the_branch(
             as_text=True
         )
         assert client.get(f"/banks/questions/{question}").status_code == 200
+
+
+def test_the_owner_is_set_again_from_the_command_line(runner: FlaskCliRunner, session: Session, own_bank: Bank) -> None:
+    result = runner.invoke(args=["banks", "owner", "erzhi", "--shared"])
+    assert result.exit_code == 0 and "党委共享" in result.output
+    session.expire_all()
+    assert session.get(Bank, own_bank.id).owner_branch_id is None  # type: ignore[union-attr]
+    result = runner.invoke(args=["banks", "owner", "erzhi", "--branch", OTHER])
+    assert result.exit_code == 0 and f"{OTHER}自有" in result.output
+    session.expire_all()
+    assert session.get(Bank, own_bank.id).owner_branch_id is not None  # type: ignore[union-attr]
+    for args, message in (
+        (["nope", "--shared"], "没有题库“nope”"),
+        (["erzhi", "--branch", "第九党支部"], "没有支部“第九党支部”"),
+        (["erzhi"], "请指定"),
+        (["erzhi", "--shared", "--branch", OTHER], "请指定"),
+    ):
+        result = runner.invoke(args=["banks", "owner", *args])
+        assert result.exit_code != 0 and message in result.output, result.output
