@@ -203,8 +203,11 @@ class Bank(Base):
     source: Mapped[str] = mapped_column(Text, default="")
     path: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    owner_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
-    owner_branch: Mapped[Branch | None] = relationship()
+    #: No foreign-key constraint (migration 0011: SQLite could not drop one again); branches are never deleted.
+    owner_branch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    owner_branch: Mapped[Branch | None] = relationship(
+        primaryjoin="foreign(Bank.owner_branch_id) == Branch.id", viewonly=True
+    )
     categories: Mapped[list[BankCategory]] = relationship(
         back_populates="bank", order_by="BankCategory.position", cascade="all, delete-orphan"
     )

@@ -17,16 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Plain ADD COLUMN: a batch copy would rebuild the banks table that questions and chapters reference.
-    # SQLite takes the foreign key inline, which Alembic's add_column does not emit there.
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("ALTER TABLE banks ADD COLUMN owner_branch_id INTEGER REFERENCES branches (id)")
-    else:
-        op.add_column("banks", sa.Column("owner_branch_id", sa.Integer(), sa.ForeignKey("branches.id"), nullable=True))
+    # A plain indexed column, no foreign-key constraint: SQLite can drop it again (a foreign-key column could only
+    # be dropped by copying the banks table, which the questions and chapters that reference it refuse).
+    # Branches are never deleted, so the reference cannot dangle.
+    op.add_column("banks", sa.Column("owner_branch_id", sa.Integer(), nullable=True))
     op.create_index("ix_banks_owner_branch_id", "banks", ["owner_branch_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_banks_owner_branch_id", table_name="banks")
-    with op.batch_alter_table("banks") as batch:
-        batch.drop_column("owner_branch_id")
+    op.drop_column("banks", "owner_branch_id")
