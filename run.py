@@ -170,6 +170,10 @@ def main() -> None:
         with app.app_context():
             db.engine.dispose()  # the workers open their own connections
         raise SystemExit(supervise(args, app))
+    if app.config["FAST_BROADCAST"]:
+        from quizengine.realtime.fast_broadcast import install
+
+        install()  # logs why and changes nothing when the framework's versions differ from the tested ones
     socketio.start_background_task(sweep_expired_attempts, app)
     socketio.start_background_task(run_loops, app)
     if app.config["WORKER"] is not None:  # one of several behind nginx: the supervisor shows the addresses

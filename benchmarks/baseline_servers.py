@@ -11,12 +11,16 @@ gevent mode, monkey-patched first, served by ``quizengine.server.serve`` exactly
 (gevent's WSGI server with ``TCP_NODELAY``, and gevent-websocket's handler when it is installed; same
 ``cors_allowed_origins=[]``, no message queue, no request log); one room broadcast per ``show``.
 
+**F** is S with quizengine's fast broadcast (``quizengine/realtime/fast_broadcast.py``, as run.py installs it):
+the framework's cost per broadcast with the frame built once and written straight to idle clients.
+
 **R** is the floor: one asyncio ``websockets`` server writing the Engine.IO/Socket.IO text frames by hand
 and fanning out with ``websockets.broadcast`` (the frame is built once and written to every socket). It
 sends no Engine.IO pings (a run is shorter than a ping interval) and checks nothing it does not need.
 
     .venv/bin/python benchmarks/baseline_servers.py socketio --port 5101
     .venv/bin/python benchmarks/baseline_servers.py raw --port 5102
+    .venv/bin/python benchmarks/baseline_servers.py socketio-fast --port 5103   # S + realtime/fast_broadcast.py
 
 Each prints ``<name> serving on <port>`` once it is about to accept connections. Nothing but 127.0.0.1.
 """
@@ -24,6 +28,11 @@ Each prints ``<name> serving on <port>`` once it is about to accept connections.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # this checkout's quizengine, not another one installed in the venv
 
 HOST = "127.0.0.1"
 NAMESPACE = "/contest"
@@ -32,8 +41,8 @@ ROOM = "contest-1"
 READY_MARKER = "serving on"
 
 
-def serve_socketio(port: int) -> None:
-    """S: bare Flask-SocketIO under gevent (the caller has monkey-patched already)."""
+def serve_socketio(port: int, fast: bool = False) -> None:
+    """S: bare Flask-SocketIO under gevent (the caller has monkey-patched already); F with ``fast``."""
     from flask import Flask
     from flask_socketio import SocketIO, emit, join_room
 
@@ -60,6 +69,11 @@ def serve_socketio(port: int) -> None:
 
     from quizengine.server import serve
 
+    if fast:
+        from quizengine.realtime.fast_broadcast import install
+
+        if not install():
+            sys.exit("socketio-fast: quizengine.realtime.fast_broadcast refused to install (see the log line)")
     print(f"socketio {READY_MARKER} {port}", flush=True)
     serve(app, socketio, HOST, port)
 
@@ -69,12 +83,10 @@ def serve_raw(port: int) -> None:
     import asyncio
     import itertools
     import json
-    from pathlib import Path
 
     from websockets.asyncio.server import ServerConnection, broadcast, serve
     from websockets.exceptions import ConnectionClosed
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from benchmarks.lean_sio import decode_sio, encode_ack
 
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -123,14 +135,14 @@ def serve_raw(port: int) -> None:
 
 def main(argv: list[str]) -> None:
     """``baseline_servers.py {socketio|raw} --port P``."""
-    if len(argv) != 3 or argv[0] not in ("socketio", "raw") or argv[1] != "--port":
-        sys.exit("usage: baseline_servers.py {socketio|raw} --port PORT")
+    if len(argv) != 3 or argv[0] not in ("socketio", "socketio-fast", "raw") or argv[1] != "--port":
+        sys.exit("usage: baseline_servers.py {socketio|socketio-fast|raw} --port PORT")
     port = int(argv[2])
-    if argv[0] == "socketio":
+    if argv[0].startswith("socketio"):
         from gevent import monkey
 
         monkey.patch_all()  # before flask/engineio import socket or threading, as run.py does
-        serve_socketio(port)
+        serve_socketio(port, fast=argv[0] == "socketio-fast")
     else:
         serve_raw(port)
 

@@ -88,6 +88,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         # Which of run.py's supervised workers this process is (1…N; None when it runs alone).
         "WORKER": int(environ["QUIZENGINE_WORKER"]) if environ.get("QUIZENGINE_WORKER", "").isdigit() else None,
         "BIND_HOST": None,  # the address run.py listens on (None: unknown, e.g. another WSGI server)
+        # run.py's workers write a room broadcast's frame once to every idle client (realtime/fast_broadcast.py).
+        "FAST_BROADCAST": _flag(environ.get("QUIZENGINE_FAST_BROADCAST")) is not False,
     }
     config.update(overrides)
     config["INSTANCE_PATH"] = instance_path
