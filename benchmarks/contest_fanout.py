@@ -1067,7 +1067,8 @@ def print_goals(n: int, by_target: dict[str, Any], subject: str) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="200,1000,2000", help="participant counts, comma-separated")
-    parser.add_argument("--targets", default="app,S,R", help=f"servers to measure, in order ({', '.join(TARGET_FACTORIES)})")
+    known = ", ".join(TARGET_FACTORIES)
+    parser.add_argument("--targets", default="app,S,R", help=f"servers to measure, in order ({known})")
     parser.add_argument("--rounds", type=int, default=20, help="measured rounds (default 20)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured rounds first (default 2)")
     parser.add_argument("--settle", type=float, default=0.1, help="pause after each round, seconds")
