@@ -22,11 +22,15 @@ sends no Engine.IO pings (a run is shorter than a ping interval) and checks noth
     .venv/bin/python benchmarks/baseline_servers.py raw --port 5102
     .venv/bin/python benchmarks/baseline_servers.py socketio-fast --port 5103   # S + realtime/fast_broadcast.py
 
+With ``QUIZENGINE_BENCH_PROFILE=FILE`` in the environment, S and F write a cProfile of the rounds (first
+``show`` to first ``answer``) to FILE.
+
 Each prints ``<name> serving on <port>`` once it is about to accept connections. Nothing but 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +43,29 @@ NAMESPACE = "/contest"
 ROOM = "contest-1"
 #: What the harness waits for in a baseline's output before connecting.
 READY_MARKER = "serving on"
+#: S and F profile their rounds (cProfile, every greenlet of the process) into this file when it is set.
+PROFILE_ENV = "QUIZENGINE_BENCH_PROFILE"
+
+
+class Profile:
+    """cProfile from the first ``show`` to the first ``answer`` (the rounds), dumped to ``path``; off without one."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path, self.profiler, self.done = path, None, False
+
+    def start(self) -> None:
+        if self.path and self.profiler is None and not self.done:
+            import cProfile
+            import time
+
+            self.profiler = cProfile.Profile(time.process_time)  # CPU time: waiting in the hub costs nothing
+            self.profiler.enable()
+
+    def stop(self) -> None:
+        if self.profiler is not None:
+            self.profiler.disable()
+            self.profiler.dump_stats(self.path)
+            self.profiler, self.done = None, True
 
 
 def serve_socketio(port: int, fast: bool = False) -> None:
@@ -48,6 +75,7 @@ def serve_socketio(port: int, fast: bool = False) -> None:
 
     app = Flask("bench_socketio")
     socketio = SocketIO(app, async_mode="gevent", cors_allowed_origins=[])
+    profile = Profile(os.environ.get(PROFILE_ENV))
 
     @socketio.on("connect", namespace=NAMESPACE)
     def connect(auth: object = None) -> bool:
@@ -60,11 +88,13 @@ def serve_socketio(port: int, fast: bool = False) -> None:
 
     @socketio.on("show", namespace=NAMESPACE)
     def show(data: object = None) -> dict[str, object]:
+        profile.start()
         emit("question", data, to=ROOM)
         return {"ok": True}
 
     @socketio.on("answer", namespace=NAMESPACE)
     def answer(data: object = None) -> dict[str, object]:
+        profile.stop()
         return {"ok": True, "round": data.get("round") if isinstance(data, dict) else None}
 
     from quizengine.server import serve

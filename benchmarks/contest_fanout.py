@@ -160,6 +160,8 @@ class ClientSpec:
     auth: dict[str, Any] | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     join: list[tuple[str, list[Any]]] = field(default_factory=list)
+    #: The Engine.IO URL this client connects to (None: the server's; with several workers, its worker's).
+    url: str | None = None
 
 
 class Target:
@@ -233,6 +235,11 @@ class Target:
     def stop(self) -> None:
         """Release what prepare kept."""
 
+    def meters(self) -> dict[str, float]:
+        """Counters read when the measured rounds start and end (e.g. each worker's CPU); the report has the
+        difference."""
+        return {}
+
 
 class SocketIOBaseline(Target):
     name = "S"
@@ -279,6 +286,8 @@ class AppTarget(Target):
 
     name = "app"
     label = "quizengine run.py (gevent), one 全员答题 contest"
+    #: More environment for run.py.
+    extra_env: dict[str, str] = {}  # noqa: RUF012
     #: Prepared instances by work folder: migrating and loading the banks happens once per run.
     _instances: dict[Path, dict[str, Any]] = {}  # noqa: RUF012
 
@@ -291,6 +300,8 @@ class AppTarget(Target):
         self.cookies: list[str] = []
         self.host_cookie = ""
         self.instance: Path | None = None
+        #: None: the instance's SQLite file; a PostgreSQL URL with ``--workers`` (benchmarks/fanout_workers.py).
+        self.database_url: str | None = None
 
     def prepare(self, work: Path, clients: int, rounds: int) -> None:
         """Set up the instance (once per work folder), members up to ``clients``, and a new contest."""
@@ -308,7 +319,8 @@ class AppTarget(Target):
 
         self.instance = work / "app-instance"
         known = self._instances.get(work)
-        app = create_app({"INSTANCE_PATH": self.instance, "BANKS_PATH": ROOT / "question_banks"})
+        database = {"DATABASE_URL": self.database_url} if self.database_url else {}
+        app = create_app({"INSTANCE_PATH": self.instance, "BANKS_PATH": ROOT / "question_banks", **database})
         with app.app_context():
             session = db.session()
             if known is None:
@@ -370,6 +382,7 @@ class AppTarget(Target):
     def start(self, work: Path, port: int, cpu: int | None) -> Server:
         assert self.instance is not None
         env = {"QUIZENGINE_INSTANCE": str(self.instance), "QUIZENGINE_BANKS": str(ROOT / "question_banks")}
+        env |= self.extra_env
         argv = [sys.executable, str(ROOT / "run.py"), "--port", str(port)]
         return start_process("app", argv, port, work, cpu, env, marker="quizengine 已启动")
 
@@ -438,7 +451,7 @@ class AppTarget(Target):
         from quizengine.models import ContestAnswer
 
         assert self.instance is not None
-        engine = create_engine(f"sqlite:///{self.instance / 'quizengine.sqlite3'}")
+        engine = create_engine(self.database_url or f"sqlite:///{self.instance / 'quizengine.sqlite3'}")
         try:
             with engine.connect() as connection:
                 stored = set(
@@ -461,12 +474,21 @@ class AppTarget(Target):
         }
 
 
+class AppWithoutFastBroadcast(AppTarget):
+    """The app with the framework's own broadcast path (QUIZENGINE_FAST_BROADCAST=0): the A/B of issue #15."""
+
+    name = "app0"
+    label = "quizengine run.py without realtime/fast_broadcast.py"
+    extra_env = {"QUIZENGINE_FAST_BROADCAST": "0"}  # noqa: RUF012
+
+
 #: name -> factory of the servers this benchmark can drive.
 TARGET_FACTORIES: dict[str, Callable[[], Target]] = {
     "app": AppTarget,
     "S": SocketIOBaseline,
     "R": RawBaseline,
     "F": FastSocketIOBaseline,
+    "app0": AppWithoutFastBroadcast,
 }
 
 
@@ -561,7 +583,8 @@ class Worker:
                 if started > give_up_ns:
                     results.append((spec.index, started, None, "not started: the storm's time limit passed"))
                     return
-                client = LeanClient(self.url, self.target.namespace, spec.auth, spec.headers, self.on_event, spec.index)
+                url = spec.url or self.url
+                client = LeanClient(url, self.target.namespace, spec.auth, spec.headers, self.on_event, spec.index)
                 try:
                     await client.connect(timeout)
                     for event, args in spec.join:
@@ -733,12 +756,16 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
     t0s: list[int] = []
     received_at: list[int] = []
     cpu_marks: list[tuple[float, ...]] = []
+    by_process: list[list[int]] = []  # packets each client process (and last, the host) had received, at the marks
+    meters: list[dict[str, float]] = []
     total_rounds = cfg.warmup + cfg.rounds
     timeouts = 0
     for k in range(total_rounds):
         if k == cfg.warmup:
             counts = await asyncio.gather(*(h.ask(("received",), "received", 30) for h in handles))
             received_at.append(sum(counts) + host.received)
+            by_process.append([*counts, host.received])
+            meters.append(target.meters())
             cpu_marks.append((server.cpu(), client_cpu_total(handles), now_ns(), *machine_cpu_seconds()))
         t0 = now_ns()
         await target.show(host, k)
@@ -752,6 +779,8 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
         await asyncio.sleep(cfg.settle)
     counts = await asyncio.gather(*(h.ask(("received",), "received", 30) for h in handles))
     received_at.append(sum(counts) + host.received)
+    by_process.append([*counts, host.received])
+    meters.append(target.meters())
     cpu_marks.append((server.cpu(), client_cpu_total(handles), now_ns(), *machine_cpu_seconds()))
     (s0, c0, w0, b0, st0), (s1, c1, w1, b1, st1) = cpu_marks
     wall = (w1 - w0) / 1e9
@@ -759,11 +788,15 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
         "server_ms_per_round": 1000 * (s1 - s0) / cfg.rounds,
         "client_cpu_pct": 100 * (c1 - c0) / wall,
         "server_cpu_pct": 100 * (s1 - s0) / wall,
+        "wall_s": wall,
         # what processes outside this benchmark took (% of one core): high means the figures are not clean
         "other_cpu_pct": 100 * max(0.0, (b1 - b0) - (s1 - s0) - (c1 - c0)) / wall,
         "steal_pct": 100 * (st1 - st0) / wall,
     }
     out["round_timeouts"] = timeouts
+    # per client process (participants i with i % processes == p; the host last) and per meter: the rounds' share
+    out["rounds_received_by_process"] = [after - before for before, after in zip(*by_process, strict=True)]
+    out["rounds_meters"] = {key: meters[1][key] - value for key, value in meters[0].items()}
     out["messages_per_question"] = (received_at[1] - received_at[0]) / cfg.rounds
     t_rounds_end = now_ns()
 
@@ -914,34 +947,55 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "results": {},
     }  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="quizengine-fanout-"))
+    plan: list[tuple[int, str, Callable[[], Target], int]] = [
+        (n, name, TARGET_FACTORIES[name], args.procs or max(1, math.ceil(n / args.clients_per_proc)))
+        for n in args.clients
+        for name in args.targets
+    ]
+    if args.workers:  # issue #15: N workers on PostgreSQL (+ Redis), --clients-per-worker players on each
+        from benchmarks import fanout_workers
+
+        per = args.clients_per_worker
+        plan = [
+            (n * per, f"app-w{n}", fanout_workers.workers_target(n, args.redis_url, args.pg_admin_url),
+             n * max(1, math.ceil(per / args.clients_per_proc)))  # a multiple of n: a process per worker's share
+            for n in args.workers
+        ]  # fmt: skip
     try:
-        for n in args.clients:
-            for name in args.targets:
-                procs = args.procs or max(1, math.ceil(n / args.clients_per_proc))
-                cfg = RunConfig(
-                    clients=n, rounds=args.rounds, warmup=args.warmup, settle=args.settle, quiet_ms=args.quiet_ms,
-                    round_timeout=args.round_timeout, connect_concurrency=args.connect_concurrency,
-                    connect_timeout=30.0, storm_timeout=args.storm_timeout, burst_timeout=30.0, procs=procs,
-                    server_cpu=server_cpu, client_cpus=client_cpus,
-                )  # fmt: skip
-                if args.wait_quiet:
-                    busy = wait_for_quiet_machine(args.wait_quiet)
-                    if busy > 10:
-                        log(f"still busy ({busy:.0f} % of a core) after {args.wait_quiet:g} s: measuring anyway")
-                log(f"{name}: {n} clients in {procs} process(es), {args.rounds} rounds")
-                try:
-                    result = run_one(TARGET_FACTORIES[name](), cfg, work)
-                except Exception as exc:  # one server failing must not hide the others' figures
-                    log(f"{name}: FAILED at {n} clients: {type(exc).__name__}: {exc}")
-                    report["results"].setdefault(str(n), {})[name] = {"error": f"{type(exc).__name__}: {exc}"[:600]}
-                    continue
-                report["results"].setdefault(str(n), {})[name] = result
-                log(
-                    f"{name}: storm {result['storm']['seconds']:.2f} s, time to last "
-                    f"{result['rounds']['ttl_median_ms']:.1f} ms median, burst p99 {result['burst']['p99_ms']:.1f} ms"
-                )
+        for n, name, factory, procs in plan:
+            cfg = RunConfig(
+                clients=n, rounds=args.rounds, warmup=args.warmup, settle=args.settle, quiet_ms=args.quiet_ms,
+                round_timeout=args.round_timeout, connect_concurrency=args.connect_concurrency,
+                connect_timeout=30.0, storm_timeout=args.storm_timeout, burst_timeout=30.0, procs=procs,
+                server_cpu=server_cpu, client_cpus=client_cpus,
+            )  # fmt: skip
+            if args.wait_quiet:
+                busy = wait_for_quiet_machine(args.wait_quiet)
+                if busy > 10:
+                    log(f"still busy ({busy:.0f} % of a core) after {args.wait_quiet:g} s: measuring anyway")
+            log(f"{name}: {n} clients in {procs} process(es), {args.rounds} rounds")
+            target = factory()
+            try:
+                result = run_one(target, cfg, work)
+            except Exception as exc:  # one server failing must not hide the others' figures
+                log(f"{name}: FAILED at {n} clients: {type(exc).__name__}: {exc}")
+                report["results"].setdefault(str(n), {})[name] = {"error": f"{type(exc).__name__}: {exc}"[:600]}
+                continue
+            if args.workers:
+                from benchmarks import fanout_workers
+
+                result["per_worker"] = fanout_workers.per_worker(result, target)
+            report["results"].setdefault(str(n), {})[name] = result
+            log(
+                f"{name}: storm {result['storm']['seconds']:.2f} s, time to last "
+                f"{result['rounds']['ttl_median_ms']:.1f} ms median, burst p99 {result['burst']['p99_ms']:.1f} ms"
+            )
     finally:
         report["machine"]["loadavg_after"] = os.getloadavg()
+        if args.workers:
+            from benchmarks import fanout_workers
+
+            fanout_workers.drop_databases(args.pg_admin_url)
         if args.keep:
             log(f"kept {work}")
         else:
@@ -1075,7 +1129,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quiet-ms", type=float, default=50.0, help="a round's traffic is over after this silence")
     parser.add_argument("--round-timeout", type=float, default=5.0, help="longest wait for a round, seconds")
     parser.add_argument("--connect-concurrency", type=int, default=100, help="handshakes in flight (all processes)")
-    parser.add_argument("--storm-timeout", type=float, default=60.0, help="no connection starts after this, seconds")
+    parser.add_argument(
+        "--storm-timeout", type=float, help="no connection starts after this, seconds (60; 600 with --workers)"
+    )
     parser.add_argument("--procs", type=int, default=0, help="client processes (default: 1 per --clients-per-proc)")
     parser.add_argument("--clients-per-proc", type=int, default=1000, help="participants per client process")
     parser.add_argument(
@@ -1085,12 +1141,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before each run, wait up to this many seconds for an idle machine",
     )
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin server and clients to CPUs")
-    parser.add_argument("--quick", action="store_true", help="200 clients, 10 rounds, short pauses")
+    parser.add_argument("--quick", action="store_true", help="200 clients (per worker), 10 rounds, short pauses")
+    parser.add_argument(
+        "--workers", default="", help="e.g. 1,2: the app as N run.py workers on PostgreSQL (+ Redis for N > 1)"
+    )
+    parser.add_argument("--clients-per-worker", type=int, default=2000, help="players per worker with --workers")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="message queue with --workers")
+    parser.add_argument(
+        "--pg-admin-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="creates (and drops) a throw-away database with --workers",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs)")
     args = parser.parse_args(argv)
     if args.quick:
         args.clients, args.rounds, args.warmup, args.settle = "200", 10, 1, 0.05
+        args.clients_per_worker = 200
+    args.workers = [int(n) for n in str(args.workers).split(",") if n.strip()]
+    if args.storm_timeout is None:  # joins on PostgreSQL, thousands per worker, on a shared machine: be patient
+        args.storm_timeout = 600.0 if args.workers else 60.0
+    if any(n < 1 for n in args.workers):
+        parser.error("--workers: each number of workers must be at least 1")
     args.clients = [int(n) for n in str(args.clients).split(",") if n.strip()]
     args.targets = [name.strip() for name in args.targets.split(",") if name.strip()]
     unknown = [name for name in args.targets if name not in TARGET_FACTORIES]
@@ -1105,6 +1177,10 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     print_report(report)
+    if args.workers:
+        from benchmarks import fanout_workers
+
+        fanout_workers.print_workers_report(report)
     print(f"\ntotal {report['total_seconds']} s")
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
