@@ -28,6 +28,7 @@ Figures, per server and per N:
     .venv/bin/python benchmarks/contest_fanout.py --quick               # 200 clients, 10 rounds
     .venv/bin/python benchmarks/contest_fanout.py --clients 1000 --rounds 30 --targets S,R --json out.json
     .venv/bin/python benchmarks/contest_fanout.py --wait-quiet 120      # on a shared machine
+    .venv/bin/python benchmarks/contest_fanout.py --workers 1,2         # PostgreSQL + Redis (fanout_workers.py)
 
 Processes: the server is pinned to CPU 0, the driver (host client) and the client processes to the other
 CPUs, so the server has a core of its own. Receive stamps are the kernel's (SO_TIMESTAMPNS, when the
