@@ -4,8 +4,8 @@
 ``/t`` every client joins room ``all``; ``go`` (from any client) starts, at once and interleaved,
 ``broadcasters`` greenlets that each broadcast ``count`` numbered ``b`` events to the room, and one greenlet
 per client that sends it ``count`` numbered ``p`` events of its own (every other one with an ack, so it goes
-through Engine.IO's per-client send); bodies cycle through ``sizes`` characters of 党 (3 bytes each in
-UTF-8). When all are done the room gets ``done`` with the fast path's counts.
+through Engine.IO's per-client send; not with ``personal: false``); bodies cycle through ``sizes`` characters
+of 党 (3 bytes each in UTF-8). When all are done the room gets ``done`` with the fast path's counts.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def main(port: int) -> None:
     def go(spec: dict) -> dict:
         count, sizes = int(spec["count"]), [int(size) for size in spec["sizes"]]
         jobs = [gevent.spawn(broadcaster, index, count, sizes) for index in range(int(spec["broadcasters"]))]
-        jobs += [gevent.spawn(personal, sid, count, sizes) for sid in list(clients)]
+        if spec.get("personal", True):
+            jobs += [gevent.spawn(personal, sid, count, sizes) for sid in list(clients)]
 
         def finish() -> None:
             gevent.joinall(jobs)

@@ -31,6 +31,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _start_server(port: int) -> subprocess.Popen[str]:
+    """The test server, once it accepts connections."""
+    server = subprocess.Popen(
+        [sys.executable, str(SERVER), str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready", "the test server did not start"
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        assert time.monotonic() < deadline, "the test server does not listen"
+        time.sleep(0.05)
+
+
+def _stop_server(server: subprocess.Popen[str]) -> None:
+    server.kill()
+    server.wait(10)
+    if server.stdout is not None:
+        server.stdout.close()
+
+
 def _expected(tag: str, number: int, sizes: list[int]) -> str:
     return f"{tag}:{number}:" + "党" * sizes[number % len(sizes)]
 
@@ -103,13 +125,8 @@ def test_concurrent_broadcasts_and_personal_sends_arrive_whole_and_in_order() ->
     clients reading late: every client gets every event once, whole and in order, and all three paths ran
     (written at once, written in part with the rest queued, queued behind a busy writer)."""
     port, count, broadcasters, sizes = _free_port(), 30, 3, [3, 500, 120_000]
-    server = subprocess.Popen(
-        [sys.executable, str(SERVER), str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    server = _start_server(port)
     try:
-        assert server.stdout is not None
-        assert server.stdout.readline().strip() == "ready", "the test server did not start"
-        time.sleep(0.3)
         listeners = [Listener(port, broadcasters, sizes, slow=1.0 if i % 2 else 0.0, start_go=None) for i in range(6)]
         for listener in listeners:
             listener.start()
@@ -127,10 +144,7 @@ def test_concurrent_broadcasts_and_personal_sends_arrive_whole_and_in_order() ->
         assert stats is not None
         assert stats["written"] > 0 and stats["partial"] > 0 and stats["queued"] > 0, stats
     finally:
-        server.kill()
-        server.wait(10)
-        if server.stdout is not None:
-            server.stdout.close()
+        _stop_server(server)
 
 
 @pytest.mark.parametrize("chars", [0, 41, 42, 21_845, 21_846, 120_000])
@@ -191,3 +205,31 @@ def test_install_is_idempotent_and_uninstall_puts_the_framework_back() -> None:
         engineio.socket.Socket.poll,
         eio_gevent.WebSocketWSGI.send,
     ) == originals
+
+
+def test_a_long_polling_client_gets_the_prebuilt_packets_as_text() -> None:
+    """A client that never upgrades reads the shared packets through its long-polls: the cached text, in order,
+    all through its queue (a long-poll is never written to directly)."""
+    import socketio as socketio_client
+
+    port, count, sizes = _free_port(), 3, [3, 500, 2_000]
+    server = _start_server(port)
+    client = socketio_client.Client(reconnection=False)
+    got: list[tuple[str, int, str]] = []
+    done = threading.Event()
+    client.on("b", lambda data: got.append((f"b{data['g']}", data["n"], data["body"])), namespace="/t")
+    client.on("p", lambda data: got.append(("p", data["n"], data["body"])), namespace="/t")
+    stats: list[dict] = []
+    client.on("done", lambda data: (stats.append(data), done.set()), namespace="/t")
+    try:
+        client.connect(f"http://127.0.0.1:{port}", namespaces=["/t"], transports=["polling"], wait_timeout=10)
+        go = {"broadcasters": 2, "count": count, "sizes": sizes, "personal": False}
+        client.call("go", go, namespace="/t", timeout=10)
+        assert done.wait(30), "no done event"
+        assert stats[0]["written"] == 0 and stats[0]["queued"] == 2 * count, stats
+        for tag in ("b0", "b1"):
+            mine = [(number, body) for name, number, body in got if name == tag]
+            assert mine == [(n, _expected(tag, n, sizes)) for n in range(count)], tag
+    finally:
+        client.disconnect()
+        _stop_server(server)
