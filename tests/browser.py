@@ -33,6 +33,16 @@ needs_browser = pytest.mark.skipif(
 )
 
 
+#: The ``quizengine`` command of *this checkout*, to run with ``cwd=ROOT``. The venv's console script imports
+#: the package the venv was installed from (another checkout), with its own migrations; ``-c`` puts the
+#: working directory first on the path.
+QUIZENGINE_CLI = [
+    sys.executable,
+    "-c",
+    "import sys; from quizengine.cli import main; sys.argv[0] = 'quizengine'; sys.exit(main())",
+]
+
+
 @dataclass(frozen=True)
 class LiveServer:
     """A running `run.py` process: its base URL, start-up output and environment (for CLI calls)."""
@@ -44,7 +54,7 @@ class LiveServer:
     def cli(self, *args: str) -> str:
         """Run a `quizengine` command against the same instance and return its output."""
         result = subprocess.run(
-            [str(Path(sys.executable).parent / "quizengine"), *args],
+            [*QUIZENGINE_CLI, *args],
             env=self.env,
             capture_output=True,
             text=True,

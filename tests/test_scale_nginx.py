@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, select, text
 
 from quizengine.deployment import nginx_config
 
-from .browser import ROOT, free_port
+from .browser import QUIZENGINE_CLI, ROOT, free_port
 from .conftest import PG_ADMIN_URL
 from .test_contest_restart import NS, PASSWORD, _banks, _create_contest, _pg_database, _redis_available, _team_codes
 from .test_scale_out import nginx_main_config
@@ -200,7 +200,7 @@ def _login(url: str, source: str, username: str) -> requests.Session:
 
 
 def _setup(env: dict[str, str]) -> None:
-    quizengine = [str(Path(sys.executable).parent / "quizengine")]
+    quizengine = QUIZENGINE_CLI
     subprocess.run([*quizengine, "setup"], env=env, check=True, capture_output=True, cwd=ROOT)
     for username, name, role in (("host", "主持人", "organizer"), ("dangyuan", "王建国", "member")):
         account = ["--name", name, "--role", role, "--branch", "第一党支部", "--password", PASSWORD]
