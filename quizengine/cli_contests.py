@@ -11,7 +11,7 @@ from flask import current_app
 from quizengine.banks.contest_plan import CONTESTS_DIR, LoadedPlan, check_plans
 from quizengine.banks.loader import BankLoadError
 from quizengine.config import PROJECT_ROOT
-from quizengine.modes.contest import TieBreak, round_type
+from quizengine.modes.contest import round_type
 from quizengine.services.banks import check_banks
 
 contests_cli = click.Group("contests", help="知识竞赛方案：检查 YAML 模板。")
@@ -31,7 +31,8 @@ def _summary(loaded: LoadedPlan) -> str:
         counts[round_type(spec.kind).label] += spec.source.count
     rounds = "、".join(f"{label}{count}题" for label, count in counts.items())
     teams = f"{len(plan.teams)}队，" if plan.teams else ""
-    tie_break = f"；加赛备题{plan.tie_break_source.count}题" if plan.tie_break is TieBreak.BUZZER else ""
+    tie_questions = plan.tie_break_questions
+    tie_break = f"；加赛备题{tie_questions.count}题" if tie_questions is not None else ""
     return f"{loaded.path}: {plan.title}（{teams}{len(plan.rounds)}轮：{rounds}{tie_break}）"
 
 

@@ -155,6 +155,14 @@ def test_defaults_come_from_the_dataclasses_and_labels(tmp_path: Path) -> None:
     assert plan_fixed_ids(plan) == {"a-s1-0", "a-s1-1"}
 
 
+def test_prize_places_default_to_three_but_never_more_than_the_teams(tmp_path: Path) -> None:
+    two_teams = HEADER.replace("[红队, 蓝队]", "[红队, 蓝队]\ntie_break: time")
+    plan = load_plan(_write(tmp_path, two_teams)).plan
+    assert plan.prizes == 2
+    assert plan.tie_break_questions is None  # a time tie-break draws no 加赛 questions
+    assert load_plan(_write(tmp_path, HEADER)).plan.tie_break_questions == QuestionSource(types=CHOICE_TYPES, count=5)
+
+
 def test_teams_as_names_or_mappings(tmp_path: Path) -> None:
     path = _write(tmp_path, HEADER.replace("[红队, 蓝队]", "\n  - 红队\n  - {name: ' 蓝队 ', color: '#2471A3'}"))
     assert load_plan(path).plan.teams == (TeamSpec("红队"), TeamSpec("蓝队", "#2471a3"))

@@ -137,6 +137,7 @@ def test_the_editor_is_filled_in_from_the_standard_plan(app: Flask, organizer: F
     assert organizer.get("/contests/plans/new?from=../standard.yaml").status_code == 404
     blank = organizer.get("/contests/plans/new?from=").get_data(as_text=True)  # 新建方案: one empty 必答题 round
     assert 'name="title" value=""' in blank and 'name="rounds-0-kind"' in blank and 'name="rounds-1-kind"' not in blank
+    assert 'name="prizes" value=""' in blank  # left to the default, which follows the number of teams
     index = organizer.get("/contests/").get_data(as_text=True)
     assert "/contests/plans/new?from=standard.yaml" in index and "编辑方案" in index and "新建方案" in index
 
@@ -158,6 +159,7 @@ def test_a_valid_plan_creates_a_contest_with_the_submitted_teams_and_rounds(
     assert [len(questions) for questions in rounds] == [4, 4]
     assert all(int(question.split("-")[1]) % 2 == 0 for question in rounds[0])  # ch1 only
     assert all(int(question.split("-")[1]) % 2 == 1 for question in rounds[1])  # ch2 only
+    assert contest.state["tie_pool"] == []  # a time tie-break is settled by time: no 加赛 questions are set aside
     assert not any(_banks_dir(organizer.application).joinpath("contests").iterdir())
 
 
@@ -351,3 +353,12 @@ def test_the_editor_offers_decimals_and_keeps_whole_points_as_the_default(app: F
     assert "decimals" not in plan_form.mapping_from_values(values)  # the default is not written
     values["decimals"] = "true"
     assert plan_from_mapping(plan_form.mapping_from_values(values)).decimals is True
+
+
+def test_a_new_plan_for_two_teams_saves_with_the_prize_places_left_blank(
+    banks: Path, organizer: FlaskClient, session: Session
+) -> None:
+    """A new plan's form leaves 获奖名次数 blank: two teams then get two prize places, not a refused 3."""
+    response = organizer.post("/contests/plans", data=_form(organizer, "create", prizes=""))
+    assert response.status_code == 302
+    assert session.scalars(select(Contest)).one().plan["prizes"] == 2

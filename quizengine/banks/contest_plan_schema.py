@@ -20,7 +20,16 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from quizengine.engine.questions import QUESTION_TYPES
-from quizengine.modes.contest import ContestPlan, QuestionSource, RoundSpec, TeamSpec, TieBreak, round_type, round_types
+from quizengine.modes.contest import (
+    ContestPlan,
+    QuestionSource,
+    RoundSpec,
+    TeamSpec,
+    TieBreak,
+    default_prizes,
+    round_type,
+    round_types,
+)
 from quizengine.modes.contest.fields import PlanField
 from quizengine.modes.contest.rounds import COMMON_FIELDS, plan_fields
 
@@ -377,6 +386,8 @@ class PlanSchema(Schema):
         for name in ("base_score", "prizes", "decimals"):
             if name in data:
                 values[name] = data[name]
+        if "prizes" not in data and "teams" in data:
+            values["prizes"] = default_prizes(len(data["teams"]))
         if "tie_break" in data:
             values["tie_break"] = TieBreak(data["tie_break"])
         if "tie_break_source" in data:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from quizengine.engine.questions import Question
 from quizengine.engine.selection import PoolEntry, Section
-from quizengine.modes.contest import ContestPlan, QuestionSource, RoundSpec, TieBreak, round_type
+from quizengine.modes.contest import ContestPlan, QuestionSource, RoundSpec, round_type
 
 from .contest_plan_problems import LoadedPlan, PlanProblem, problem
 from .contest_plan_schema import CHOICE_TYPES, type_labels
@@ -22,8 +22,8 @@ from .loader import Bank
 def plan_fixed_ids(plan: ContestPlan) -> frozenset[str]:
     """Question ids a plan names in `ids` (reserved: no round or 加赛 draws them at random)."""
     sources = [spec.source for spec in plan.rounds]
-    if plan.tie_break is TieBreak.BUZZER:
-        sources.append(plan.tie_break_source)
+    if plan.tie_break_questions is not None:
+        sources.append(plan.tie_break_questions)
     return frozenset(question_id for source in sources for question_id in source.ids)
 
 
@@ -161,8 +161,8 @@ def check_plan_against_banks(plan: ContestPlan | LoadedPlan, banks: Sequence[Ban
         (f"第{index + 1}轮", ("rounds", index, "source"), spec.source, spec)
         for index, spec in enumerate(contest.rounds)
     ]
-    if contest.tie_break is TieBreak.BUZZER:
-        entries.append(("加赛", ("tie_break_source",), contest.tie_break_source, None))
+    if contest.tie_break_questions is not None:
+        entries.append(("加赛", ("tie_break_source",), contest.tie_break_questions, None))
     for name, base, source, spec in entries:
         kind = round_type(spec.kind) if spec is not None else None
         on_device = kind is None or kind.on_device({f.name: spec.value(f.name) for f in kind.plan_fields()})

@@ -93,7 +93,8 @@ def draw_plan(
             rounds.append([])
         else:
             rounds.append(_draw(pool, taken, spec.source, rng, reserved))
-    tie_pool = _draw(pool, taken, plan.tie_break_source, rng, reserved) if plan.tie_break_source.count else []
+    tie_source = plan.tie_break_questions
+    tie_pool = _draw(pool, taken, tie_source, rng, reserved) if tie_source and tie_source.count else []
     return rounds, risk_pools, tie_pool
 
 

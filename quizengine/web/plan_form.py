@@ -27,7 +27,15 @@ from werkzeug.datastructures import MultiDict
 
 from quizengine.banks.contest_plan import PlanLoadError, PlanProblem, check_plan_against_banks, plan_from_mapping
 from quizengine.banks.loader import Bank
-from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec, TieBreak, round_types
+from quizengine.modes.contest import (
+    ContestPlan,
+    QuestionSource,
+    RoundKind,
+    RoundSpec,
+    TieBreak,
+    default_prizes,
+    round_types,
+)
 from quizengine.modes.contest.fields import COMMON, PlanField
 from quizengine.modes.contest.rounds import plan_fields
 
@@ -132,7 +140,7 @@ def values_from_plan(plan: ContestPlan) -> dict[str, Any]:
         "title": plan.title,
         "teams": "\n".join(f"{team.name} {team.color}".strip() for team in plan.teams),
         "base_score": _text(plan.base_score),
-        "prizes": str(plan.prizes),
+        "prizes": "" if plan.prizes == default_prizes(len(plan.teams)) else str(plan.prizes),
         "tie_break": plan.tie_break.value,
         "decimals": "true" if plan.decimals else "false",
         "tie_source": source_values(plan.tie_break_source),

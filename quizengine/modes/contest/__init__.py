@@ -15,6 +15,7 @@ from .plan import (
     TeamScoreRule,
     TeamSpec,
     TieBreak,
+    default_prizes,
     plan_from_dict,
     plan_to_dict,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "TeamScoreRule",
     "TeamSpec",
     "TieBreak",
+    "default_prizes",
     "plan_from_dict",
     "plan_to_dict",
     "round_type",

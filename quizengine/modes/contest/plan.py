@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+#: Prize places when a plan does not say (ties for these places are broken); never more than the teams.
+DEFAULT_PRIZES = 3
+
 
 class RoundKind(StrEnum):
     """The names of the four original round kinds (the registry in `rounds/` may hold more)."""
@@ -118,9 +121,19 @@ class ContestPlan:
     #: Questions for a 加赛 (sudden-death buzzer), drawn only when needed.
     tie_break_source: QuestionSource = field(default_factory=lambda: QuestionSource(count=5))
     #: How many top places get a prize (ties for these places are broken).
-    prizes: int = 3
+    prizes: int = DEFAULT_PRIZES
     #: Computed points (speed bonus, team means) keep two decimals instead of whole numbers.
     decimals: bool = False
+
+    @property
+    def tie_break_questions(self) -> QuestionSource | None:
+        """The 加赛 questions to set aside: only a buzzer tie-break has any; a time tie-break is settled by time."""
+        return self.tie_break_source if self.tie_break is TieBreak.BUZZER else None
+
+
+def default_prizes(team_count: int) -> int:
+    """Three prize places unless the plan names fewer teams: a two-team plan has two places to give."""
+    return min(DEFAULT_PRIZES, team_count) if team_count else DEFAULT_PRIZES
 
 
 def plan_to_dict(plan: ContestPlan) -> dict[str, Any]:
@@ -159,6 +172,6 @@ def plan_from_dict(data: dict[str, Any]) -> ContestPlan:
         base_score=data.get("base_score", 100),
         tie_break=TieBreak(data.get("tie_break", "buzzer")),
         tie_break_source=source_from_dict(data.get("tie_break_source", {"count": 5})),
-        prizes=data.get("prizes", 3),
+        prizes=data.get("prizes", DEFAULT_PRIZES),
         decimals=data.get("decimals", False),
     )
