@@ -112,9 +112,9 @@ def speed_bonus_only_in_everyone(plan: ContestPlan) -> bool:
     return all(spec.speed_bonus == 0 for spec in plan.rounds if spec.kind is not RoundKind.EVERYONE)
 
 
-def test_standard_template_can_be_supplied_by_the_shipped_banks(shipped_banks: list[Bank]) -> None:
+def test_the_shipped_templates_can_be_supplied_by_the_shipped_banks(shipped_banks: list[Bank]) -> None:
     plans, problems = check_plans([BANKS_DIR / "contests"], shipped_banks)
-    assert [loaded.slug for loaded in plans] == ["standard"]
+    assert [loaded.slug for loaded in plans] == ["standard", "xiaowenda"]
     assert problems == [], "\n".join(map(str, problems))
 
 
@@ -489,7 +489,8 @@ def test_cli_checks_the_shipped_template_by_default(app: Flask, runner: FlaskCli
         result = runner.invoke(contests_cli, ["check", "--banks", str(BANKS_DIR)])
     assert result.exit_code == 0, result.output
     assert "standard.yaml: 支部党建知识竞赛（4队，4轮" in result.output
-    assert "检查通过：1 个竞赛方案" in result.output
+    assert "xiaowenda.yaml: 学习日小问答（1轮：全员答题8题）" in result.output
+    assert "检查通过：2 个竞赛方案" in result.output
 
 
 def test_cli_reports_every_problem_and_exits_1(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:

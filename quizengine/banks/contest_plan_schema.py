@@ -301,6 +301,28 @@ def build_source(data: dict[str, Any], *, on_device: bool) -> QuestionSource:
     )
 
 
+#: Top-level fields that belong to teams, which a 个人赛 has none of.
+TEAM_ONLY = {
+    "teams": "个人赛没有队伍，每位参加者用自己的手机作答，请删去 teams",
+    "base_score": "个人赛按每人的得分排名，没有队伍基础分，请删去 base_score",
+    "tie_break": "个人赛同分者名次并列，不加赛，请删去 tie_break",
+    "tie_break_source": "个人赛同分者名次并列，不加赛，请删去 tie_break_source",
+}
+
+
+def _check_individual(data: dict[str, Any], errors: dict[str, Any]) -> None:
+    """A 个人赛: no team fields, and only rounds where every contestant is a player on their own phone."""
+    for name, message in TEAM_ONLY.items():
+        if name in data:
+            errors[name] = [message]
+    for index, spec in enumerate(data["rounds"]):
+        kind = round_type(spec.kind)
+        if not kind.players_only(spec):
+            errors.setdefault("rounds", {}).setdefault(index, {})["kind"] = [
+                f"个人赛没有队伍，每一轮都要由每人用自己的手机作答；这一轮的{kind.label}由队伍作答"
+            ]
+
+
 class PlanSchema(Schema):
     """The top level of a plan file; rounds are RoundSchema, `post_load` builds the ContestPlan."""
 
@@ -324,6 +346,7 @@ class PlanSchema(Schema):
     )
     tie_break_source = fields.Nested(SourceSchema)
     decimals = _Bool()
+    individual = _Bool()
     rounds = fields.List(
         fields.Nested(RoundSchema), required=True, validate=validate.Length(min=1, error="至少需要一轮（rounds 为空）")
     )
@@ -341,6 +364,8 @@ class PlanSchema(Schema):
         if teams and data.get("prizes", 0) > len(teams):
             errors["prizes"] = [f"获奖名次数（{data['prizes']}）不能多于队伍数（{len(teams)}）"]
         rounds: list[RoundSpec] = data["rounds"]
+        if data.get("individual"):
+            _check_individual(data, errors)
         used: dict[str, str] = {}
         for index, spec in enumerate(rounds):
             where = errors.setdefault("rounds", {}).setdefault(index, {})
@@ -380,6 +405,12 @@ class PlanSchema(Schema):
     @post_load
     def build(self, data: dict[str, Any], **kwargs: Any) -> ContestPlan:
         """The ContestPlan, with the dataclass defaults for everything not written."""
+        if data.get("individual"):  # a 个人赛: ties share a place, so no 加赛 and no questions kept for one
+            kept = {name: data[name] for name in ("prizes", "decimals") if name in data}
+            none = {"tie_break": TieBreak.TIME, "tie_break_source": QuestionSource(count=0)}
+            return ContestPlan(
+                title=data["title"].strip(), rounds=tuple(data["rounds"]), individual=True, **kept, **none
+            )
         values: dict[str, Any] = {"title": data["title"].strip(), "rounds": tuple(data["rounds"])}
         if "teams" in data:
             values["teams"] = tuple(data["teams"])

@@ -9,6 +9,7 @@ joined players, who may host, and the results stored once a contest is finished.
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,6 +39,7 @@ from quizengine.modes.contest import (
     plan_from_dict,
     round_type,
 )
+from quizengine.modes.contest.points import rank_of
 
 from .access import can_manage_branch, is_organizer
 from .contest_results import add_player_points
@@ -294,6 +296,9 @@ def record_results(session: Session, contest_id: int, machine: LiveContest) -> N
         return
     places = {entry.entry.key: (entry.place, entry.entry.score) for entry in machine.ranking()}
     names = {team["id"]: team["name"] for team in machine.state.teams}
+    players = load_players(session, contest_id)
+    if machine.plan.individual:  # each member's own place and points (ties share a place)
+        places, names = _individual_places(players, machine.state.kicked), dict.fromkeys(names, INDIVIDUAL)
     tallies: dict[int, list[int]] = {}
     for user_id, verdict in session.execute(
         select(ContestAnswer.user_id, ContestAnswer.verdict).where(
@@ -303,10 +308,10 @@ def record_results(session: Session, contest_id: int, machine: LiveContest) -> N
         tally = tallies.setdefault(user_id, [0, 0])
         tally[0] += 1
         tally[1] += verdict == "correct"
-    for player, info in load_players(session, contest_id).items():
+    for player, info in players.items():
         if not player.isdigit():
             continue
-        place, score = places[info["team"]]
+        place, score = places[player if machine.plan.individual else info["team"]]
         answered, correct = tallies.get(int(player), [0, 0])
         session.add(
             ContestResult(
@@ -322,6 +327,17 @@ def record_results(session: Session, contest_id: int, machine: LiveContest) -> N
     session.commit()
     for key in [key for key in _player_cache if key[0] == contest_id]:  # finished: nobody answers any more
         del _player_cache[key]
+
+
+#: What the learning record shows as a 个人赛 player's team.
+INDIVIDUAL = "个人赛"
+
+
+def _individual_places(players: dict[str, dict[str, object]], kicked: list[str]) -> dict[str, tuple[int, float]]:
+    """Each player's place by their points among the players not removed (1, 2, 2, 4), and the points."""
+    points = {player: float(info["points"] or 0.0) for player, info in players.items()}  # type: ignore[arg-type]
+    counts = Counter(total for player, total in points.items() if player not in kicked)
+    return {player: (rank_of(total, counts), total) for player, total in points.items()}
 
 
 def due_contests(session: Session, now: datetime) -> list[int]:

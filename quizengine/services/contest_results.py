@@ -115,7 +115,7 @@ def contest_results(session: Session, contest: Contest) -> ContestResults:
             adjustments=_clean(adjusted[entry.entry.key]),
             score=entry.entry.score,
         )
-        for entry in machine.ranking()
+        for entry in ([] if plan.individual else machine.ranking())  # a 个人赛 ranks its players only
     ]
     return ContestResults(
         contest=contest,
@@ -209,6 +209,16 @@ def export_workbook(results: ContestResults, zone: ZoneInfo) -> bytes:
     def local(moment: datetime) -> str:
         return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
+    if results.contest.plan.get("individual"):  # a 个人赛: the players' ranking is the result
+        return workbook_bytes(
+            [
+                (
+                    "个人排名",
+                    ["名次", "姓名", "得分", "作答题数", "答对题数"],
+                    [[p.place, p.name, p.points, p.answered, p.correct] for p in results.players],
+                )
+            ]
+        )
     return workbook_bytes(
         [
             (

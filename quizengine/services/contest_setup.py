@@ -23,6 +23,10 @@ from .questions import live_questions_query, load_live
 
 DEFAULT_TEAMS = ("第一队", "第二队", "第三队", "第四队")
 
+#: A 个人赛's one team, which every player joins without choosing: no screen shows it; its score is what the
+#: players scored together (it carries the award groups an undo takes back).
+INDIVIDUAL_TEAM = "全体"
+
 
 TEAM_COLORS = ("#C8161D", "#1E63B5", "#137333", "#8B6508", "#6A3FA0", "#A84300", "#00737D", "#5D4037")  # AA on white
 
@@ -122,15 +126,17 @@ def create_contest(
     allow_guests: bool = False,
     rng: random.Random | None = None,
     clock: Clock | None = None,
+    branch_id: int | None = None,
 ) -> Contest:
     """Draw every round's questions now (pinning their revisions) and open the lobby. Audited.
 
-    `allow_guests`: an open event, where people without an account may play 全员答题 by name.
+    `allow_guests`: an open event, where people without an account may play 全员答题 by name. `branch_id`: the
+    branch the contest belongs to (its organizers may host it), by default the host's.
     """
     require(is_organizer(host), "只有组织员可以主持知识竞赛")
     rng, clock = rng or random.Random(), clock or SystemClock()
     taken: set[str] = set()
-    names = [team.name for team in plan.teams] or list(DEFAULT_TEAMS)
+    names = [INDIVIDUAL_TEAM] if plan.individual else [team.name for team in plan.teams] or list(DEFAULT_TEAMS)
     colors = [team.color for team in plan.teams] or [""] * len(names)
     rounds, risk_pools, tie_pool = draw_plan(plan, _pool(session, host), rng, taken, teams=len(names))
     state = ContestState(
@@ -145,7 +151,7 @@ def create_contest(
     contest = Contest(
         title=plan.title,
         host_id=host.id,
-        branch_id=host.branch_id,
+        branch_id=host.branch_id if branch_id is None else branch_id,
         pin=_unique_pin(session),
         projector_token=secrets.token_urlsafe(24),
         plan=plan_to_dict(plan),
@@ -155,15 +161,19 @@ def create_contest(
         created_at=clock.now(),
         allow_guests=allow_guests,
     )
-    contest.teams = [
-        ContestTeam(
-            key=team["id"],
-            name=team["name"],
-            join_code=f"{rng.randrange(100_000, 1_000_000)}",
-            join_secret=secrets.token_urlsafe(16),
-        )
-        for team in state.teams
-    ]
+    contest.teams = (
+        []
+        if plan.individual
+        else [  # no team devices in a 个人赛
+            ContestTeam(
+                key=team["id"],
+                name=team["name"],
+                join_code=f"{rng.randrange(100_000, 1_000_000)}",
+                join_secret=secrets.token_urlsafe(16),
+            )
+            for team in state.teams
+        ]
+    )
     session.add(contest)
     session.flush()
     session.add(

@@ -60,6 +60,7 @@ FIELD_LABELS = {
     "prizes": "获奖名次数",
     "tie_break": "并列处理",
     "decimals": "计分精度",
+    "individual": "赛制",
     "tie_break_source": "加赛题源",
     "rounds": "轮次",
     "kind": "类型",
@@ -143,6 +144,7 @@ def values_from_plan(plan: ContestPlan) -> dict[str, Any]:
         "prizes": "" if plan.prizes == default_prizes(len(plan.teams)) else str(plan.prizes),
         "tie_break": plan.tie_break.value,
         "decimals": "true" if plan.decimals else "false",
+        "individual": "true" if plan.individual else "false",
         "tie_source": source_values(plan.tie_break_source),
         "rounds": [round_values(spec) for spec in plan.rounds],
     }
@@ -182,6 +184,7 @@ def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
         "prizes": form.get("prizes", "").strip(),
         "tie_break": form.get("tie_break", ""),
         "decimals": form.get("decimals", ""),
+        "individual": form.get("individual", ""),
         "tie_source": _source_from_form(form, "tie-source-"),
         "rounds": rounds,
     }
@@ -291,7 +294,15 @@ def _teams(text: str) -> list[Any]:
 
 def mapping_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """The plain plan mapping (as a YAML file would give it) for `plan_from_mapping` and for saving."""
-    mapping: dict[str, Any] = {"title": values["title"], "teams": _teams(values["teams"])}
+    if values.get("individual") == "true":  # a 个人赛 has no teams: their fields are left out, not refused
+        mapping: dict[str, Any] = {"title": values["title"], "individual": True}
+        if values["prizes"]:
+            mapping["prizes"] = _number(values["prizes"])
+        if values.get("decimals") == "true":
+            mapping["decimals"] = True
+        mapping["rounds"] = [_round_mapping(round_) for round_ in values["rounds"]]
+        return mapping
+    mapping = {"title": values["title"], "teams": _teams(values["teams"])}
     if values["base_score"]:
         mapping["base_score"] = _number(values["base_score"])
     if values["prizes"]:

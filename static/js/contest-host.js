@@ -87,7 +87,7 @@
       case "locked": return { name: "reveal", label: "公布答案" };
       case "revealed": return { name: "next", label: "下一题 / 本轮小结" };
       case "scoreboard":
-        return { name: "next", label: round.index + 1 >= round.count ? "结束比赛（并列时加赛）" : "进入下一环节" };
+        return { name: "next", label: round.index + 1 >= round.count ? (view.individual ? "结束比赛" : "结束比赛（并列时加赛）") : "进入下一环节" };
       case "paused": return { name: "resume", label: "继续比赛" };
       case "buzz_open": return { label: "等待各队抢答…" };
       case "buzz_won": return { label: "等待作答，或口头作答后评判（J / K）" };
@@ -239,7 +239,8 @@
     var q = view.question;
     var box = C.$("question");
     if (!q) {
-      var idle = view.phase === "lobby" ? "比赛尚未开始。打开大屏，各队答题器用右侧口令加入，队员扫大屏二维码或输入竞赛码 " + boot.pin + " 加入全员答题；准备好后按“开始比赛”。" :
+      var idle = view.phase === "lobby" ? (view.individual ? "个人赛尚未开始。打开大屏，大家用手机扫大屏二维码或输入竞赛码 " + boot.pin + " 加入；人到齐后按“开始比赛”。" :
+        "比赛尚未开始。打开大屏，各队答题器用右侧口令加入，队员扫大屏二维码或输入竞赛码 " + boot.pin + " 加入全员答题；准备好后按“开始比赛”。") :
         view.phase === "round_intro" ? (round ? round.rules : "") :
         view.phase === "risk_choosing" ? "等待选择分值；也可以替该队选择（下方按钮）。" :
         view.phase === "scoreboard" ? "本环节结束，大屏显示比分。" :
@@ -287,9 +288,9 @@
 
   function rankingTable(view) {
     return C.el("table", { "class": "table host-ranking", id: "host-ranking" }, [
-      C.el("thead", {}, C.el("tr", {}, [C.el("th", {}, "名次"), C.el("th", {}, "队伍"), C.el("th", { "class": "num" }, "得分")])),
+      C.el("thead", {}, C.el("tr", {}, [C.el("th", {}, "名次"), C.el("th", {}, view.individual ? "姓名" : "队伍"), C.el("th", { "class": "num" }, "得分")])),
       C.el("tbody", {}, (view.ranking || []).map(function (r) {
-        return C.el("tr", {}, [C.el("td", { "class": "nowrap" }, "第 " + r.place + " 名"), C.el("td", {}, teamChip(view, r.team)),
+        return C.el("tr", {}, [C.el("td", { "class": "nowrap" }, "第 " + r.place + " 名"), C.el("td", {}, r.player ? r.name : teamChip(view, r.team)),
           C.el("td", { "class": "num score" }, C.points(r.score))]);
       }))
     ]);
@@ -316,6 +317,14 @@
         return C.el("li", {}, [teamChip(view, a.team), " ",
           a.response === null ? "口头作答" : C.responseText(view.question, a.response), " ",
           C.el("strong", { "class": a.verdict === "correct" ? "is-right-text" : "wrong-text" }, a.verdict === "correct" ? "正确" : "错误")]);
+      })));
+    }
+    var board = view.leaderboard;
+    if (view.individual && board && board.top.length && view.phase !== "finished") { // 个人赛: the players' standing after the latest reveal
+      parts.push(C.el("h3", {}, "个人排名（前十名，共 " + board.count + " 人）"));
+      parts.push(C.el("ol", { "class": "plain-list", id: "host-leaders" }, board.top.map(function (row) {
+        return C.el("li", { "data-player": row.player }, ["第 " + row.place + " 名 ", C.el("strong", {}, row.name), " ",
+          C.el("span", { "class": "num" }, C.points(row.points) + " 分")]);
       })));
     }
     C.fill(C.$("live"), parts);
@@ -414,8 +423,8 @@
     C.$("players-count").textContent = String(roster.count || 0);
     C.fill(C.$("players"), (roster.players || []).map(function (p) {
       var out = kicked.indexOf(p.id) >= 0;
-      return C.el("li", { "class": out ? "is-kicked" : "" }, [
-        teamChip(view, p.team), " ", p.name || "队员 " + p.id, " ", kickButton(view, p.id, p.name || "该队员", out)
+      return C.el("li", { "class": out ? "is-kicked" : "", "data-player": p.id }, [
+        view.individual ? null : teamChip(view, p.team), " ", p.name || "队员 " + p.id, " ", kickButton(view, p.id, p.name || "该队员", out)
       ]);
     }));
   }

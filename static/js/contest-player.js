@@ -298,7 +298,13 @@
     C.$("dev").dataset.phase = view.phase;
     C.$("paused").hidden = view.phase !== "paused";
     countdown.set(isEveryone(view) || myTurn(view) ? view.deadline_ms : null);
-    var team = me ? C.team(view, me.team) : null;
+    var team = me && !view.individual ? C.team(view, me.team) : null;
+    if (me && view.individual) {
+      C.fill(C.$("team-line"), [
+        C.el("span", { "class": "muted" }, "个人赛"),
+        C.el("span", { "class": "dev-score" }, ["我的得分 ", C.el("strong", { "class": "num score", id: "my-points" }, C.points(total))])
+      ]);
+    }
     if (team) {
       C.fill(C.$("team-line"), [
         C.teamColor(C.el("span", { "class": "team-chip", id: "my-team" }, team.name), team.color),
@@ -314,10 +320,13 @@
     } else if (inTurns(view) && phase !== "finished") {
       parts.push(C.standingPanel(view, me.player));
     } else if (phase === "finished") {
-      var row = team ? (view.ranking || []).filter(function (r) { return r.team === team.id; })[0] : null;
+      var row = (view.ranking || []).filter(function (r) {
+        return view.individual ? me && r.player === me.player : team && r.team === team.id;
+      })[0];
       var waiting = view.podium && !view.podium.done && !row;
+      var place = row ? (view.individual ? "第 " : team.name + " 第 ") + row.place + " 名" : waiting ? "请看大屏揭晓名次" : "比赛结束";
       parts.push(C.el("section", { "class": "card dev-final" }, [
-        C.el("p", { "class": "dev-place", id: "final-place" }, row ? team.name + " 第 " + row.place + " 名" : waiting ? "请看大屏揭晓名次" : "比赛结束"),
+        C.el("p", { "class": "dev-place", id: "final-place" }, place),
         C.el("p", { "class": "muted" }, "本场成绩已记入学习档案")
       ]));
     } else {

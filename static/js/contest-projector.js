@@ -56,20 +56,27 @@
     }));
   }
 
+  // A 个人赛 has no teams: the lobby names the latest who joined (their one hidden team holds everyone).
+  function lobbyNames(view) {
+    var names = [];
+    Object.keys(roster ? roster.names : {}).forEach(function (key) { names = names.concat(roster.names[key]); });
+    return C.el("p", { "class": "lobby-names lobby-individual", id: "lobby-names" }, names.length ? names.join("、") + (roster.count > names.length ? " 等" : "") : "");
+  }
+
   function lobby(view) {
     var players = roster ? roster.count : 0;
     return C.el("div", { "class": "proj-lobby" }, [
       C.el("div", { "class": "lobby-qr" }, [
-        C.el("img", { src: boot.qr, alt: "扫码加入全员答题", width: "440", height: "440" }),
-        C.el("p", {}, "手机扫码加入全员答题")
+        C.el("img", { src: boot.qr, alt: view.individual ? "扫码加入" : "扫码加入全员答题", width: "440", height: "440" }),
+        C.el("p", {}, view.individual ? "手机扫码加入" : "手机扫码加入全员答题")
       ]),
       C.el("div", { "class": "lobby-info" }, [
         C.el("p", { "class": "lobby-label" }, "竞赛码"),
         C.el("p", { "class": "lobby-pin num", id: "lobby-pin" }, boot.pin),
         C.el("p", { "class": "lobby-url" }, "或打开 " + boot.playUrl + " 输入竞赛码"),
-        C.el("p", { "class": "lobby-label" }, "参赛队伍"),
-        lobbyTeams(view),
-        C.el("p", { "class": "lobby-players", id: "lobby-players" }, players ? "已有 " + players + " 名队员加入全员答题" : "等待队员加入…")
+        view.individual ? null : C.el("p", { "class": "lobby-label" }, "参赛队伍"),
+        view.individual ? lobbyNames(view) : lobbyTeams(view),
+        C.el("p", { "class": "lobby-players", id: "lobby-players" }, players ? "已有 " + players + " 人加入" + (view.individual ? "" : "全员答题") : "等待" + (view.individual ? "大家扫码" : "队员") + "加入…")
       ])
     ]);
   }
@@ -162,10 +169,10 @@
   }
 
   function scoreboard(view) {
-    var players = (view.round || {}).kind === "everyone" ? leaderboard(view) : null;
+    var players = (view.round || {}).kind === "everyone" || view.individual ? leaderboard(view) : null;
     return C.el("div", { "class": "proj-scoreboard" + (players ? " has-leaders" : "") }, [
-      C.el("h1", { "class": "board-title" }, ((view.round || {}).title || "") + " · 当前比分"),
-      C.el("div", { "class": "board-columns" }, [C.el("ol", { "class": "rank-list" }, rankingRows(view)), players]),
+      C.el("h1", { "class": "board-title" }, ((view.round || {}).title || "") + (view.individual ? " · 个人排名" : " · 当前比分")),
+      C.el("div", { "class": "board-columns" }, [view.individual ? null : C.el("ol", { "class": "rank-list" }, rankingRows(view)), players]),
       C.standingPanel(view, null, "is-row")
     ]);
   }
@@ -175,18 +182,20 @@
     var board = view.leaderboard;
     if (!board || !board.top.length) { return null; }
     return C.el("section", { "class": "proj-leaders", id: "leaderboard" }, [
-      C.el("h2", { "class": "leaders-title" }, "全员答题 个人前十名"),
+      C.el("h2", { "class": "leaders-title" }, view.individual ? "个人前十名" : "全员答题 个人前十名"),
       C.el("ol", { "class": "leaders-list" }, board.top.map(function (row) {
-        return C.teamColor(C.el("li", { "class": "leader-row" }, [
+        return C.teamColor(C.el("li", { "class": "leader-row", "data-player": row.player }, [
           C.el("span", { "class": "leader-place num" }, String(row.place)),
           C.el("span", { "class": "leader-name" }, row.name),
-          C.el("span", { "class": "leader-team" }, C.teamName(view, row.team)),
+          view.individual ? null : C.el("span", { "class": "leader-team" }, C.teamName(view, row.team)),
           C.el("span", { "class": "leader-points num" }, C.points(row.points))
-        ]), C.team(view, row.team).color);
+        ]), view.individual ? "" : C.team(view, row.team).color);
       })),
-      C.el("p", { "class": "leaders-count" }, "共 " + board.count + " 名队员参加")
+      C.el("p", { "class": "leaders-count" }, "共 " + board.count + (view.individual ? " 人参加" : " 名队员参加"))
     ]);
   }
+
+  function placeKey(r) { return r.player ? "p:" + r.player : r.team; }
 
   function podiumSteps(ranking) {
     return [3, 2, 1].filter(function (place) { return ranking.some(function (r) { return r.place === place; }); });
@@ -198,14 +207,15 @@
     var steps = podiumSteps(ranking);
     var latest = state.stage > 0 && !state.done ? steps[state.stage - 1] : null;
     var shown = {};
-    state.places.forEach(function (r) { shown[r.team] = true; });
+    state.places.forEach(function (r) { shown[placeKey(r)] = true; });
     var heading = state.done ? view.title + " · 最终名次" : latest ? "揭晓第" + PLACE_NAMES[latest - 1] + "名" : view.title + " · 即将揭晓名次";
     var blocks = [2, 1, 3].filter(function (place) { return steps.indexOf(place) >= 0; }).map(function (place) {
       var teams = ranking.filter(function (r) { return r.place === place; });
-      var open = teams.every(function (r) { return shown[r.team]; });
+      var open = teams.every(function (r) { return shown[placeKey(r)]; });
       var cls = "podium-step place-" + place + (open ? " is-revealed" : " is-hidden") + (place === latest ? " is-latest" : "");
       return C.el("div", { "class": cls, "data-place": String(place) }, [
         open ? C.el("span", { "class": "podium-names" }, teams.map(function (r) {
+          if (r.player) { return C.el("span", { "class": "podium-name" }, r.name); } // 个人赛: a player's place
           return C.teamColor(C.el("span", { "class": "podium-name" }, C.teamName(view, r.team)), C.team(view, r.team).color);
         })) : C.el("span", { "class": "podium-name is-mystery" }, "？"),
         C.el("span", { "class": "podium-score num" }, open ? C.points(teams[0].score) + " 分" : ""),
@@ -219,7 +229,7 @@
     ];
     if (state.done) {
       parts.push(C.el("div", { "class": "final-tables" }, [
-        C.el("ol", { "class": "rank-list is-compact", id: "final-table" }, rankingRows(view)),
+        view.individual ? null : C.el("ol", { "class": "rank-list is-compact", id: "final-table" }, rankingRows(view)),
         leaderboard(view)
       ]));
     }
@@ -282,6 +292,8 @@
     var won = phase === "buzz_won" ? view.team_on_turn : null;
     var onTurn = QUESTION_PHASES.indexOf(phase) >= 0 || phase === "risk_choosing" ? view.team_on_turn : null;
     var secret = phase === "finished" && view.podium && !view.podium.done; // the podium tells the scores
+    C.$("band").hidden = !!view.individual; // no teams: the leaderboard is the score
+    if (view.individual) { return; }
     C.fill(C.$("band"), view.teams.map(function (team) {
       var cls = "band-team" + (team.id === onTurn ? " is-on-turn" : "") + (team.id === won ? " is-winner" : "") + (team.kicked ? " is-kicked" : "");
       return C.teamColor(C.el("div", { "class": cls, "data-team": team.id }, [
@@ -309,6 +321,7 @@
     var round = view.round;
     proj.dataset.phase = phase;
     proj.classList.toggle("is-buzz-won", phase === "buzz_won");
+    proj.classList.toggle("is-individual", !!view.individual);
     proj.classList.toggle("is-wide", QUESTION_PHASES.indexOf(phase) < 0 || !view.question ||
       (phase === "revealed" && !(view.buzzes || []).length)); // a reveal needs no clock: the options get the width
     C.$("paused").hidden = view.phase !== "paused";

@@ -22,6 +22,8 @@ def adjust(m: LiveContest, command: Command, now: int) -> list[Event]:
         delta = float(command.args.get("delta"))
     except (TypeError, ValueError):
         raise ContestError("请填写调整的分数", "bad_value") from None
+    if m.plan.individual:
+        raise ContestError("个人赛按每人的得分排名，没有队伍分数可以调整；判错的题可以撤销计分或作废", "individual")
     if team not in m.team_ids():
         raise ContestError("没有这支队伍", "bad_team")
     if not reason:
@@ -71,7 +73,7 @@ def resume(m: LiveContest, command: Command, now: int) -> list[Event]:
 def kick(m: LiveContest, command: Command, now: int) -> list[Event]:
     """Remove a team or a player from the contest (their commands are refused until readmitted)."""
     who = command.args.get("participant")
-    if who not in m.team_ids() and who not in m.players:
+    if (who not in m.team_ids() or m.plan.individual) and who not in m.players:
         raise ContestError("没有这个参赛者", "bad_participant")
     if who in m.state.kicked:
         raise ContestError("已经移出", "duplicate")

@@ -120,7 +120,11 @@ class LiveContest:
         return totals
 
     def ranking(self) -> list[Ranked]:
-        """Teams ranked by score; 加赛 winners first within their tie, then the plan's tie-break."""
+        """Teams ranked by score; 加赛 winners first within their tie, then the plan's tie-break. In a 个人赛 the
+        players, by their points after the latest reveal (the leaderboard's top; ties share a place)."""
+        if self.plan.individual:
+            top = self.state.leaderboard.get("top", [])
+            return [Ranked(row["place"], RankEntry(row["player"], row["points"])) for row in top]
         scores = self.scores()
         won = self.state.tiebreak_winners
         use_time = self.plan.tie_break is TieBreak.TIME
@@ -144,9 +148,12 @@ class LiveContest:
         return views.roster(self, role)
 
     def new_player(self, player: str, team: object, name: str) -> dict[str, Any]:
-        """A member joining by PIN for 全员答题: the record to store. A late joiner answers from the next question."""
+        """A member joining by PIN for 全员答题: the record to store. A late joiner answers from the next question;
+        in a 个人赛 the team is not asked for."""
         if self.state.phase is Phase.FINISHED:
             raise ContestError(f"当前阶段（{PHASE_LABELS[self.state.phase]}）不能加入", "wrong_phase")
+        if self.plan.individual:  # no teams to choose: everyone plays for themselves
+            team = self.team_ids()[0]
         if team not in self.team_ids():
             raise ContestError("请选择所在队伍", "bad_team")
         if player in self.state.kicked:

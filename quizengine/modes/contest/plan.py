@@ -124,6 +124,10 @@ class ContestPlan:
     prizes: int = DEFAULT_PRIZES
     #: Computed points (speed bonus, team means) keep two decimals instead of whole numbers.
     decimals: bool = False
+    #: 个人赛: no teams; every joined player plays on their phone and is ranked by their own points (ties
+    #: share a place). Inside, the players belong to one team nobody sees (it carries the undo's groups), and
+    #: the plan's tie-break is `time` with no questions, so no 加赛 is ever drawn or played.
+    individual: bool = False
 
     @property
     def tie_break_questions(self) -> QuestionSource | None:
@@ -174,4 +178,5 @@ def plan_from_dict(data: dict[str, Any]) -> ContestPlan:
         tie_break_source=source_from_dict(data.get("tie_break_source", {"count": 5})),
         prizes=data.get("prizes", DEFAULT_PRIZES),
         decimals=data.get("decimals", False),
+        individual=data.get("individual", False),
     )

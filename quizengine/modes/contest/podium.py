@@ -6,6 +6,7 @@ shows the same stage after a reload); the projector highlights the places shown 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from quizengine.engine.scoring import Ranked
@@ -21,8 +22,16 @@ def podium_steps(ranking: list[Ranked]) -> list[int]:
     return [place for place in PODIUM_PLACES if place in held]
 
 
-def podium_view(ranking: list[Ranked], stage: int) -> dict[str, Any]:
-    """What the screens show at `stage` (0 = not started, one more per step, then the full table)."""
+def team_row(entry: Ranked) -> dict[str, Any]:
+    """A team's place as the screens get it."""
+    return {"team": entry.entry.key, "place": entry.place, "score": entry.entry.score}
+
+
+def podium_view(
+    ranking: list[Ranked], stage: int, row: Callable[[Ranked], dict[str, Any]] = team_row
+) -> dict[str, Any]:
+    """What the screens show at `stage` (0 = not started, one more per step, then the full table); `row`
+    writes one place (a team's, or a player's in a 个人赛)."""
     steps = podium_steps(ranking)
     shown = set(steps[:stage])
     return {
@@ -30,11 +39,7 @@ def podium_view(ranking: list[Ranked], stage: int) -> dict[str, Any]:
         "steps": len(steps),
         "done": stage > len(steps),
         "next_place": steps[stage] if stage < len(steps) else None,
-        "places": [
-            {"team": entry.entry.key, "place": entry.place, "score": entry.entry.score}
-            for entry in ranking
-            if entry.place in shown
-        ],
+        "places": [row(entry) for entry in ranking if entry.place in shown],
     }
 
 

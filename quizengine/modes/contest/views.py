@@ -7,15 +7,18 @@ the same for every player (one broadcast to their room). The round's type adds w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from .podium import podium_view
+from .podium import podium_view, team_row
 from .points import rank_in
 from .rounds import round_type
 from .state import PHASE_LABELS, Phase, Role
 
 if TYPE_CHECKING:
+    from quizengine.engine.scoring import Ranked
+
     from .machine import LiveContest
     from .plan import RoundSpec
 
@@ -54,21 +57,19 @@ def view_for(m: LiveContest, role: Role, team: str | None = None, player: str | 
             for team_info in state.teams
         ],
         "voided": state.voided,
+        "individual": m.plan.individual,
     }
     if role in (Role.HOST, Role.PROJECTOR) or state.phase in (Phase.BUZZ_WON, Phase.REVEALED):
         view["buzzes"] = [{"team": b["team"], "foul": b["foul"], "gap_ms": b.get("gap_ms", 0)} for b in state.buzzes]
     ranking = m.ranking()
+    row = _place_row(m)
     if role in (Role.HOST, Role.PROJECTOR):
-        view["ranking"] = [{"team": r.entry.key, "place": r.place, "score": r.entry.score} for r in ranking]
+        view["ranking"] = [row(r) for r in ranking]
     if state.phase is Phase.FINISHED:
-        view["podium"] = podium_view(ranking, state.podium)
+        view["podium"] = podium_view(ranking, state.podium, row)
         view["ended_early"] = state.ended_early
         if role not in (Role.HOST, Role.PROJECTOR):  # phones learn the places as the podium shows them
-            view["ranking"] = (
-                view["podium"]["places"]
-                if not view["podium"]["done"]
-                else [{"team": r.entry.key, "place": r.place, "score": r.entry.score} for r in ranking]
-            )
+            view["ranking"] = view["podium"]["places"] if not view["podium"]["done"] else [row(r) for r in ranking]
     if state.leaderboard:
         board = state.leaderboard
         view["leaderboard"] = (
@@ -99,6 +100,19 @@ def view_for(m: LiveContest, role: Role, team: str | None = None, player: str | 
     if role is Role.PLAYER and player is not None and player in m.players:
         view["me"] = _player_me(m, spec, player, revealed)
     return view
+
+
+def _place_row(m: LiveContest) -> Callable[[Ranked], dict[str, Any]]:
+    """How one place of the ranking reaches the screens: a team's, or in a 个人赛 a player's with the name."""
+    if not m.plan.individual:
+        return team_row
+    names = {row["player"]: row["name"] for row in m.state.leaderboard.get("top", [])}
+    return lambda r: {
+        "player": r.entry.key,
+        "name": names.get(r.entry.key, ""),
+        "place": r.place,
+        "score": r.entry.score,
+    }
 
 
 def _player_me(m: LiveContest, spec: RoundSpec | None, player: str, revealed: bool) -> dict[str, Any]:
@@ -163,7 +177,7 @@ def _round_view(m: LiveContest, spec: RoundSpec | None) -> dict[str, Any] | None
         "kind": str(spec.kind),
         "label": "加赛" if m.in_tiebreak else kind.label,
         "title": spec.title,
-        "rules": kind.rules(spec),
+        "rules": kind.individual_rules(spec) if m.plan.individual else kind.rules(spec),
         "question_number": m.state.question_index + 1,
         **kind.round_view(m, spec),
     }

@@ -64,6 +64,15 @@ class RoundType:
         """The round's rules in one line, for the title card."""
         raise NotImplementedError
 
+    def individual_rules(self, spec: RoundSpec) -> str:
+        """The rules line in a 个人赛 (no teams to speak of); the same line unless the kind says otherwise."""
+        return self.rules(spec)
+
+    def players_only(self, spec: RoundSpec) -> bool:
+        """Whether every contestant of this round is a joined player on their own phone: only such rounds can
+        be played in a 个人赛 (no teams)."""
+        return self.players_answer
+
     # ---- the plan ------------------------------------------------------------------------------------
 
     def plan_fields(self) -> tuple[PlanField, ...]:

@@ -77,6 +77,14 @@ class Elimination(RoundType):
     def needs_players(self, spec: RoundSpec) -> bool:
         return _players(spec)
 
+    def players_only(self, spec: RoundSpec) -> bool:
+        return _players(spec)
+
+    def individual_rules(self, spec: RoundSpec) -> str:
+        points = f"{spec.value('win_points', WIN_POINTS.default):g}"
+        last = f"最后留在场上的（或{spec.source.count}题后仍在场上的）各得{points}分"
+        return f"每人用手机依次作答，答错或超时即出局；{last}"
+
     # ---- the round -----------------------------------------------------------------------------------
 
     def enter(self, m: LiveContest, now: int) -> None:

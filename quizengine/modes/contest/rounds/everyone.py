@@ -46,6 +46,10 @@ class Everyone(RoundType):
         rule = "各队平均分计入队伍" if spec.team_score is TeamScoreRule.MEAN else "各队得分合计计入队伍"
         return f"全体队员用手机作答，答对得{spec.points:g}分{bonus}，{rule}"
 
+    def individual_rules(self, spec: RoundSpec) -> str:
+        bonus = f"，答对且越快加分越多（最多{spec.speed_bonus:g}分）" if spec.speed_bonus else ""
+        return f"每人用手机作答，答对得{spec.points:g}分{bonus}，按个人累计得分排名"
+
     def check_plan(self, data: Mapping[str, Any], errors: dict[str, Any]) -> None:
         """A speed bonus above the points over-rewards answer bots; without a timer there is no speed."""
         if "speed_bonus" not in data:
