@@ -167,6 +167,8 @@ EXPECTED: dict[str, str] = {
     # 学习日: the branch's organizer records attendance; its inspector reads the branch's study days
     "study.branch": "lnnonoon",
     "study.attendance": "lnnonoff",
+    # 学习日小问答: the branch's organizer (or an admin) starts it; anyone else is told why (403)
+    "study.quiz": "lffofoff",
     # 检查督导 and 通报: admins (every branch) and inspectors (their assigned branches)
     "study_checks.index": "lffffooo",
     "study_checks.bulletin": "lffffooo",

@@ -155,24 +155,32 @@ def start_topic_practice(
     plan, topic = _find(plans, slug, key)
     if topic.start > today(clock):
         raise StudyPlanError(f"专题“{topic.title}”从 {topic.start} 开始，还不能练习")
-    banks = {bank.slug: bank for bank in session.scalars(select(Bank).options(selectinload(Bank.categories)))}
-    readings = [(banks[reading.bank], reading.chapters) for reading in topic.questions if reading.bank in banks]
-    if not readings:
+    bank_ids, chapters = topic_questions(session, topic)
+    if not bank_ids:
         raise StudyPlanError("该专题的题库还没有导入，请联系管理员")
-    chapters: tuple[tuple[int, str], ...] = ()
-    if any(keys for _, keys in readings):  # mixed: a whole-bank reading stands for all its chapters
-        chapters = tuple(
-            (bank.id, key) for bank, keys in readings for key in (keys or [c.key for c in bank.categories])
-        )
     request = practice.PracticeRequest(
         PracticeKind.RANDOM,
-        tuple(dict.fromkeys(bank.id for bank, _ in readings)),
+        bank_ids,
         chapters,
         count=plan.practice_count,
         title=f"专题练习 · {topic.title}",
         topic=f"{plan.slug}#{topic.key}",
     )
     return practice.start_practice(session, member, request, clock=clock, rng=rng)
+
+
+def topic_questions(session: Session, topic: Topic) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
+    """Where a topic's questions are, as question filters: the imported banks of its `questions` readings and,
+    when any reading names chapters, the (bank, chapter) pairs (a whole-bank reading then stands for all its
+    chapters); no banks when none is imported."""
+    banks = {bank.slug: bank for bank in session.scalars(select(Bank).options(selectinload(Bank.categories)))}
+    readings = [(banks[reading.bank], reading.chapters) for reading in topic.questions if reading.bank in banks]
+    chapters: tuple[tuple[int, str], ...] = ()
+    if any(keys for _, keys in readings):
+        chapters = tuple(
+            (bank.id, key) for bank, keys in readings for key in (keys or [c.key for c in bank.categories])
+        )
+    return tuple(dict.fromkeys(bank.id for bank, _ in readings)), chapters
 
 
 def _find(plans: Sequence[StudyPlan], slug: str, key: str) -> tuple[StudyPlan, Topic]:

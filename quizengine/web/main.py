@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from quizengine.engine.standard import Status, member_hint
 from quizengine.extensions import db
 from quizengine.services import study_plans
-from quizengine.services.access import is_inspector
+from quizengine.services.access import can_manage_branch, is_inspector
 from quizengine.services.accounts import set_large_text
 from quizengine.services.assignments import member_assignments
 from quizengine.services.banks import list_banks_with_counts
@@ -52,6 +52,10 @@ def index() -> str:
         this_week=this_week,
         week_label=study_plans.week_label,
         own=True,
+        # the organizer runs the study day's 小问答 from the card (their branch's)
+        quiz_branch=current_user.branch_id
+        if current_user.is_authenticated and can_manage_branch(current_user, current_user.branch_id)
+        else None,
     )
 
 

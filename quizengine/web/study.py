@@ -14,10 +14,11 @@ from werkzeug.wrappers import Response
 from quizengine.engine.errors import QuizError
 from quizengine.engine.study_plan import StudyPlan
 from quizengine.extensions import db
-from quizengine.services import study_days, study_plans
+from quizengine.models import Branch
+from quizengine.services import study_days, study_plans, study_quiz
 from quizengine.services.access import NotAllowed, can_manage_branch, is_inspector
 
-from .errors import readable_branch_or_404
+from .errors import readable_branch_or_404, safe_referrer
 
 bp = Blueprint("study", __name__, url_prefix="/study")
 
@@ -73,16 +74,41 @@ def practise(slug: str, key: str) -> Response:
 @login_required
 def branch(branch_id: int) -> str:
     """学习日 of the branch: each started topic's study day, attendance and topic practice completion."""
-    branch = readable_branch_or_404(branch_id)
-    rows = study_days.branch_topics(db.session(), current_user, branch_id, plans(), study_plans.today())
+    branch, today = readable_branch_or_404(branch_id), study_plans.today()
+    rows = study_days.branch_topics(db.session(), current_user, branch_id, plans(), today)
     return render_template(
         "study/branch.html",
         branch=branch,
         rows=rows,
+        today=today,
+        quizzes=study_quiz.quiz_contests(db.session(), [row.day for row in rows]),
         completion=study_days.practice_completion(db.session(), rows),
         week_label=study_plans.week_label,
         may_manage=can_manage_branch(current_user, branch_id),
     )
+
+
+@bp.post("/branch/<int:branch_id>/<slug>/<key>/quiz")
+@login_required
+def quiz(branch_id: int, slug: str, key: str) -> Response:
+    """学习日小问答 in one click: start the topic's short individual quiz (a second click reopens the running one)
+    and open its host console. Anyone but the branch's organizers (and admins) is refused with the reason."""
+    if db.session.get(Branch, branch_id) is None:
+        abort(404)
+    banks = Path(current_app.config["BANKS_PATH"])
+    try:
+        started = study_quiz.start_study_quiz(
+            db.session(), current_user, branch_id, plans(), slug, key, banks, today=study_plans.today()
+        )
+    except NotAllowed as error:
+        abort(403, error.message)
+    except QuizError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(safe_referrer() or url_for("study.branch", branch_id=branch_id))
+    if started.reopened:
+        flash("本专题的小问答正在进行，已为您重新打开主持台", "info")
+    return redirect(url_for("contests.host", contest_id=started.contest.id))
 
 
 @bp.route("/branch/<int:branch_id>/<slug>/<key>", methods=["GET", "POST"])
