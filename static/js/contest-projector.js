@@ -76,7 +76,7 @@
         C.el("p", { "class": "lobby-url" }, "或打开 " + boot.playUrl + " 输入竞赛码"),
         view.individual ? null : C.el("p", { "class": "lobby-label" }, "参赛队伍"),
         view.individual ? lobbyNames(view) : lobbyTeams(view),
-        C.el("p", { "class": "lobby-players", id: "lobby-players" }, players ? "已有 " + players + " 人加入" + (view.individual ? "" : "全员答题") : "等待" + (view.individual ? "大家扫码" : "队员") + "加入…")
+        C.el("p", { "class": "lobby-players", id: "lobby-players" }, players ? (view.individual ? "已有 " + players + " 人加入" : "已有 " + players + " 名队员加入全员答题") : (view.individual ? "等待大家扫码加入…" : "等待队员加入…"))
       ])
     ]);
   }
