@@ -34,6 +34,7 @@ FULLY_QUOTED_BANKS: list[str] = [
     "wenze-2019",
     "baxiang-guiding",
     "dangyuan-quanli-2020",
+    "xianfa-2018",
 ]
 
 #: Banks whose categories are themes, not chapters of one document: each question cites its own

@@ -25,6 +25,7 @@ MINIMUMS = {
     ("wenze-2019",): 45,
     ("baxiang-guiding",): 40,
     ("dangyuan-quanli-2020",): 25,
+    ("xianfa-2018",): 150,
 }
 
 #: Target share of each type over all banks, with the tolerance allowed around it.
