@@ -35,6 +35,8 @@ FULLY_QUOTED_BANKS: list[str] = [
     "baxiang-guiding",
     "dangyuan-quanli-2020",
     "xianfa-2018",
+    "dangzu-gongzuo-2019",
+    "zuzhi-gongzuo-2021",
 ]
 
 #: Banks whose categories are themes, not chapters of one document: each question cites its own

@@ -26,6 +26,8 @@ MINIMUMS = {
     ("baxiang-guiding",): 40,
     ("dangyuan-quanli-2020",): 25,
     ("xianfa-2018",): 150,
+    ("dangzu-gongzuo-2019",): 30,
+    ("zuzhi-gongzuo-2021",): 20,
 }
 
 #: Target share of each type over all banks, with the tolerance allowed around it.
