@@ -34,13 +34,9 @@ needs_browser = pytest.mark.skipif(
 
 
 #: The ``quizengine`` command of *this checkout*, to run with ``cwd=ROOT``. The venv's console script imports
-#: the package the venv was installed from (another checkout), with its own migrations; ``-c`` puts the
+#: the package the venv was installed from (another checkout), with its own migrations; ``-m`` puts the
 #: working directory first on the path.
-QUIZENGINE_CLI = [
-    sys.executable,
-    "-c",
-    "import sys; from quizengine.cli import main; sys.argv[0] = 'quizengine'; sys.exit(main())",
-]
+QUIZENGINE_CLI = [sys.executable, "-m", "quizengine"]
 
 
 @dataclass(frozen=True)

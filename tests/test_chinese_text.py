@@ -102,3 +102,20 @@ def test_run_py_speaks_chinese_in_help_and_errors() -> None:
     assert "用法：" in shown and "显示本帮助并退出" in shown and "--port 端口" in shown
     assert not re.search(r"usage|options:|show this|HOST|PORT", shown)
     assert "错误：参数 --port：取值无效" in wrong and "error" not in wrong
+
+
+def test_python_dash_m_quizengine_is_the_same_command_line() -> None:
+    """`python -m quizengine` is what a checkout runs when the installed script belongs to another one."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "quizengine", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+    ).stdout
+    assert shown.startswith("用法： quizengine "), shown
+    assert "banks" in shown and "users" in shown
