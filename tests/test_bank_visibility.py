@@ -111,10 +111,11 @@ def test_exams_use_a_branch_bank_only_for_that_branch_alone(
     assert "第二支部题库" not in client.get("/exams/new").get_data(as_text=True)
     login(client, "org2")
     assert "第二支部题库" in client.get("/exams/new").get_data(as_text=True)
-    with pytest.raises(QuizError):  # branch A's organizer naming B's bank: no question to draw
+    refused = "题库“erzhi”是其他支部自己的题库"
+    with pytest.raises(QuizError, match=refused):  # branch A's organizer naming B's bank
         exam_setup.create_exam(session, organizer, _exam_spec(session, [test_exams.BRANCH], ["erzhi"]))
     admin = _user(session, "admin")
-    with pytest.raises(QuizError):  # an exam for both branches may not show B's questions to A
+    with pytest.raises(QuizError, match=refused):  # an exam for both branches may not show B's questions to A
         exam_setup.create_exam(session, admin, _exam_spec(session, [test_exams.BRANCH, OTHER], ["erzhi"]))
     exam = exam_setup.create_exam(session, _user(session, "org2"), _exam_spec(session, [OTHER], ["erzhi"]))
     assert exam.paper and all(entry["id"].startswith("erzhi-") for entry in exam.paper)
@@ -131,7 +132,7 @@ def test_contests_draw_and_offer_the_bank_to_its_branch_only(
     client: FlaskClient, session: Session, setting, own_bank: Bank
 ) -> None:
     organizer, _ = setting
-    with pytest.raises(QuizError):
+    with pytest.raises(QuizError, match="题库“erzhi”是其他支部自己的题库"):
         contest_setup.create_contest(session, organizer, _plan(("erzhi",)), rng=random.Random(1))
     everything = contest_setup.create_contest(session, organizer, _plan((), 8), rng=random.Random(1))
     assert not any(external.startswith("erzhi-") for external in everything.revisions)

@@ -9,7 +9,7 @@ organizer only their branch's own; inspectors and members change none.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,6 +69,37 @@ def bank_ids_for_branches(session: Session, branch_ids: Iterable[int]) -> list[i
     if len(branches) == 1:
         clause = or_(clause, Bank.owner_branch_id == next(iter(branches)))
     return list(session.scalars(select(Bank.id).where(clause).order_by(Bank.id)))
+
+
+class BankNotUsable(QuizError):
+    """A draw names a branch's own bank it may not use (the message names the bank)."""
+
+    code = "bank_not_usable"
+
+
+def drawable_bank_ids(
+    session: Session,
+    named: Sequence[Sequence[str]],
+    usable: Collection[int],
+    unnamed: Collection[int] | None = None,
+) -> list[int]:
+    """The banks a draw takes questions from — the one rule for exams, printed papers, contests and study plans.
+
+    `named` holds each section's bank slugs (a topic's readings, a round's source). Every named bank must be in
+    `usable`: naming another branch's own bank is refused with its slug (instead of drawing nothing and
+    failing later with "题目不存在"). When any section names none (全部题库), the draw also takes every bank of
+    `unnamed` (default `usable`), so that section is not held to the banks the other sections name. Unknown
+    slugs are left to the draw's own "not enough questions" message.
+    """
+    slugs = {slug for banks in named for slug in banks}
+    rows = session.execute(select(Bank.id, Bank.slug).where(Bank.slug.in_(sorted(slugs)))).all() if slugs else []
+    refused = sorted(slug for bank_id, slug in rows if bank_id not in usable)
+    if refused:
+        raise BankNotUsable(f"题库“{'、'.join(refused)}”是其他支部自己的题库，只有该支部能用它出题")
+    ids = {bank_id for bank_id, _ in rows}
+    if not named or any(not banks for banks in named):
+        ids.update(usable if unnamed is None else unnamed)
+    return sorted(ids)
 
 
 def can_manage_banks(user: User) -> bool:

@@ -18,7 +18,7 @@ from quizengine.models import AuditEntry, Bank, Contest, ContestTeam, Question, 
 from quizengine.modes.contest import ContestError, ContestPlan, ContestState, QuestionSource, plan_to_dict, round_type
 
 from .access import is_organizer, require
-from .bank_admin import visible_bank_ids
+from .bank_admin import drawable_bank_ids, visible_bank_ids
 from .questions import live_questions_query, load_live
 
 DEFAULT_TEAMS = ("第一队", "第二队", "第三队", "第四队")
@@ -31,10 +31,14 @@ INDIVIDUAL_TEAM = "全体"
 TEAM_COLORS = ("#C8161D", "#1E63B5", "#137333", "#8B6508", "#6A3FA0", "#A84300", "#00737D", "#5D4037")  # AA on white
 
 
-def _pool(session: Session, host: User) -> list[PoolEntry]:
-    """The questions a host's contest draws from: the banks the host sees (shared, and their branch's own)."""
+def _pool(session: Session, host: User, plan: ContestPlan) -> list[PoolEntry]:
+    """The questions a host's contest draws from: the banks the host sees (shared, and their branch's own); a
+    plan naming another branch's own bank is refused (`bank_admin.drawable_bank_ids`)."""
     slugs = dict(session.execute(select(Bank.id, Bank.slug)).all())
-    query = live_questions_query(visible_bank_ids(session, host) or (0,))
+    named = [spec.source.banks for spec in plan.rounds]
+    if plan.tie_break_questions is not None:
+        named.append(plan.tie_break_questions.banks)
+    query = live_questions_query(drawable_bank_ids(session, named, visible_bank_ids(session, host)) or (0,))
     return [PoolEntry(live.question, slugs[live.row.bank_id]) for live in load_live(session, query)]
 
 
@@ -138,7 +142,7 @@ def create_contest(
     taken: set[str] = set()
     names = [INDIVIDUAL_TEAM] if plan.individual else [team.name for team in plan.teams] or list(DEFAULT_TEAMS)
     colors = [team.color for team in plan.teams] or [""] * len(names)
-    rounds, risk_pools, tie_pool = draw_plan(plan, _pool(session, host), rng, taken, teams=len(names))
+    rounds, risk_pools, tie_pool = draw_plan(plan, _pool(session, host, plan), rng, taken, teams=len(names))
     state = ContestState(
         teams=[
             {"id": f"t{n}", "name": name, "color": colors[n - 1] or TEAM_COLORS[(n - 1) % len(TEAM_COLORS)]}

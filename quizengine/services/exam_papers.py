@@ -37,7 +37,7 @@ from quizengine.engine.selection import (
 )
 from quizengine.models import Attempt, AttemptItem, Bank, Exam, QuestionRevision
 
-from .bank_admin import bank_ids_for_branches
+from .bank_admin import bank_ids_for_branches, drawable_bank_ids
 from .questions import LiveRevision, RevisionRef, engine_questions, load_live_revisions
 
 UNIFORM, RANDOM = "uniform", "random"
@@ -143,15 +143,15 @@ def draw_pool(
     session: Session, blueprint: Blueprint, branch_ids: Iterable[int]
 ) -> tuple[list[PoolEntry], dict[str, tuple[int, int]]]:
     """Live questions the blueprint can draw from for an exam of `branch_ids`, with how often each was used in
-    exams (least used first): the shared banks, and a branch's own only in an exam of that branch alone.
+    exams (least used first): the shared banks, and a branch's own only in an exam of that branch alone (naming
+    another is refused); a section without banks draws from all of them (`bank_admin.drawable_bank_ids`).
 
     Also returns, by question id (external), the question row id and current revision id to store.
     Only entries whose usage changed since the last start are made anew (a start changes a paper's worth).
     """
     slug_of = dict(session.execute(select(Bank.id, Bank.slug)).all())
-    slugs = {slug for section in blueprint.sections for slug in section.banks}
     allowed = bank_ids_for_branches(session, branch_ids)
-    bank_ids = [bank_id for bank_id in allowed if not slugs or slug_of[bank_id] in slugs]
+    bank_ids = drawable_bank_ids(session, [section.banks for section in blueprint.sections], allowed)
     if not bank_ids:
         return [], {}
     live = load_live_revisions(session, bank_ids, blueprint.fixed_ids or None)

@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 from quizengine.engine.errors import QuizError
 from quizengine.engine.questions import BLANK_PATTERN, OPTION_KEYS, get_type
 from quizengine.engine.questions import Question as EngineQuestion
-from quizengine.engine.selection import Blueprint, PoolEntry, select_balanced_paper, select_paper
+from quizengine.engine.selection import PoolEntry, select_balanced_paper, select_paper
 from quizengine.models import Bank, Exam, User
 
 from .access import require
+from .bank_admin import bank_ids_for_branches, drawable_bank_ids, visible_bank_ids
 from .exam_access import can_read_exam, get_exam
 from .exam_papers import RANDOM, UNIFORM, blueprint_from_json, tolerance_of
 from .practice import answer_key
@@ -215,24 +216,30 @@ def frozen_questions(session: Session, exam: Exam) -> list[PaperQuestion]:
     return [(questions[e["r"]], e["p"], e["s"]) for e in exam.paper or ()]
 
 
-def _pool(session: Session, blueprint: Blueprint) -> list[PoolEntry]:
-    """The live questions a blueprint draws from (every bank unless each section names its banks)."""
+def _pool(session: Session, bank_ids: Sequence[int]) -> list[PoolEntry]:
+    """The live questions of these banks, as selection entries (no usage counts: a seed must redraw a paper)."""
     slug_of = dict(session.execute(select(Bank.id, Bank.slug)).all())
-    bank_ids: list[int] = []
-    if blueprint.sections and all(section.banks for section in blueprint.sections):
-        slugs = {slug for section in blueprint.sections for slug in section.banks}
-        bank_ids = [bank_id for bank_id, slug in slug_of.items() if slug in slugs]
     return [PoolEntry(live.question, slug_of[live.bank_id]) for live in load_live_revisions(session, bank_ids)]
 
 
-def seeded_questions(session: Session, blueprint_json: dict[str, Any], mode: str, seed: int) -> list[PaperQuestion]:
-    """A paper for printing, drawn as the blueprint draws in `mode` (随机组卷: balanced like a member's paper).
+def seeded_questions(
+    session: Session,
+    blueprint_json: dict[str, Any],
+    mode: str,
+    seed: int,
+    usable: Sequence[int],
+    unnamed: Sequence[int] | None = None,
+) -> list[PaperQuestion]:
+    """A paper for printing, drawn as the blueprint draws in `mode` (随机组卷: balanced like a member's paper)
+    from the banks `usable` (a section naming another is refused; one naming none draws from `unnamed`,
+    default `usable`: `bank_admin.drawable_bank_ids`).
 
     The same seed gives the same paper while the banks are unchanged: exam usage counts, which change with
     every start, are not used. Raises InsufficientQuestions with the reason when the banks cannot fill it.
     """
     blueprint = blueprint_from_json(blueprint_json, shuffle_questions=True, shuffle_options=False)
-    pool = _pool(session, blueprint)
+    bank_ids = drawable_bank_ids(session, [section.banks for section in blueprint.sections], usable, unnamed)
+    pool = _pool(session, bank_ids)
     rng, tolerance = random.Random(seed), tolerance_of(blueprint_json)
     if mode == RANDOM and tolerance is not None:
         paper = select_balanced_paper(pool, blueprint, rng, tolerance)
@@ -264,7 +271,8 @@ def exam_paper(session: Session, exam: Exam, zone: ZoneInfo) -> PrintedPaper | N
 def exam_sample(session: Session, exam: Exam, seed: int, zone: ZoneInfo) -> PrintedPaper:
     """A paper drawn by a 随机组卷 exam's own rules (balanced as members' papers are), for printing instead."""
     mode = RANDOM if exam.paper_mode == RANDOM else UNIFORM
-    questions = seeded_questions(session, exam.blueprint, mode, seed)
+    usable = bank_ids_for_branches(session, [branch.id for branch in exam.branches])  # as its members draw
+    questions = seeded_questions(session, exam.blueprint, mode, seed, usable)
     return layout(
         f"{exam.title}（抽样试卷）", questions, date=_day(exam, zone), minutes=exam.duration_minutes, seed=seed
     )
@@ -281,14 +289,23 @@ class DrawSpec:
     minutes: int | None = None
 
 
-def drawn_paper(session: Session, spec: DrawSpec) -> PrintedPaper:
-    """A paper drawn from blueprint rows; the same seed draws the same paper while the banks are unchanged."""
+def paper_banks(session: Session, actor: User) -> tuple[list[int], list[int]]:
+    """The banks `actor`'s drawn papers use: every bank they see may be named in a row (another branch's own is
+    refused); a row of 全部题库 takes the shared banks and their own branch's (an admin's: the shared ones)."""
+    own = [actor.branch_id] if actor.branch_id is not None else []
+    return visible_bank_ids(session, actor), bank_ids_for_branches(session, own)
+
+
+def drawn_paper(session: Session, actor: User, spec: DrawSpec) -> PrintedPaper:
+    """A paper drawn from blueprint rows by `actor` (`paper_banks`); the same seed draws the same paper while the
+    banks are unchanged."""
     if not spec.sections:
         raise PaperError("请至少设置一个组卷规则（填写题数）")
     if any(section["count"] < 1 for section in spec.sections):
         raise PaperError("每个组卷规则的题数都必须大于 0")
     if sum(section["count"] for section in spec.sections) > MAX_QUESTIONS:
         raise PaperError(f"一份试卷最多 {MAX_QUESTIONS} 题，请减少题数")
-    questions = seeded_questions(session, {"sections": spec.sections}, UNIFORM, spec.seed)
+    usable, unnamed = paper_banks(session, actor)
+    questions = seeded_questions(session, {"sections": spec.sections}, UNIFORM, spec.seed, usable, unnamed)
     title = spec.title.strip() or DEFAULT_TITLE
     return layout(title, questions, date=spec.date.strip(), minutes=spec.minutes, seed=spec.seed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +28,7 @@ from quizengine.models import Attempt, AttemptStatus, Bank, Question, QuestionRe
 from quizengine.modes.self_test import PracticeKind
 
 from . import practice
+from .bank_admin import BankNotUsable, bank_visible_clause, drawable_bank_ids, visible_bank_ids
 from .summaries import local_day
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def current_topics(session: Session, member: User, plans: Sequence[StudyPlan], d
         topic = plan.topic_on(day)
         if topic is not None:
             progress = _progress(session, member, plan, [topic])[topic.key]
-            views.append(TopicView(plan, topic, progress, _reading(session, topic)))
+            views.append(TopicView(plan, topic, progress, _reading(session, member, topic)))
     return views
 
 
@@ -137,7 +138,9 @@ def topic_view(session: Session, member: User, plans: Sequence[StudyPlan], slug:
     plan, topic = _find(plans, slug, key)
     if topic.start > day:
         raise StudyPlanError(f"专题“{topic.title}”从 {topic.start} 开始，还不能学习")
-    return TopicView(plan, topic, _progress(session, member, plan, [topic])[topic.key], _reading(session, topic))
+    return TopicView(
+        plan, topic, _progress(session, member, plan, [topic])[topic.key], _reading(session, member, topic)
+    )
 
 
 def start_topic_practice(
@@ -155,7 +158,7 @@ def start_topic_practice(
     plan, topic = _find(plans, slug, key)
     if topic.start > today(clock):
         raise StudyPlanError(f"专题“{topic.title}”从 {topic.start} 开始，还不能练习")
-    bank_ids, chapters = topic_questions(session, topic)
+    bank_ids, chapters = topic_questions(session, topic, visible_bank_ids(session, member))
     if not bank_ids:
         raise StudyPlanError("该专题的题库还没有导入，请联系管理员")
     request = practice.PracticeRequest(
@@ -169,10 +172,21 @@ def start_topic_practice(
     return practice.start_practice(session, member, request, clock=clock, rng=rng)
 
 
-def topic_questions(session: Session, topic: Topic) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
+def topic_questions(
+    session: Session, topic: Topic, usable: Collection[int]
+) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
     """Where a topic's questions are, as question filters: the imported banks of its `questions` readings and,
     when any reading names chapters, the (bank, chapter) pairs (a whole-bank reading then stands for all its
-    chapters); no banks when none is imported."""
+    chapters); no banks when none is imported.
+
+    `usable`: the banks the member (or, for a 小问答, the branch) may draw from. A topic on another branch's own
+    bank is refused, saying so (`bank_admin.drawable_bank_ids`, the rule every draw keeps)."""
+    try:
+        drawable_bank_ids(session, [(reading.bank,) for reading in topic.questions], usable, ())
+    except BankNotUsable:
+        raise StudyPlanError(
+            f"专题“{topic.title}”的题目在其他支部自己的题库里，本支部不能用它练习或开展小问答；请联系管理员"
+        ) from None
     banks = {bank.slug: bank for bank in session.scalars(select(Bank).options(selectinload(Bank.categories)))}
     readings = [(banks[reading.bank], reading.chapters) for reading in topic.questions if reading.bank in banks]
     chapters: tuple[tuple[int, str], ...] = ()
@@ -226,12 +240,15 @@ def _progress(session: Session, member: User, plan: StudyPlan, topics: Sequence[
     return {topic.key: found.get((member.id, topic.key), TopicProgress()) for topic in topics}
 
 
-def _reading(session: Session, topic: Topic) -> list[ChapterToRead]:
-    """The chapters to read, in the plan's order, each with a few 原文 excerpts from its questions."""
+def _reading(session: Session, member: User, topic: Topic) -> list[ChapterToRead]:
+    """The chapters to read, in the plan's order, each with a few 原文 excerpts from its questions (none from
+    another branch's own bank: its questions are not the member's to see)."""
     banks = {
         bank.slug: bank
         for bank in session.scalars(
-            select(Bank).where(Bank.slug.in_({r.bank for r in topic.read})).options(selectinload(Bank.categories))
+            select(Bank)
+            .where(Bank.slug.in_({r.bank for r in topic.read}), bank_visible_clause(member))
+            .options(selectinload(Bank.categories))
         )
     }
     reading = []

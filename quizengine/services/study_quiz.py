@@ -11,7 +11,7 @@ second click while it runs reopens it; once it is over, another is refused.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -29,6 +29,7 @@ from quizengine.models import AuditEntry, Branch, Contest, StudyDay, User
 from quizengine.modes.contest import ContestPlan, QuestionSource, round_type
 
 from .access import can_manage_branch, require
+from .bank_admin import bank_ids_for_branches
 from .contest_setup import create_contest
 from .questions import live_questions_query, load_live
 from .study_days import study_days
@@ -97,7 +98,7 @@ def start_study_quiz(
     if running is not None:
         return StartedQuiz(running, True)
     rng = rng or random.Random()
-    ids = draw_questions(session, topic, template, rng)
+    ids = draw_questions(session, topic, template, rng, bank_ids_for_branches(session, [branch_id]))
     quiz = replace(
         template,
         title=f"小问答 · {topic.title}",
@@ -152,11 +153,14 @@ def _running(session: Session, day: StudyDay | None) -> Contest | None:
     raise StudyQuizError("本专题学习日的小问答已经结束，成绩已计入学习档案；每个专题只开展一次小问答")
 
 
-def draw_questions(session: Session, topic: Topic, template: ContestPlan, rng: random.Random) -> list[str]:
+def draw_questions(
+    session: Session, topic: Topic, template: ContestPlan, rng: random.Random, usable: Collection[int]
+) -> list[str]:
     """The template's number of questions (at least MIN_QUESTIONS) drawn at random from the topic's chapters,
-    of the types a phone answers, never two of one group (they give each other away)."""
+    of the types a phone answers, never two of one group (they give each other away). `usable`: the branch's
+    banks (the shared ones and its own); a topic on another branch's own bank is refused."""
     types = [name for name in CHOICE_TYPES if name in (template.rounds[0].source.types or CHOICE_TYPES)]
-    bank_ids, chapters = topic_questions(session, topic)
+    bank_ids, chapters = topic_questions(session, topic, usable)
     query = live_questions_query(bank_ids, chapters, types)
     pool = [live.question for live in load_live(session, query)] if bank_ids else []
     rng.shuffle(pool)

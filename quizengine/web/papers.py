@@ -11,12 +11,12 @@ from flask_login import current_user, login_required
 
 from quizengine.engine.errors import QuizError
 from quizengine.extensions import db
-from quizengine.models import Bank
 from quizengine.schemas import BadInput, parse_form
 from quizengine.schemas.exam import form_sections
 from quizengine.schemas.papers import PARTS, DrawForm, PaperView
 from quizengine.services import printed_papers
 from quizengine.services.access import NotAllowed
+from quizengine.services.bank_admin import visible_banks
 from quizengine.services.exam_papers import PAPER_MODE_LABELS
 
 from . import exams
@@ -71,7 +71,7 @@ def exam(exam_id: int) -> str | Response:
 def draw() -> str | Response | tuple[str, int]:
     """The form (the exam form's blueprint rows, a title, a seed) and, once sent, the paper it draws."""
     exams.readers_only()
-    banks = list(db.session().query(Bank).order_by(Bank.title))
+    banks = visible_banks(db.session(), current_user)  # another branch's own banks are not offered
     if "go" not in request.args:
         return render_template("papers/draw.html", banks=banks, form=request.args, error=None)
     try:
@@ -81,7 +81,7 @@ def draw() -> str | Response | tuple[str, int]:
         spec = printed_papers.DrawSpec(
             form["title"], form_sections(form), form["seed"], date=form["date"], minutes=form["minutes"]
         )
-        paper = printed_papers.drawn_paper(db.session(), spec)
+        paper = printed_papers.drawn_paper(db.session(), current_user, spec)
     except (QuizError, BadInput) as error:
         return render_template("papers/draw.html", banks=banks, form=request.args, error=error.message), 400
     form_url = url_for("papers.draw", **{k: v for k, v in request.args.to_dict(flat=True).items() if k != "go"})
