@@ -426,3 +426,54 @@ def test_numbers_become_the_text_their_format_shows(tmp_path: Path) -> None:
 )
 def test_formatted_number(value: float, number_format: str, shown: str | None) -> None:
     assert formatted_number(value, number_format) == shown
+
+
+CODED = [
+    [1, "单选的", "甲", "乙", "", "", "A", ""],
+    [2, "多选的", "甲", "乙", "丙", "", "AB", ""],
+    [3, "判断的", "", "", "", "", "对", ""],
+    [4, "填空的____", "", "", "", "", "一年", ""],
+    [5, "简述（  ）的要求", "", "", "", "", "要点", ""],  # inferred, this would be a 填空
+    [9, "代码不在说明里", "甲", "乙", "", "", "B", ""],
+]
+CODED_TYPES = ["single", "multiple", "judge", "fill", "short", "single"]
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        [["党章知识题库"], ["题型：1单选 2多选 3判断 4填空 5简答"]],  # a notes row above the header
+        [["题型说明", "1=单选题", "2=多选题", "3=判断题", "4=填空题", "5=简答题"]],  # one code per cell
+        [["说明：题型代码（1）单选题、（2）多选题、（3）判断题、（4）填空题、（5）简答题"]],
+    ],
+)
+def test_numeric_type_codes_with_a_legend_above_the_header_are_read(above: list[list[str]]) -> None:
+    result = _import(xlsx_bytes(*above, HEADER, *CODED))
+    assert [question["type"] for question in result.bank["questions"]] == CODED_TYPES
+    legend, unknown = (warning.message for warning in result.warnings)
+    assert legend == "按表中的题型说明读取题型代码：1=单选题、2=多选题、3=判断题、4=填空题、5=简答题"
+    assert unknown == "题型代码“9”没有说明，按答案推断为单选题"  # and no other row was inferred
+
+
+def test_a_legend_in_the_type_header_or_a_notes_sheet_and_in_csv() -> None:
+    header = ["题型（1单选 2多选 3判断 4填空 5简答）", *HEADER[1:]]
+    in_header = _import(xlsx_bytes(header, *CODED[:5]))
+    assert [question["type"] for question in in_header.bank["questions"]] == CODED_TYPES[:5]
+    assert not any("无法识别的列" in warning.message for warning in in_header.warnings)
+    notes = {"填写说明": [["题型一栏填代码：1=单选题，2=多选题，3=判断题，4=填空题，5=简答题"]]}
+    in_notes = _import(xlsx_bytes(HEADER, *CODED[:5], extra=notes))
+    assert [question["type"] for question in in_notes.bank["questions"]] == CODED_TYPES[:5]
+    lines = ["题库导出,题型:1单选 2多选 3判断 4填空 5简答", ",".join(HEADER)]
+    lines += [",".join(str(cell) for cell in row) for row in CODED[:5]]
+    for encoding in ("utf-8-sig", "gbk"):
+        in_csv = _import("\r\n".join(lines).encode(encoding), "题库.csv")
+        assert [question["type"] for question in in_csv.bank["questions"]] == CODED_TYPES[:5]
+        assert in_csv.warnings[0].message.startswith("按表中的题型说明读取题型代码：1=单选题")
+
+
+def test_a_legend_with_one_code_for_two_types_is_not_used() -> None:
+    result = _import(xlsx_bytes(["题型：1单选 1多选 2判断"], HEADER, *CODED[:1]))
+    assert result.bank["questions"][0]["type"] == "single"
+    messages = [warning.message for warning in result.warnings]
+    assert "题型说明中代码“1”对应了不同题型（单选题、多选题），未使用" in messages
+    assert "题型代码“1”没有说明，按答案推断为单选题" in messages

@@ -106,9 +106,14 @@ class BankBuilder:
         """Record a question left out (or a row that could not be read)."""
         self.problems.append(ImportProblem(location, clip(message)))
 
-    def warn(self, location: str, message: str) -> None:
-        """Record something worth saying about an imported question."""
-        self.warnings.append(ImportProblem(location, clip(message)))
+    def warn(self, location: str, message: str, *, at: int | None = None) -> None:
+        """Record something worth saying about an imported question (`at`: before the warning of that index,
+        for a note about the whole table known only once its rows are read)."""
+        warning = ImportProblem(location, clip(message))
+        if at is None:
+            self.warnings.append(warning)
+        else:
+            self.warnings.insert(at, warning)
 
     def adopt(self, name: str, value: str) -> None:
         """Take the bank's slug, title or source from the file itself, unless the caller gave it."""

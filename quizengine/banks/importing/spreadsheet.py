@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from .builder import BankBuilder
-from .common import MAX_ROWS, Draft, ImportRefused, clean, folded, judge_word
+from .common import MAX_ROWS, TYPE_LABELS, TYPE_WORDS, Draft, ImportRefused, clean, folded, judge_word
 from .tables import Merge, csv_rows, decode_text, merged_ranges, open_workbook, sheet_rows
 
 #: Header names (compared folded, without `*` marks or a （必填） note) → Draft field.
 HEADERS: dict[str, str] = {
-    **dict.fromkeys(("题型", "类型", "题目类型", "试题类型", "题类", "type", "questiontype"), "type_text"),
+    **dict.fromkeys(("题型", "类型", "题目类型", "试题类型", "题类", "题型代码", "type", "questiontype"), "type_text"),
     **dict.fromkeys(
         ("题干", "题目", "问题内容", "题目内容", "试题内容", "问题", "试题", "题目名称", "question", "stem"), "stem"
     ),
@@ -52,12 +53,81 @@ _OPTION_HEADER = re.compile(r"^(?:选项|option|答案)?([a-h1-8])(?:选项|项)
 _MARKS = re.compile(r"[*＊]|[（(](?:必填|选填|可选|必选|选填项)[)）]")
 #: Sheets of the template that hold no questions.
 _NOTE_SHEETS = ("填写说明", "说明", "章节", "题库信息", "instructions")
+#: Note sheets a type-code legend may be written in, and how many of their rows are read for one.
+_LEGEND_SHEETS = ("填写说明", "说明", "instructions")
+LEGEND_SHEET_ROWS = 200
 HEADER_SEARCH_ROWS = 20
 
 
 def header_key(title: str) -> str:
-    """A header cell as compared: `*题干`, `题干（必填）`, `Question ` all become their plain folded name."""
-    return folded(_MARKS.sub("", unicodedata.normalize("NFKC", title)))
+    """A header cell as compared: `*题干`, `题干（必填）`, `Question `, `题型（1单选 2多选）` all become their plain
+    folded name (a type legend in the header cell is read by `legend_entries`)."""
+    text = _MARKS.sub("", unicodedata.normalize("NFKC", title))
+    first = _LEGEND_ENTRY.search(text)
+    if first is not None:
+        text = text[: first.start()].rstrip(_LEGEND_LEAD)
+    return folded(text)
+
+
+#: Type names a legend may use (the Chinese words of TYPE_WORDS, longest first so 单项选择 wins over 单项).
+_LEGEND_TYPES = sorted((word for word in TYPE_WORDS if not word.isascii()), key=len, reverse=True)
+#: One legend entry, in NFKC text: `1单选`, `1=单选题`, `1:单选`, `1、单选`, `(1)单选题`, `1-单选`, `1→单选`.
+_LEGEND_ENTRY = re.compile(rf"(?<![\d.])\(?(\d{{1,2}})\)?\s*(?:[=:、.\-—–→>]\s*)?({'|'.join(_LEGEND_TYPES)})题?")
+_LEGEND_LEAD = " \t:=(（[【,，;；、-—"
+
+
+def legend_entries(text: str) -> list[tuple[str, str]]:
+    """The (code, type) pairs a cell's text gives: `题型：1单选 2多选 3判断` → [("1", "single"), …]."""
+    return [
+        (match.group(1), TYPE_WORDS[match.group(2)])
+        for match in _LEGEND_ENTRY.finditer(unicodedata.normalize("NFKC", text))
+    ]
+
+
+class Legend:
+    """What numeric type codes mean, from the notes a file writes beside its table (rows above the header, the
+    type column's header, a 填写说明 sheet): codes are read as their types; a code given two types is not used."""
+
+    def __init__(self) -> None:
+        self.given: dict[str, set[str]] = {}  # code → the types the notes give it
+        self.location = ""
+        self.used = False
+
+    def read(self, location: str, cells: Iterable[str]) -> None:
+        """Take the entries of these cells (a row, or one header cell)."""
+        for cell in cells:
+            for code, kind in legend_entries(cell) if cell else ():
+                self.location = self.location or location
+                self.given.setdefault(code, set()).add(kind)
+
+    def apply(self, draft: Draft) -> None:
+        """A draft's numeric type code as the type the legend gives it."""
+        kinds = self.given.get(folded(draft.type_text)) if draft.type_text else None
+        if kinds is not None and len(kinds) == 1:
+            draft.type_text = TYPE_LABELS[next(iter(kinds))]
+            self.used = True
+
+    def report(self, builder: BankBuilder, at: int) -> None:
+        """Say, before the rows' warnings (from index `at`), which codes were read (when a row used them) and
+        which were not used."""
+        order, notes = list(TYPE_LABELS), []
+        for code, kinds in sorted(self.given.items(), key=_code):
+            if len(kinds) > 1:
+                names = "、".join(TYPE_LABELS[kind] for kind in sorted(kinds, key=order.index))
+                notes.append(f"题型说明中代码“{code}”对应了不同题型（{names}），未使用")
+        if self.used:
+            entries = "、".join(
+                f"{code}={TYPE_LABELS[next(iter(kinds))]}"
+                for code, kinds in sorted(self.given.items(), key=_code)
+                if len(kinds) == 1
+            )
+            notes.insert(0, f"按表中的题型说明读取题型代码：{entries}")
+        for offset, note in enumerate(notes):
+            builder.warn(self.location, note, at=at + offset)
+
+
+def _code(entry: tuple[str, set[str]]) -> int:
+    return int(entry[0])
 
 
 def map_header(cells: list[str]) -> tuple[dict[int, str], list[str]]:
@@ -92,13 +162,19 @@ def read_xlsx(data: bytes, builder: BankBuilder) -> None:
             _bank_info(sheet_rows(sheets["题库信息"]), builder)
         if "章节" in sheets:
             _chapters(sheet_rows(sheets["章节"]), builder)
+        legend = Legend()
+        for sheet in workbook.worksheets:
+            if sheet.title.strip().lower() in _LEGEND_SHEETS:
+                for number, cells in islice(sheet_rows(sheet), LEGEND_SHEET_ROWS):
+                    legend.read(f"{builder.filename}:{sheet.title}:{number}", cells)
         seen_content = False
         for sheet in workbook.worksheets:
             if sheet.title.strip().lower() in _NOTE_SHEETS:
                 continue
             merges = merged_ranges(workbook, sheet)
             rows = _limited(sheet_rows(sheet, merges), builder.filename)
-            found, had_content = _read_rows(rows, builder, f"工作表“{sheet.title}”", _merge_warnings(merges))
+            where = f"工作表“{sheet.title}”"
+            found, had_content = _read_rows(rows, builder, where, _merge_warnings(merges), legend)
             if found:
                 return
             seen_content = seen_content or had_content
@@ -110,7 +186,7 @@ def read_xlsx(data: bytes, builder: BankBuilder) -> None:
 def read_csv(data: bytes, builder: BankBuilder) -> None:
     """Every question of a CSV/TSV file into `builder`."""
     text = decode_text(data)
-    found, had_content = _read_rows(_limited(csv_rows(text), builder.filename), builder, "CSV 文件", None)
+    found, had_content = _read_rows(_limited(csv_rows(text), builder.filename), builder, "CSV 文件", None, Legend())
     if found:
         return
     if not had_content:
@@ -145,26 +221,35 @@ def _merge_warnings(merges: list[Merge]) -> list[tuple[int, str]]:
 
 
 def _read_rows(
-    rows: Iterator[tuple[int, list[str]]], builder: BankBuilder, where: str, merges: list[tuple[int, str]] | None
+    rows: Iterator[tuple[int, list[str]]],
+    builder: BankBuilder,
+    where: str,
+    merges: list[tuple[int, str]] | None,
+    legend: Legend,
 ) -> tuple[bool, bool]:
-    """Find the header, then read the questions below it; returns (header found, any content at all)."""
+    """Find the header, then read the questions below it; returns (header found, any content at all). The rows
+    above the header and the type column's header cell may hold a legend of numeric type codes."""
     seen = 0
     for number, cells in rows:
         seen += 1
         fields, unknown = map_header(cells)
         if _is_header(fields):
             _check_columns(fields, number, where)
+            location = f"{builder.filename}:{number}"
+            legend.read(location, [_value(cells, i) for i, name in fields.items() if name == "type_text"])
             if unknown:
-                builder.warn(f"{builder.filename}:{number}", f"已忽略无法识别的列：{'、'.join(unknown)}")
+                builder.warn(location, f"已忽略无法识别的列：{'、'.join(unknown)}")
             for row, message in merges or []:
                 if row > number:
                     builder.warn(f"{builder.filename}:{row}", message)
-            names = set(fields.values())
+            names, first = set(fields.values()), len(builder.warnings)
             if "is_correct" in names and "option_text" in names:
-                _option_rows(rows, fields, builder)
+                _option_rows(rows, fields, builder, legend)
             else:
-                _question_rows(rows, fields, builder)
+                _question_rows(rows, fields, builder, legend)
+            legend.report(builder, first)
             return True, True
+        legend.read(f"{builder.filename}:{number}", cells)
         if seen >= HEADER_SEARCH_ROWS:
             break
     return False, seen > 0
@@ -208,13 +293,19 @@ def drafter(fields: dict[int, str]) -> Callable[[str, list[str]], Draft]:
     return make
 
 
-def _question_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], builder: BankBuilder) -> None:
+def _question_rows(
+    rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], builder: BankBuilder, legend: Legend
+) -> None:
     make = drafter(fields)
     for number, cells in rows:
-        builder.add(make(f"{builder.filename}:{number}", cells))
+        draft = make(f"{builder.filename}:{number}", cells)
+        legend.apply(draft)
+        builder.add(draft)
 
 
-def _option_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], builder: BankBuilder) -> None:
+def _option_rows(
+    rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], builder: BankBuilder, legend: Legend
+) -> None:
     """One row per option: a new question starts where the 题号 changes (without one: where the 题干 changes)."""
     by_name = {name: index for index, name in fields.items()}
     serial_at, stem_at = by_name.get("serial"), by_name["stem"]
@@ -228,7 +319,7 @@ def _option_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], 
         starts = serial != current_serial if serial else bool(stem) and stem != clean(current.stem if current else "")
         if current is None or starts:
             if current is not None:
-                _finish_options(current, builder)
+                _finish_options(current, builder, legend)
             current = make(f"{builder.filename}:{number}", cells)
             current.correct = []
             current_serial = serial
@@ -246,7 +337,7 @@ def _option_rows(rows: Iterable[tuple[int, list[str]]], fields: dict[int, str], 
                 current.notes.append(f"第{number}行“是否正确”填的是“{mark}”，按“否”处理")
             current.options.append(text)
     if current is not None:
-        _finish_options(current, builder)
+        _finish_options(current, builder, legend)
 
 
 _SPREAD_FIELDS = ("explanation", "reference", "category", "difficulty", "type_text", "answer", "points")
@@ -260,9 +351,10 @@ def _truthy(mark: str) -> bool | None:
     return judge_word(mark)
 
 
-def _finish_options(draft: Draft, builder: BankBuilder) -> None:
+def _finish_options(draft: Draft, builder: BankBuilder, legend: Legend) -> None:
     if draft.correct == [] and draft.answer.strip():
         draft.correct = None  # no option marked, but an 答案 column: read that instead
+    legend.apply(draft)
     builder.add(draft)
 
 
