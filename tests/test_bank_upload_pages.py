@@ -98,6 +98,7 @@ def test_upload_preview_and_save_a_branch_bank(app: Flask, client: FlaskClient, 
         "file": "支部题库.xlsx",
         "mode": "new",
         "skipped": 1,
+        "owner": "第一党支部",
     }
     assert _held_files(app) == []  # the held file is gone once saved
     assert client.get(preview_url).status_code == 404
@@ -308,3 +309,78 @@ def test_the_format_choices_are_the_importers() -> None:
     from quizengine.banks.importing import FORMATS
 
     assert set(bank_pages.FORMAT_LABELS) == {"auto", *FORMATS}
+
+
+def test_an_admin_chooses_who_owns_a_new_bank_and_organizers_keep_theirs(
+    client: FlaskClient, session: Session, setting, make_user
+) -> None:
+    make_user(Role.ADMIN, username="admin")
+    make_user(Role.ORGANIZER, username="org2", branch="第二党支部")
+    session.commit()
+    branch_a = session.scalar(select(Branch.id).where(Branch.name == test_exams.BRANCH))
+    branch_b = session.scalar(select(Branch.id).where(Branch.name == "第二党支部"))
+    login(client, "admin")
+    preview_url = _upload(client, xlsx_bytes(*ROWS[:3])).headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert 'name="owner"' in page and ">党委共享（所有支部可见）</option>" in page
+    assert f'<option value="{branch_b}">第二党支部自有（只有该支部可见）</option>' in page
+    for owner, message in (("999999", "没有找到这个支部"), ("abc", "请选择新题库的归属")):
+        refused = _save(client, preview_url, mode="new", slug="guishu", title="归属", owner=owner)
+        assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Bank).where(Bank.slug == "guishu")) == 0
+    assert _save(client, preview_url, mode="new", slug="guishu", title="归属", owner=str(branch_b)).status_code == 302
+    shared_url = _upload(client, xlsx_bytes(*ROWS[:2])).headers["Location"]
+    assert _save(client, shared_url, mode="new", slug="gongxiang", title="共享", owner="").status_code == 302
+    session.expire_all()
+    owners = dict(session.execute(select(Bank.slug, Bank.owner_branch_id)).all())
+    assert owners["guishu"] == branch_b and owners["gongxiang"] is None
+    audit = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "banks.upload")).all()
+    assert [entry.get("owner") for entry in audit] == ["第二党支部", "党委共享"]
+
+    login(client, "org")  # an organizer: no choice; a crafted owner other than their branch is refused
+    own_url = _upload(client, xlsx_bytes(*ROWS[:2])).headers["Location"]
+    assert 'name="owner"' not in client.get(own_url).get_data(as_text=True)
+    for owner in ("", str(branch_b)):
+        refused = _save(client, own_url, mode="new", slug="zuzhi", title="组织员", owner=owner)
+        assert refused.status_code == 400 and "组织员导入的题库属于本支部" in refused.get_data(as_text=True)
+    assert _save(client, own_url, mode="new", slug="zuzhi", title="组织员", owner=str(branch_a)).status_code == 302
+    assert (
+        _save(
+            client, _upload(client, xlsx_bytes(*ROWS[:2])).headers["Location"], mode="new", slug="zuzhi2", title="二"
+        ).status_code
+        == 302
+    )
+    session.expire_all()
+    owners = dict(session.execute(select(Bank.slug, Bank.owner_branch_id)).all())
+    assert owners["zuzhi"] == branch_a and owners["zuzhi2"] == branch_a
+
+
+def test_shipped_banks_are_read_only_in_the_browser_and_the_page_says_so(
+    app: Flask, client: FlaskClient, session: Session, setting, make_user
+) -> None:
+    make_user(Role.ADMIN, username="admin")
+    session.commit()
+    shipped = session.scalar(select(Bank).where(Bank.slug == "exam"))
+    assert shipped is not None
+    before = (
+        session.scalar(select(func.count()).select_from(Question).where(Question.bank_id == shipped.id)),
+        shipped.path,
+    )
+    shipped_text = Path(shipped.path).read_text(encoding="utf-8")
+    login(client, "admin")
+    preview_url = _upload(client, xlsx_bytes(*ROWS[:3])).headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "随附题库只能通过 YAML 修改" in page and 'value="merge"' not in page  # nothing imported here yet
+    assert "还没有在这里导入的题库可以合并" in page
+    refused = _save(client, preview_url, mode="merge", target=str(shipped.id))
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "“考试题库”是随附题库，只能通过 YAML 文件修改，不能在这里合并" in text, text[
+        -2000:
+    ]
+    session.expire_all()
+    count = session.scalar(select(func.count()).select_from(Question).where(Question.bank_id == shipped.id))
+    assert (count, shipped.path) == before and Path(shipped.path).read_text(encoding="utf-8") == shipped_text
+    assert not (Path(app.config["BANKS_PATH"]) / "local" / "exam.yaml").exists()
+    assert _save(client, preview_url, mode="new", slug="liulan", title="浏览器导入").status_code == 302
+    page = client.get(_upload(client, xlsx_bytes(*ROWS[:2])).headers["Location"]).get_data(as_text=True)
+    assert 'value="merge"' in page and "随附题库只能通过 YAML 修改" in page

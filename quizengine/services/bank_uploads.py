@@ -3,9 +3,11 @@
 The converter is `banks.importing` (every problem located as FILE:ROW / FILE:LINE, the whole file refused
 with `ImportRefused`). Saving writes the YAML v1 bank under `BANKS_PATH/local/` — YAML stays the source of
 truth, loaded again at every start — and syncs it, so a changed question becomes a new revision exactly as
-with a YAML edit. A new bank imported by an organizer is their branch's own; an admin's is the committee's.
-Merging adds the file's questions to a bank imported here before: a question with the same id (the 题目ID
-column of an exported sheet, or the same stem) replaces the old one, the others are kept.
+with a YAML edit. A new bank imported by an organizer is their branch's own; an admin chooses: the committee's
+(shared) or a branch's own. Merging adds the file's questions to a bank imported here before: a question with
+the same id (the 题目ID column of an exported sheet, or the same stem) replaces the old one, the others are
+kept. The banks outside local/ (shipped under question_banks/, or loaded from the command line) stay read-only
+here: they are changed in their YAML files, which a merge here would silently fork.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from quizengine.banks.loader import BankLoadError, load_banks
 from quizengine.banks.safe_yaml import MAX_FILE_BYTES as MAX_BANK_BYTES
 from quizengine.engine.errors import QuizError
 from quizengine.engine.timing import Clock
-from quizengine.models import AuditEntry, Bank, User
+from quizengine.models import AuditEntry, Bank, Branch, User
 
 from .access import is_admin, is_organizer, require
 from .bank_admin import bank_mapping, bank_visible_clause, can_edit_bank
@@ -110,11 +112,39 @@ class SaveRequest:
     title: str = ""
     target_id: int | None = None
     skip_bad: bool = False
+    owner: str | None = None  # a new bank's owner as the form sends it: "" the committee, a branch id; None unsent
 
 
 def can_upload(user: User) -> bool:
     """Admins and organizers import banks (an organizer's are their branch's own)."""
     return is_organizer(user) and (is_admin(user) or user.branch_id is not None)
+
+
+def owner_choices(session: Session, user: User) -> list[Branch]:
+    """The branches an admin may give a new bank to (besides the committee); none for an organizer, whose
+    uploads are always their branch's own."""
+    return list(session.scalars(select(Branch).order_by(Branch.name))) if is_admin(user) else []
+
+
+def _new_bank_owner(session: Session, user: User, owner: str | None) -> tuple[int | None, str]:
+    """The branch a new bank belongs to (None: the committee's) and its name for the audit; refused in Chinese
+    for an unknown branch, or an organizer asking for another owner than their branch."""
+    if not is_admin(user):
+        if owner is not None and owner != str(user.branch_id):
+            raise QuizError("组织员导入的题库属于本支部，不能选择其他归属")
+        branch = session.get(Branch, user.branch_id)
+        return user.branch_id, branch.name if branch else ""
+    if not owner:
+        return None, SHARED_LABEL
+    if not (owner.isascii() and owner.isdigit() and len(owner) <= 9):
+        raise QuizError("请选择新题库的归属：党委共享或某个支部")
+    branch = session.get(Branch, int(owner))
+    if branch is None:
+        raise QuizError("没有找到这个支部，请重新选择新题库的归属")
+    return branch.id, branch.name
+
+
+SHARED_LABEL = "党委共享"
 
 
 def merge_targets(session: Session, user: User, banks_path: Path) -> list[Bank]:
@@ -206,8 +236,15 @@ def save(
     owner: int | None = None
     if request.mode == "merge":
         target = session.get(Bank, request.target_id) if request.target_id is not None else None
+        if (
+            target is not None
+            and can_edit_bank(user, target)
+            and target not in merge_targets(session, user, banks_path)
+        ):
+            raise QuizError(f"“{target.title}”是随附题库，只能通过 YAML 文件修改，不能在这里合并（可保存为新题库）")
         if target is None or target not in merge_targets(session, user, banks_path):
             raise QuizError("请选择要合并到的题库（只能合并到在这里导入、你可以修改的题库）")
+        owner_name = ""
         result = convert(data, filename, fmt, slug=target.slug, title=target.title)
         mapping = merge_mappings(bank_mapping(session, target), result.bank) if result.bank["questions"] else None
         slug = target.slug
@@ -215,7 +252,7 @@ def save(
         slug, title = _new_bank_names(session, request, local)
         result = convert(data, filename, fmt, slug=slug, title=title)
         mapping = result.bank
-        owner = None if is_admin(user) else user.branch_id
+        owner, owner_name = _new_bank_owner(session, user, request.owner)
     else:
         raise QuizError("请选择保存为新题库，或合并到已有题库")
     if result.problems and not request.skip_bad:
@@ -230,7 +267,8 @@ def save(
             actor_id=user.id,
             action="banks.upload",
             subject=slug,
-            detail={"file": filename, "mode": request.mode, "skipped": len(result.problems)},
+            detail={"file": filename, "mode": request.mode, "skipped": len(result.problems)}
+            | ({"owner": owner_name} if owner_name else {}),
         )
     )
     try:

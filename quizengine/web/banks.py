@@ -227,6 +227,7 @@ def _preview_page(token: str, upload: tuple[bytes, str, str], form: dict[str, An
         filename=filename,
         preview=shown,
         targets=bank_uploads.merge_targets(db.session(), current_user, banks_path),
+        owners=bank_uploads.owner_choices(db.session(), current_user),
         form=form,
         shown_options=lambda question: [(option.key, option.text) for option in question.options],
         **_labels(),
@@ -256,6 +257,7 @@ def save(token: str) -> Page:
         title=form.get("title", "")[:300],
         target_id=int(target) if target.isascii() and target.isdigit() and len(target) <= 9 else None,
         skip_bad=form.get("skip_bad") == "1",
+        owner=form["owner"][:20] if "owner" in form else None,
     )
     banks_path = Path(current_app.config["BANKS_PATH"])
     try:
