@@ -133,3 +133,49 @@ def test_organizer_imports_a_sheet_and_a_member_practises_it(tmp_path: Path) -> 
         stranger = _login(browser, server.url, "wanggang", PHONE)  # another branch: the bank is not theirs
         stranger.goto(server.url + "/practice/")
         assert "第一支部自学题库" not in stranger.content()
+
+
+def test_an_admin_gives_a_new_bank_to_a_branch_on_a_phone(tmp_path: Path) -> None:
+    """At 390×844: the admin's save form offers the owner (党委共享 or a branch) and says beside the merge choice
+    that shipped banks change only through YAML; the saved bank is the branch's own, in the list and on the
+    printed-paper form of that branch's organizer only."""
+    banks = tmp_path / "banks"
+    shutil.copytree(ROOT / "question_banks", banks)
+    sheet = tmp_path / "支部题库.xlsx"
+    sheet.write_bytes(xlsx_bytes(*ROWS[:3]))
+    with live_server(tmp_path / "instance", banks) as server, chromium() as browser:
+        for username, role, branch in [
+            ("guanli", "admin", ""),
+            ("shuji", "organizer", "第一党支部"),
+            ("shuji2", "organizer", "第二党支部"),
+        ]:
+            extra = ["--branch", branch] if branch else []
+            server.cli("users", "create", username, "--name", username, "--role", role, *extra, "--password", PASSWORD)
+        admin = _login(browser, server.url, "guanli", PHONE)
+        _upload(admin, server.url, sheet)
+        note = admin.locator(".merge-note")
+        assert "随附题库只能通过 YAML 修改" in note.inner_text() and note.is_visible()
+        owner = admin.get_by_label("新题库归属")
+        assert owner.locator("option").first.inner_text() == "党委共享（所有支部可见）"
+        owner.select_option(label="第一党支部自有（只有该支部可见）")
+        admin.get_by_label("新题库名称").fill("第一支部专用题库")
+        admin.get_by_label("新题库标识（小写字母、数字和连字符）").fill("diyi-zhuanyong")
+        _no_sideways_scroll(admin)
+        shot(admin, "banks-08-admin-owner-phone")
+        admin.get_by_role("button", name="保存题库").click()
+        admin.get_by_text("已保存题库“第一支部专用题库”").wait_for()
+        card = admin.locator("section.bank-card", has_text="第一支部专用题库")
+        assert "第一党支部自有题库" in card.inner_text()
+        _no_sideways_scroll(admin)
+
+        own = _login(browser, server.url, "shuji", PHONE)
+        own.goto(server.url + "/papers/draw")
+        assert "第一支部专用题库" in own.locator("select[name=s0_bank]").inner_text()
+        other = _login(browser, server.url, "shuji2", PHONE)
+        other.goto(server.url + "/papers/draw")
+        assert "第一支部专用题库" not in other.locator("select[name=s0_bank]").inner_text()
+        slug = "diyi-zhuanyong"
+        other.goto(f"{server.url}/papers/draw?go=1&seed=1&s0_bank={slug}&s0_count=1")
+        assert f"题库“{slug}”是其他支部自己的题库" in other.locator("[role=alert]").inner_text()
+        _no_sideways_scroll(other)
+        shot(other, "banks-09-paper-refused-phone", full_page=False)
