@@ -46,6 +46,23 @@ _BRACKET = re.compile(r"[（(][ \u3000\t]*[）)]")
 _RADICALS = re.compile("[\u2e80-\u2fdf]")
 
 
+def _traditional_folds() -> dict[int, str]:
+    """Kangxi radicals NFKC folds to a traditional character a simplified paper never holds (⼾ → 戶, ⾨ → 門):
+    the font draws 户 and 门 with the radical's glyph, so the PDF's text says ⼾ where the page shows 户. Those
+    characters (outside GB2312) match any character of a piece, like the unfoldable radicals."""
+    folds = {}
+    for code in range(0x2F00, 0x2FD6):
+        folded = unicodedata.normalize("NFKC", chr(code))
+        try:
+            folded.encode("gb2312")
+        except UnicodeEncodeError:
+            folds[ord(folded)] = "\ufffd"
+    return folds
+
+
+_TRADITIONAL = _traditional_folds()
+
+
 def _plain(text: str) -> str:
     """Text without the spaces and line breaks of the layout, in NFKC: the PDF's fonts map some characters to
     Kangxi-radical forms (⽀ for 支), which NFKC folds back."""
@@ -54,15 +71,16 @@ def _plain(text: str) -> str:
 
 def _found(piece: str, text: str) -> bool:
     """`piece` is in the PDF text `text`. Characters NFKC cannot fold back (the CJK Radicals Supplement: ⺠ for 民,
-    ⻔ for 门) match any character of the piece, and punctuation matches any one character: a font draws some marks
-    with one glyph (— and ―), and the PDF's text gives that glyph's first character."""
+    ⻔ for 门) or folds to a traditional form (⼾ → 戶 for 户: `_traditional_folds`) match any character of the
+    piece, and punctuation matches any one character: a font draws some marks with one glyph (— and ―), and the
+    PDF's text gives that glyph's first character."""
 
     def one(char: str) -> str:
         if unicodedata.category(char)[0] in "LN":
             return f"(?:{re.escape(char)}|\ufffd)"
         return "."
 
-    return re.search("".join(map(one, piece)), _RADICALS.sub("\ufffd", text)) is not None
+    return re.search("".join(map(one, piece)), _RADICALS.sub("\ufffd", text).translate(_TRADITIONAL)) is not None
 
 
 def _pieces(stem: str, options: list[str]) -> list[str]:
