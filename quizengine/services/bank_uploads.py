@@ -236,13 +236,9 @@ def save(
     owner: int | None = None
     if request.mode == "merge":
         target = session.get(Bank, request.target_id) if request.target_id is not None else None
-        if (
-            target is not None
-            and can_edit_bank(user, target)
-            and target not in merge_targets(session, user, banks_path)
-        ):
-            raise QuizError(f"“{target.title}”是随附题库，只能通过 YAML 文件修改，不能在这里合并（可保存为新题库）")
         if target is None or target not in merge_targets(session, user, banks_path):
+            if target is not None and can_edit_bank(user, target):  # a bank the user changes, but by its YAML
+                raise QuizError(f"“{target.title}”是随附题库，只能通过 YAML 文件修改，不能在这里合并（可保存为新题库）")
             raise QuizError("请选择要合并到的题库（只能合并到在这里导入、你可以修改的题库）")
         owner_name = ""
         result = convert(data, filename, fmt, slug=target.slug, title=target.title)
