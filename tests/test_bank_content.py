@@ -37,6 +37,7 @@ FULLY_QUOTED_BANKS: list[str] = [
     "xianfa-2018",
     "dangzu-gongzuo-2019",
     "zuzhi-gongzuo-2021",
+    "dangzhang-2022",
 ]
 
 #: Banks whose categories are themes, not chapters of one document: each question cites its own
