@@ -17,10 +17,11 @@ Figures, per server and per N:
 
 * time to last client: host command sent -> the last participant has the question (median and worst round);
 * per-client latency p50/p95 over all (participant, round) pairs; missing = question never received;
-* connect storm: all N connect and join (at most ``--connect-concurrency`` handshakes in flight), seconds;
+* connect storm: all N connect and join (at most ``--connect-concurrency`` handshakes in flight), seconds,
+  and the server's CPU per join (handshake included);
 * messages per question: Socket.IO packets every client (host included) received per round, pings excluded;
 * burst: every participant sends its answer at the same instant; ack p50/p95/p99, lost (no ack), and for
-  servers with a database the answers stored against the answers acked;
+  servers with a database the answers stored against the answers acked; the server's CPU per answer;
 * CPU: server CPU per round; client CPU share (near 100 % means the clients, not the server, set the pace);
   CPU that other processes took meanwhile (the figures of a run where that is high are flagged).
 
@@ -29,6 +30,7 @@ Figures, per server and per N:
     .venv/bin/python benchmarks/contest_fanout.py --clients 1000 --rounds 30 --targets S,R --json out.json
     .venv/bin/python benchmarks/contest_fanout.py --wait-quiet 120      # on a shared machine
     .venv/bin/python benchmarks/contest_fanout.py --workers 1,2         # PostgreSQL + Redis (fanout_workers.py)
+    QUIZENGINE_BENCH_PROFILE_APP=/tmp/p .venv/bin/python benchmarks/contest_fanout.py --targets app  # profiles
 
 Processes: the server is pinned to CPU 0, the driver (host client) and the client processes to the other
 CPUs, so the server has a core of its own. Receive stamps are the kernel's (SO_TIMESTAMPNS, when the
@@ -69,6 +71,7 @@ import multiprocessing
 import os
 import resource
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -105,6 +108,8 @@ GOALS = {
     "burst_p99_vs_S": 1.5,  # burst ack p99 <= 1.5 x S
 }
 MS = 1e6  # ns per ms
+#: ``PREFIX``: the app's connect storm and answer burst are profiled into ``PREFIX-app-N.1.prof`` and ``.2.prof``.
+PROFILE_APP_ENV = "QUIZENGINE_BENCH_PROFILE_APP"
 BENCH_BRANCH = "基准测试党支部"
 #: The lean client's User-Agent; the app's sessions are minted with it (Flask-Login ties a session to it).
 LEAN_UA = USER_AGENT
@@ -385,6 +390,9 @@ class AppTarget(Target):
         env = {"QUIZENGINE_INSTANCE": str(self.instance), "QUIZENGINE_BANKS": str(ROOT / "question_banks")}
         env |= self.extra_env
         argv = [sys.executable, str(ROOT / "run.py"), "--port", str(port)]
+        if os.environ.get(PROFILE_APP_ENV):  # the storm and the burst under cProfile (benchmarks/profiled_run.py)
+            prefix = f"{os.environ[PROFILE_APP_ENV]}-{self.name}-{len(self.user_ids)}"
+            argv[1:1] = [str(ROOT / "benchmarks" / "profiled_run.py"), prefix]
         return start_process("app", argv, port, work, cpu, env, marker="quizengine 已启动")
 
     def host_spec(self) -> ClientSpec:
@@ -691,6 +699,12 @@ class RunConfig:
     client_cpus: set[int] | None
 
 
+def profile_mark(server: Server, signum: int) -> None:
+    """Switch the app's profile on (SIGUSR1) or off (SIGUSR2) when it runs under benchmarks/profiled_run.py."""
+    if os.environ.get(PROFILE_APP_ENV) and server.name == "app":
+        os.kill(server.process.pid, signum)
+
+
 def client_cpu_total(handles: list[WorkerHandle]) -> float:
     return time.process_time() + sum(handle.cpu() for handle in handles)
 
@@ -722,6 +736,7 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
     out: dict[str, Any] = {}
 
     # connect storm
+    profile_mark(server, signal.SIGUSR1)
     cpu0, t_storm = server.cpu(), now_ns()
     per_proc = max(1, cfg.connect_concurrency // len(handles))
     give_up = t_storm + int(cfg.storm_timeout * 1e9)
@@ -748,6 +763,7 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
         "join_p99_ms": percentile(sorted((t - s) / MS for _i, s, t, _e in joined if t is not None), 99),
         "server_cpu_s": server.cpu() - cpu0,
     }
+    profile_mark(server, signal.SIGUSR2)
     await asyncio.sleep(cfg.settle)
     await target.begin(host)
     await quiet()
@@ -807,6 +823,7 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
     await quiet()
     await asyncio.sleep(cfg.settle)
     before = sum(await asyncio.gather(*(h.ask(("received",), "received", 30) for h in handles))) + host.received
+    profile_mark(server, signal.SIGUSR1)
     cpu0, at_ns = server.cpu(), now_ns() + 300 * 1_000_000
     replies = await asyncio.gather(
         *(h.ask(("burst", at_ns, burst_round, cfg.burst_timeout), "burst", cfg.burst_timeout + 30) for h in handles)
@@ -830,6 +847,7 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
         "other_messages": (after - before) - len(acks),  # room-wide traffic caused by the answers
         "server_cpu_s": server.cpu() - cpu0,
     }
+    profile_mark(server, signal.SIGUSR2)
 
     # collect
     records = list(host_records)
@@ -1014,11 +1032,13 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], float], bool]] = [
     ("messages per question", lambda r: r["messages_per_question"], False),
     ("connect storm, all joined (s)", lambda r: r["storm"]["seconds"], False),
     ("connect failures", lambda r: r["storm"]["failed"], True),
+    ("server CPU per join (ms)", lambda r: 1000 * r["storm"]["server_cpu_s"] / max(1, r["storm"]["connected"]), False),
     ("burst ack p50 (ms)", lambda r: r["burst"]["p50_ms"], False),
     ("burst ack p99 (ms)", lambda r: r["burst"]["p99_ms"], False),
     ("burst, all acked (ms)", lambda r: r["burst"]["all_acked_ms"], False),
     ("burst answers lost", lambda r: r["burst"]["lost"], True),
     ("burst, other messages", lambda r: r["burst"]["other_messages"], True),
+    ("server CPU per answer (µs)", lambda r: 1e6 * r["burst"]["server_cpu_s"] / max(1, r["burst"]["acked"]), False),
     ("server CPU per round (ms)", lambda r: r["rounds_cpu"]["server_ms_per_round"], False),
     ("client CPU during rounds (%)", lambda r: r["rounds_cpu"]["client_cpu_pct"], False),
     ("other CPU on the machine (%)", lambda r: r["rounds_cpu"]["other_cpu_pct"], False),

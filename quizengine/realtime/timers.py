@@ -58,15 +58,16 @@ def push_counts() -> None:
 
 
 def push_rosters() -> None:
-    """Send a contest's roster to host and projector when players joined or were kicked/readmitted since."""
+    """Send a contest's roster to host and projector when players joined or were kicked/readmitted since: at
+    most one push per contest every ROSTER_SECONDS however many join meanwhile, from the players read
+    incrementally (a push during a connect storm reads the rows added since the last one)."""
     session = db.session()
     for contest_id, size in contest_join.roster_sizes(session).items():
         machine = contest_commands.cached_machine(session, contest_id)
         key = (size, tuple(machine.state.kicked))
         if _last_rosters.get(contest_id) != key:
             _last_rosters[contest_id] = key
-            _, machine = contest_commands.load_contest(session, contest_id, with_players=True)
-            publish_roster(contest_id, machine)
+            publish_roster(contest_id, machine.with_players(contest_join.roster_players(session, contest_id, size)))
 
 
 def run_loops(app: Flask) -> None:

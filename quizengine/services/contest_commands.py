@@ -118,9 +118,11 @@ def _player(session: Session, contest_id: int, player: str) -> dict[str, object]
 _machine_cache: dict[int, tuple[int, LiveContest]] = {}
 
 
-def cached_machine(session: Session, contest_id: int) -> LiveContest:
-    """The machine at the stored version, parsed once per version (read-only use: answers, joins, timers)."""
-    version = session.scalar(select(Contest.version).where(Contest.id == contest_id))
+def cached_machine(session: Session, contest_id: int, *, version: int | None = None) -> LiveContest:
+    """The machine at the stored version, parsed once per version (read-only use: answers, joins, timers);
+    a caller that has just read the contest's `version` passes it, saving the version read."""
+    if version is None:
+        version = session.scalar(select(Contest.version).where(Contest.id == contest_id))
     if version is None:
         raise ContestError("没有找到这场竞赛", "not_found")
     cached = _machine_cache.get(contest_id)

@@ -11,14 +11,15 @@ import hmac
 import secrets
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Engine, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
 from quizengine.modes.contest import ContestError, LiveContest, Role
@@ -124,7 +125,7 @@ _CREDENTIAL_FAILURES = frozenset({"bad_code", "bad_token", "bad_pin", "not_found
 
 
 def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
-    contest = _contest_for(session, data)
+    contest = _contest_for(session, data, light=data["role"] == Role.PLAYER)
     role = data["role"]
     logged_in = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
     if role == Role.HOST:
@@ -153,12 +154,19 @@ def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
     return _join_player(session, contest, user, data.get("team"))
 
 
-def _contest_for(session: Session, data: dict[str, Any]) -> Contest:
+#: What a player's join reads of the contest row: not its plan, state and questions (JSON parsed on every
+#: load), which the machine cached per version already holds.
+_JOIN_COLUMNS = (Contest.id, Contest.version, Contest.pin, Contest.allow_guests, Contest.projector_token)
+
+
+def _contest_for(session: Session, data: dict[str, Any], *, light: bool = False) -> Contest:
+    """The contest a join names (by id or PIN); `light` loads only the columns a player's join reads."""
+    query = select(Contest).options(load_only(*_JOIN_COLUMNS)) if light else select(Contest)
     contest = None
     if "contest" in data:
-        contest = session.get(Contest, data["contest"])
+        contest = session.scalar(query.where(Contest.id == data["contest"]))
     elif data.get("pin"):
-        contest = session.scalar(select(Contest).where(Contest.pin == data["pin"]))
+        contest = session.scalar(query.where(Contest.pin == data["pin"]))
     if contest is None:
         raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
     return contest
@@ -210,21 +218,42 @@ def host_allowed(session: Session, contest_id: int, user_id: int) -> tuple[bool,
 
 
 def _join_player(session: Session, contest: Contest, user: Any, team: object) -> Joined:
+    """A member joins or comes back. Joining is the common case (a storm of a whole room): the row is inserted
+    at once and its unique key tells a member who has joined before (on this worker before a restart, or on
+    another worker) from a new one, so a first join reads nothing of the players."""
     player = str(user.id)
-    machine = cached_machine(session, contest.id)
-    info = _player(session, contest.id, player) or _add_player(
-        session, machine, contest.id, player, user.id, team, getattr(user, "name", "")
-    )
-    return _player_joined(session, contest.id, machine, player, info, user.id)
+    machine = cached_machine(session, contest.id, version=contest.version)
+    info = _player_cache.get((contest.id, player))
+    new = False
+    if info is None:
+        try:
+            info, new = _add_player(session, machine, contest.id, player, user.id, team, getattr(user, "name", ""))
+        except ContestError:  # not a new player now (finished, kicked, a team not asked for): one who was?
+            info = _player(session, contest.id, player)
+            if info is None:
+                raise
+    return _player_joined(session, contest.id, machine, player, info, user.id, new=new)
 
 
 def _player_joined(
-    session: Session, contest_id: int, machine: LiveContest, player: str, info: dict[str, object], user_id: int | None
+    session: Session,
+    contest_id: int,
+    machine: LiveContest,
+    player: str,
+    info: dict[str, object],
+    user_id: int | None,
+    *,
+    new: bool = False,
 ) -> Joined:
+    """The player's identity and snapshot; a row inserted by this join has no answer and no points to read."""
     identity = {"contest": contest_id, "role": "player", "player": player, "user": user_id}
     state = machine.state
-    answer = own_answer(session, contest_id, state.question_seq, player) if state.question else None
-    mine = {**info, "answer": answer, "points": own_points(session, contest_id, player)}
+    if new:
+        answer, points = None, 0.0
+    else:
+        answer = own_answer(session, contest_id, state.question_seq, player) if state.question else None
+        points = own_points(session, contest_id, player)
+    mine = {**info, "answer": answer, "points": points}
     return Joined(contest_id, machine.with_players({player: mine}), identity)
 
 
@@ -241,8 +270,9 @@ def guest_credential(contest: Contest, player: str) -> str:
 
 def _join_guest(session: Session, contest: Contest, data: dict[str, Any]) -> Joined:
     """A guest of an open event: first by name (a new player), then with the credential the phone kept."""
-    machine = cached_machine(session, contest.id)
+    machine = cached_machine(session, contest.id, version=contest.version)
     credential = data.get("token") or ""
+    new = False
     if credential:
         player = credential.split(".", 1)[0]
         valid = player.startswith(GUEST_PREFIX) and secrets.compare_digest(
@@ -256,8 +286,8 @@ def _join_guest(session: Session, contest: Contest, data: dict[str, Any]) -> Joi
         if not name:
             raise ContestError("请填写姓名后加入", "name_required")
         player = GUEST_PREFIX + secrets.token_hex(6)
-        info = _add_player(session, machine, contest.id, player, None, data.get("team"), f"{name}（来宾）")
-    joined = _player_joined(session, contest.id, machine, player, info, None)
+        info, new = _add_player(session, machine, contest.id, player, None, data.get("team"), f"{name}（来宾）")
+    joined = _player_joined(session, contest.id, machine, player, info, None, new=new)
     return replace(joined, device_token=guest_credential(contest, player))
 
 
@@ -269,20 +299,68 @@ def _add_player(
     user_id: int | None,
     team: object,
     name: str,
-) -> dict[str, object]:
-    """Store a new player's own row (the contest's state is not touched: a join is O(1) in the players)."""
+) -> tuple[dict[str, object], bool]:
+    """Store a new player's own row, committed before the join is acked (the contest's state is not touched:
+    a join is O(1) in the players). A player who already has a row (a second phone at the same moment, a
+    member coming back whom this process has not seen) gets that row instead: the unique key decides.
+    Returns the player's record and whether this call inserted it."""
     record = machine.new_player(player, team, name)
-    session.add(ContestPlayer(contest_id=contest_id, player=player, user_id=user_id, **record))
     try:
+        session.execute(
+            insert(ContestPlayer.__table__).values(contest_id=contest_id, player=player, user_id=user_id, **record)
+        )
         session.commit()
-    except IntegrityError:  # the same member joined from a second phone at the same moment
+    except IntegrityError:
         session.rollback()
         known = _player(session, contest_id, player)
         if known is None:
             raise
-        return known
+        return known, False
     _player_cache[(contest_id, player)] = record
-    return record
+    return record, True
+
+
+@dataclass
+class _Roster:
+    """One contest's joined players as this process has read them, and the last row id read."""
+
+    players: dict[str, dict[str, object]] = field(default_factory=dict)
+    last_id: int = 0
+
+
+#: Joined players per contest, per database (as the question cache: a process may open several), read
+#: incrementally: a player's row is only ever added — its team, name and join seq never change, kicks live in
+#: the state — so a roster push reads the rows added since the last one, not every player again.
+_rosters: weakref.WeakKeyDictionary[Engine, dict[int, _Roster]] = weakref.WeakKeyDictionary()
+
+
+def roster_players(session: Session, contest_id: int, size: int) -> dict[str, dict[str, object]]:
+    """Every joined player of a contest in joining order (team, name, joined_seq), `size` being their count
+    as just read. Rows committed out of id order (PostgreSQL, several workers) can be skipped by the
+    incremental read; the count then says the roster is short, and it is read again in full."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    rosters = _rosters.setdefault(engine, {})
+    roster = rosters.get(contest_id) or _Roster()
+    if len(roster.players) > size:  # fewer rows than read before: not the contest this was (a new database)
+        roster = _Roster()
+    for _ in range(2):
+        if len(roster.players) >= size:
+            break
+        rows = session.execute(
+            select(
+                ContestPlayer.id, ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq
+            )
+            .where(ContestPlayer.contest_id == contest_id, ContestPlayer.id > roster.last_id)
+            .order_by(ContestPlayer.id)
+        )
+        for row_id, player, team, name, seq in rows:
+            roster.players[player] = {"team": team, "name": name, "joined_seq": seq}
+            roster.last_id = row_id
+        if len(roster.players) < size:  # a row was skipped: read them all again
+            roster = _Roster()
+    rosters[contest_id] = roster
+    return roster.players
 
 
 def roster_sizes(session: Session) -> dict[int, int]:
