@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Socket handlers register on the extension *before* init_app, so every app instance gets them.
     from .realtime import contest as _contest_handlers  # noqa: F401
     from .realtime.origins import same_origin
+    from .realtime.packets import JsonPacket
 
     db.init_app(app)
     csrf.init_app(app)
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=same_origin(app),  # our own origins only ([] would turn the check off)
         max_http_buffer_size=app.config["SOCKET_MAX_MESSAGE_BYTES"],  # Engine.IO drops a larger message
+        serializer=JsonPacket,  # JSON text only: no walk of every payload looking for bytes
     )
 
     from . import web

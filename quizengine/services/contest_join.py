@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
 from quizengine.modes.contest import ContestError, LiveContest, Role
@@ -125,9 +125,11 @@ _CREDENTIAL_FAILURES = frozenset({"bad_code", "bad_token", "bad_pin", "not_found
 
 
 def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
-    contest = _contest_for(session, data, light=data["role"] == Role.PLAYER)
     role = data["role"]
     logged_in = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
+    if role == Role.PLAYER:
+        return _join_as_player(session, _player_keys(session, data), data, user, logged_in)
+    contest = _contest_for(session, data)
     if role == Role.HOST:
         if not logged_in or not can_host(user, contest):
             raise ContestError("请以主持人账号登录后再进入主持台", "not_host")
@@ -138,13 +140,45 @@ def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
             raise ContestError("大屏链接无效", "bad_token")
         _, machine = load_contest(session, contest.id, with_players=True)
         return Joined(contest.id, machine, {"contest": contest.id, "role": "projector"})
-    if role in (Role.TEAM, Role.PLAYER) and logged_in and is_inspector(user):
+    if logged_in and is_inspector(user):
         raise ContestError(ReadOnly().message, "read_only")  # a 督导 watches results, never plays
-    if role == Role.TEAM:
-        team, device = join_team_device(session, contest.id, data.get("code"), data.get("token"))
-        _, machine = load_contest(session, contest.id)
-        identity = {"contest": contest.id, "role": "team", "team": team.key, "device": device.id}
-        return Joined(contest.id, machine, identity, device_token=device.token)
+    team, device = join_team_device(session, contest.id, data.get("code"), data.get("token"))
+    _, machine = load_contest(session, contest.id)
+    identity = {"contest": contest.id, "role": "team", "team": team.key, "device": device.id}
+    return Joined(contest.id, machine, identity, device_token=device.token)
+
+
+@dataclass(frozen=True)
+class PlayerKeys:
+    """What a player's join reads of the contest row: not its plan, state and questions (JSON parsed on every
+    load), which the machine cached per version already holds."""
+
+    id: int
+    version: int
+    pin: str
+    allow_guests: bool
+    projector_token: str
+
+
+_KEY_COLUMNS = (Contest.id, Contest.version, Contest.pin, Contest.allow_guests, Contest.projector_token)
+
+
+def _player_keys(session: Session, data: dict[str, Any]) -> PlayerKeys:
+    """The contest a player's join names (by id or PIN), as one row of five columns."""
+    row = None
+    if "contest" in data:
+        row = session.execute(select(*_KEY_COLUMNS).where(Contest.id == data["contest"])).first()
+    elif data.get("pin"):
+        row = session.execute(select(*_KEY_COLUMNS).where(Contest.pin == data["pin"])).first()
+    if row is None:
+        raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
+    return PlayerKeys(*row)
+
+
+def _join_as_player(session: Session, contest: PlayerKeys, data: dict[str, Any], user: Any, logged_in: bool) -> Joined:
+    """A member (login + PIN) or, at an open event, a guest (by name, then with the credential it was given)."""
+    if logged_in and is_inspector(user):
+        raise ContestError(ReadOnly().message, "read_only")  # a 督导 watches results, never plays
     if not logged_in and not contest.allow_guests:
         raise ContestError("请先登录后再加入竞赛", "login_required")
     if not secrets.compare_digest((data.get("pin") or "").encode(), contest.pin.encode()):
@@ -154,19 +188,12 @@ def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
     return _join_player(session, contest, user, data.get("team"))
 
 
-#: What a player's join reads of the contest row: not its plan, state and questions (JSON parsed on every
-#: load), which the machine cached per version already holds.
-_JOIN_COLUMNS = (Contest.id, Contest.version, Contest.pin, Contest.allow_guests, Contest.projector_token)
-
-
-def _contest_for(session: Session, data: dict[str, Any], *, light: bool = False) -> Contest:
-    """The contest a join names (by id or PIN); `light` loads only the columns a player's join reads."""
-    query = select(Contest).options(load_only(*_JOIN_COLUMNS)) if light else select(Contest)
+def _contest_for(session: Session, data: dict[str, Any]) -> Contest:
     contest = None
     if "contest" in data:
-        contest = session.scalar(query.where(Contest.id == data["contest"]))
+        contest = session.get(Contest, data["contest"])
     elif data.get("pin"):
-        contest = session.scalar(query.where(Contest.pin == data["pin"]))
+        contest = session.scalar(select(Contest).where(Contest.pin == data["pin"]))
     if contest is None:
         raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
     return contest
@@ -217,7 +244,7 @@ def host_allowed(session: Session, contest_id: int, user_id: int) -> tuple[bool,
     return bool(user.active) and can_host(user, contest), bool(user.active)
 
 
-def _join_player(session: Session, contest: Contest, user: Any, team: object) -> Joined:
+def _join_player(session: Session, contest: PlayerKeys, user: Any, team: object) -> Joined:
     """A member joins or comes back. Joining is the common case (a storm of a whole room): the row is inserted
     at once and its unique key tells a member who has joined before (on this worker before a restart, or on
     another worker) from a new one, so a first join reads nothing of the players."""
@@ -262,13 +289,13 @@ def _player_joined(
 GUEST_PREFIX = "g"
 
 
-def guest_credential(contest: Contest, player: str) -> str:
+def guest_credential(contest: Contest | PlayerKeys, player: str) -> str:
     """What a guest's phone keeps to come back as the same player: the key and its MAC (the contest's secret)."""
     mac = hmac.new(contest.projector_token.encode(), f"guest:{player}".encode(), hashlib.sha256).hexdigest()[:32]
     return f"{player}.{mac}"
 
 
-def _join_guest(session: Session, contest: Contest, data: dict[str, Any]) -> Joined:
+def _join_guest(session: Session, contest: PlayerKeys, data: dict[str, Any]) -> Joined:
     """A guest of an open event: first by name (a new player), then with the credential the phone kept."""
     machine = cached_machine(session, contest.id, version=contest.version)
     credential = data.get("token") or ""
