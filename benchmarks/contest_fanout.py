@@ -18,7 +18,7 @@ Figures, per server and per N:
 * time to last client: host command sent -> the last participant has the question (median and worst round);
 * per-client latency p50/p95 over all (participant, round) pairs; missing = question never received;
 * connect storm: all N connect and join (at most ``--connect-concurrency`` handshakes in flight), seconds,
-  and the server's CPU per join (handshake included);
+  and the server's CPU per join (handshake included), also net of what the idle server spends meanwhile;
 * messages per question: Socket.IO packets every client (host included) received per round, pings excluded;
 * burst: every participant sends its answer at the same instant; ack p50/p95/p99, lost (no ack), and for
   servers with a database the answers stored against the answers acked; the server's CPU per answer;
@@ -108,6 +108,8 @@ GOALS = {
     "burst_p99_vs_S": 1.5,  # burst ack p99 <= 1.5 x S
 }
 MS = 1e6  # ns per ms
+#: Seconds the server's idle CPU is read for before the storm (its timer loops; subtracted for the net figure).
+IDLE_SECONDS = 3.0
 #: ``PREFIX``: the app's connect storm and answer burst are profiled into ``PREFIX-app-N.1.prof`` and ``.2.prof``.
 PROFILE_APP_ENV = "QUIZENGINE_BENCH_PROFILE_APP"
 BENCH_BRANCH = "基准测试党支部"
@@ -735,6 +737,11 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
 
     out: dict[str, Any] = {}
 
+    # the server's CPU with only the host connected (timer loops, pings): subtracted from the storm's
+    idle0, t_idle = server.cpu(), now_ns()
+    await asyncio.sleep(IDLE_SECONDS)
+    idle_rate = (server.cpu() - idle0) / ((now_ns() - t_idle) / 1e9)
+
     # connect storm
     profile_mark(server, signal.SIGUSR1)
     cpu0, t_storm = server.cpu(), now_ns()
@@ -762,7 +769,9 @@ async def drive(target: Target, server: Server, handles: list[WorkerHandle], cfg
         "join_p50_ms": percentile(sorted((t - s) / MS for _i, s, t, _e in joined if t is not None), 50),
         "join_p99_ms": percentile(sorted((t - s) / MS for _i, s, t, _e in joined if t is not None), 99),
         "server_cpu_s": server.cpu() - cpu0,
+        "idle_cpu_pct": 100 * idle_rate,
     }
+    out["storm"]["server_cpu_net_s"] = out["storm"]["server_cpu_s"] - idle_rate * (now_ns() - t_storm) / 1e9
     profile_mark(server, signal.SIGUSR2)
     await asyncio.sleep(cfg.settle)
     await target.begin(host)
@@ -1033,6 +1042,12 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], float], bool]] = [
     ("connect storm, all joined (s)", lambda r: r["storm"]["seconds"], False),
     ("connect failures", lambda r: r["storm"]["failed"], True),
     ("server CPU per join (ms)", lambda r: 1000 * r["storm"]["server_cpu_s"] / max(1, r["storm"]["connected"]), False),
+    (
+        "  net of the idle server (ms)",
+        lambda r: 1000 * r["storm"]["server_cpu_net_s"] / max(1, r["storm"]["connected"]),
+        False,
+    ),
+    ("server CPU idle (% of a core)", lambda r: r["storm"]["idle_cpu_pct"], False),
     ("burst ack p50 (ms)", lambda r: r["burst"]["p50_ms"], False),
     ("burst ack p99 (ms)", lambda r: r["burst"]["p99_ms"], False),
     ("burst, all acked (ms)", lambda r: r["burst"]["all_acked_ms"], False),
