@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 from socketio import packet
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from quizengine.extensions import db, socketio
@@ -138,6 +138,11 @@ def test_a_row_committed_behind_one_already_read_is_not_lost(
     with app.app_context():
         players = contest_join.roster_players(db.session(), live.id, 2)
     assert len(first) == 1 and [info["team"] for info in players.values()] == ["t1", "t2"]
+    session.execute(update(Contest).where(Contest.id == live.id).values(finished_at=func.now()))
+    session.commit()
+    with app.app_context():
+        assert contest_join.roster_sizes(db.session()) == {}
+        assert live.id not in contest_join._rosters[db.engine]  # a finished contest's roster is forgotten
 
 
 def test_packets_are_json_text_and_one_schema_serves_every_event(

@@ -397,11 +397,18 @@ def roster_players(session: Session, contest_id: int, size: int) -> dict[str, di
 
 
 def roster_sizes(session: Session) -> dict[int, int]:
-    """Players per unfinished contest (the timer loop pushes a contest's roster when it changes)."""
+    """Players per unfinished contest (the timer loop pushes a contest's roster when it changes); the rosters
+    read for any other contest (finished, deleted) are forgotten."""
     rows = session.execute(
         select(ContestPlayer.contest_id, func.count(ContestPlayer.id))
         .join(Contest, Contest.id == ContestPlayer.contest_id)
         .where(Contest.finished_at.is_(None))
         .group_by(ContestPlayer.contest_id)
     )
-    return {contest_id: size for contest_id, size in rows}
+    sizes = {contest_id: size for contest_id, size in rows}
+    engine = session.get_bind()
+    if isinstance(engine, Engine) and engine in _rosters:
+        rosters = _rosters[engine]
+        for gone in [contest_id for contest_id in rosters if contest_id not in sizes]:
+            del rosters[gone]
+    return sizes
