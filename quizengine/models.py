@@ -417,6 +417,28 @@ class MemberDay(Base):
     sessions: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class MemberActivity(Base):
+    """A member's `member_days` rows of one local day summed by kind: what the 验收标准's period totals read.
+
+    Kept on write next to `member_days`, by atomic additions in the same statement pattern (services.summaries),
+    so the committee overview sums one row per member and day instead of one per member, day, bank and chapter.
+    A day counts as active when it has a self-test answer or session or a finished exam (always visible); a day
+    with only exam answers (``exam_answered``, an attempt answered across midnight) counts only once that exam's
+    review is visible, which the reader checks in `member_days`. ``quizengine records rebuild-summaries``
+    recomputes it.
+    """
+
+    __tablename__ = "member_activity"
+    __table_args__ = (Index("ix_member_activity_day", "day"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    practice_answered: Mapped[int] = mapped_column(Integer, default=0)
+    practice_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    exam_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    exam_answered: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AcceptanceStandard(Base):
     """A stored 验收标准: the committee default (``branch_id`` NULL, scope "committee") or a branch's override
     (scope "branch:<id>"). ``definition`` is `engine.standard.Standard.to_json()`; edits are audited."""

@@ -6,8 +6,9 @@ days — never their answers. Two shapes of the days:
 
 - each day (`MemberFacts.days`): what a member's and a branch's standing show and what a per-day rule (学习积分,
   capped per day) needs;
-- the period's totals (`MemberFacts.totals`, `summed=True`): one row per member summed in SQL, for the committee
-  overview's thousands of members when the standard has no per-day rule — the same evaluation, fewer rows.
+- the period's totals (`MemberFacts.totals`, `summed=True`): one row per member summed in SQL over
+  `member_activity` (one row per member and day, kept on write), for the committee overview's thousands of
+  members when the standard has no per-day rule — the same evaluation, fewer rows.
 
 Members are anything with `id`, `branch_id`, `created_at`, `active` and `member_status` (a `User`, or a
 `MemberRow` read without the ORM when only the counts are wanted).
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quizengine.engine.standard import DayFacts, ExamFacts, MemberFacts, Period, PeriodTotals
@@ -31,6 +33,7 @@ from quizengine.models import (
     ContestResult,
     Exam,
     ExamBranch,
+    MemberActivity,
     MemberDay,
     MemberStatus,
     Role,
@@ -167,24 +170,52 @@ def _days(session: Session, members: Sequence[Member], period: Period, now: date
 
 
 def _summed_days(session: Session, members: Sequence[Member], period: Period, now: datetime) -> dict[int, PeriodTotals]:
-    """Each member's days of the period up to today, summed in SQL (`PeriodTotals.of` of `_days`' rows: a day
-    is active when any of its rows has an answer or a session, the counts being never negative)."""
-    today = local_day(now)
-    active = func.count(distinct(case((or_(MemberDay.answered > 0, MemberDay.sessions > 0), MemberDay.day))))
+    """Each member's days of the period up to today, summed in SQL from `member_activity` (one row per member and
+    day): `PeriodTotals.of` of `_days`' rows. A day is active with a visible row holding an answer or a session:
+    a self-test answer or session or a finished exam always is; a day holding only exam answers (an attempt
+    answered across midnight) counts once that exam's review is visible, checked in `member_days` for those few
+    days alone."""
+    table = MemberActivity
+    always = or_(table.practice_answered > 0, table.practice_sessions > 0, table.exam_sessions > 0)
+    in_period = (
+        _of_members(table.user_id, members),
+        table.day >= period.start,
+        table.day < min(period.end, local_day(now) + timedelta(days=1)),
+    )
     rows = session.execute(
         select(
-            MemberDay.user_id,
-            active,
-            func.sum(case((_PRACTICE, MemberDay.sessions), else_=0)),
-            func.sum(case((_PRACTICE, MemberDay.answered), else_=0)),
+            table.user_id,
+            func.sum(case((always, 1), else_=0)),
+            func.sum(table.practice_sessions),
+            func.sum(table.practice_answered),
+            func.sum(case((and_(~always, table.exam_answered > 0), 1), else_=0)),
         )
-        .where(_of_members(MemberDay.user_id, members), *_in_period(period, now))
-        .where(MemberDay.day < today + timedelta(days=1))
-        .group_by(MemberDay.user_id)
+        .where(*in_period)
+        .group_by(table.user_id)
     )
-    return {
-        user_id: PeriodTotals(int(days), int(sessions), int(answered)) for user_id, days, sessions, answered in rows
-    }
+    totals, uncertain = {}, []
+    for user_id, days, sessions, answered, exam_only in rows:
+        totals[user_id] = PeriodTotals(int(days), int(sessions), int(answered))
+        if exam_only:
+            uncertain.append(user_id)
+    if uncertain:
+        candidates = select(table.user_id, table.day).where(
+            *in_period, ~always, table.exam_answered > 0, table.user_id.in_(uncertain)
+        )
+        visible = session.execute(
+            select(MemberDay.user_id, func.count(distinct(MemberDay.day)))
+            .where(
+                tuple_(MemberDay.user_id, MemberDay.day).in_(candidates),
+                MemberDay.exam_id != 0,
+                MemberDay.answered > 0,
+                MemberDay.exam_id.in_(visible_exam_ids(now)),
+            )
+            .group_by(MemberDay.user_id)
+        )
+        for user_id, days in visible:
+            found = totals[user_id]
+            totals[user_id] = replace(found, active_days=found.active_days + int(days))
+    return totals
 
 
 def _exam_facts(

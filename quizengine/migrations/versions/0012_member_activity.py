@@ -1,0 +1,65 @@
+"""验收标准 period totals: `member_activity`, each member's `member_days` of a day summed by kind (backfilled)
+
+Revision ID: 0012_member_activity
+Revises: 0011_bank_owner
+Create Date: 2026-12-07 05:10:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_member_activity"
+down_revision = "0011_bank_owner"
+branch_labels = None
+depends_on = None
+
+# Table stubs, no import of the app's models, so later model changes cannot break the backfill; it is the same
+# statement as services.summaries.rebuild_activity (a test checks both agree).
+member_days = sa.table(
+    "member_days",
+    sa.column("user_id", sa.Integer),
+    sa.column("day", sa.Date),
+    sa.column("exam_id", sa.Integer),
+    sa.column("answered", sa.Integer),
+    sa.column("sessions", sa.Integer),
+)
+
+
+def _sum_when(condition: sa.ColumnElement[bool], column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, column), else_=0)), 0)
+
+
+def upgrade() -> None:
+    activity = op.create_table(
+        "member_activity",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("practice_answered", sa.Integer(), nullable=False),
+        sa.Column("practice_sessions", sa.Integer(), nullable=False),
+        sa.Column("exam_sessions", sa.Integer(), nullable=False),
+        sa.Column("exam_answered", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("user_id", "day"),
+    )
+    op.create_index("ix_member_activity_day", "member_activity", ["day"])
+    practice = member_days.c.exam_id == 0
+    op.execute(
+        activity.insert().from_select(
+            ["user_id", "day", "practice_answered", "practice_sessions", "exam_sessions", "exam_answered"],
+            sa.select(
+                member_days.c.user_id,
+                member_days.c.day,
+                _sum_when(practice, member_days.c.answered),
+                _sum_when(practice, member_days.c.sessions),
+                _sum_when(~practice, member_days.c.sessions),
+                _sum_when(~practice, member_days.c.answered),
+            ).group_by(member_days.c.user_id, member_days.c.day),
+        )
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_member_activity_day", table_name="member_activity")
+    op.drop_table("member_activity")
