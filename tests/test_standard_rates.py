@@ -5,6 +5,7 @@ practice and a 小问答. Runs on SQLite and, with QUIZENGINE_TEST_DATABASE_URL,
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import UTC, date, datetime
 
@@ -17,6 +18,7 @@ from quizengine.engine.timing import FakeClock
 from quizengine.models import (
     Attempt,
     AttemptStatus,
+    Bank,
     Branch,
     Contest,
     MemberStatus,
@@ -25,11 +27,13 @@ from quizengine.models import (
     StudyDay,
     User,
 )
-from quizengine.services import overview, standard_facts, standards
+from quizengine.modes.self_test import PracticeKind
+from quizengine.services import overview, practice, standard_facts, standards
 from quizengine.services.demo import DemoSize, seed_demo
 from quizengine.services.standard_rates import Rates, branch_rates
 
 from .test_demo import banks  # noqa: F401 - the fixture
+from .test_summaries import _any
 
 #: Asia/Shanghai 2026-12-20 18:00: December (and the fourth quarter) open, 20 days in.
 NOW = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
@@ -144,3 +148,34 @@ def test_totals_cannot_stand_in_for_the_days_of_a_per_day_rule(
     with pytest.raises(ValueError, match="per-day rule"):
         evaluate(standard, DECEMBER, facts, date(2026, 12, 20))
     assert outcome(standards.standard_for_branch(session, ids[0]), DECEMBER, facts, date(2026, 12, 20))[1]
+
+
+def test_the_counts_stay_equal_after_answers_a_move_and_a_deactivation(
+    session: Session, committee: tuple[User, list[int]]
+) -> None:
+    """The open period's totals are kept on write per member and day, not per branch: a member who answers,
+    moves to a branch with another standard, or is deactivated is counted as the per-member evaluation says."""
+    admin, ids = committee
+    clock = FakeClock(NOW)
+    bank_ids = tuple(session.scalars(select(Bank.id)))
+    movers = list(
+        session.scalars(
+            select(User).where(User.branch_id == ids[0], User.role == Role.MEMBER, User.active).order_by(User.id)
+        )
+    )
+    for member in movers[-2:]:  # a self-test now, then each of them leaves ids[0]
+        request = practice.PracticeRequest(PracticeKind.RANDOM, bank_ids, count=5)
+        attempt = practice.start_practice(session, member, request, clock=clock, rng=random.Random(member.id))
+        for item in attempt.items:
+            practice.answer_item(session, member, attempt.id, item.position, _any(item), clock=clock)
+        practice.finish_attempt(session, member, attempt.id, clock=clock)
+    movers[-1].branch_id = ids[1]  # to the per-day standard
+    movers[-2].active = False
+    session.commit()
+    [bulk] = branch_rates(session, admin, ids, [DECEMBER], clock=clock)
+    for branch_id in ids:
+        own, rates = bulk[branch_id]
+        rows = standards.branch_standings(session, admin, branch_id, own, clock=clock)
+        assert rates == Rates.of(row.evaluation for row in rows), branch_id
+    board = overview.committee_overview(session, admin, clock=clock)
+    assert {row.branch.id: row.rates for row in board.branches if row.branch} == {b: bulk[b][1] for b in ids}
