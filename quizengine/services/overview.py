@@ -25,7 +25,7 @@ from quizengine.models import Attempt, AttemptStatus, Branch, Exam, ExamBranch, 
 
 from .access import is_admin, is_inspector, readable_branch_ids, require
 from .dashboard import TrendPoint
-from .standard_facts import period_bounds
+from .standard_facts import period_bounds, plain_rows
 from .standard_rates import Rates, branch_rates
 from .standards import current_period, standard_for_branch
 
@@ -167,7 +167,8 @@ def _exam_averages(session: Session, current: dict[int, Period]) -> tuple[dict[i
         best = func.max(Attempt.score * 100.0 / Attempt.max_score)
         # the period's few exams first: their attempts by exam, not every attempt of thousands of members
         exams = select(Exam.id).where(Exam.status == "published", Exam.closes_at >= start, Exam.closes_at < end)
-        for branch_id, share in session.execute(
+        for branch_id, share in plain_rows(
+            session,
             select(User.branch_id, best)
             .join(User, User.id == Attempt.user_id)
             .join(Exam, Exam.id == Attempt.exam_id)
@@ -179,7 +180,7 @@ def _exam_averages(session: Session, current: dict[int, Period]) -> tuple[dict[i
                 Attempt.status == AttemptStatus.FINISHED,
                 Attempt.max_score > 0,
             )
-            .group_by(User.branch_id, Attempt.user_id, Attempt.exam_id)
+            .group_by(User.branch_id, Attempt.user_id, Attempt.exam_id),
         ):
             shares[branch_id].append(float(share))
     averages = {branch_id: round(sum(values) / len(values), 1) for branch_id, values in shares.items()}

@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Result, Select, and_, case, distinct, func, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quizengine.engine.standard import DayFacts, ExamFacts, MemberFacts, Period, PeriodTotals
@@ -73,13 +73,20 @@ class MemberRow(NamedTuple):
     member_status: Any
 
 
+def plain_rows(session: Session, query: Select[Any]) -> Result[Any]:
+    """Run a select of columns through the connection: plain rows without the ORM's per-row loading, which costs
+    more than the query on the committee's tens of thousands of rows (pending changes are flushed first)."""
+    session.flush()
+    return session.connection().execute(query)
+
+
 def member_rows(session: Session, branch_ids: list[int]) -> dict[int, list[MemberRow]]:
     """The members held to the standard (members and organizers) of each branch, as plain rows."""
     found: dict[int, list[MemberRow]] = {branch_id: [] for branch_id in branch_ids}
     query = select(User.id, User.branch_id, User.created_at, User.active, User.member_status).where(
         User.branch_id.in_(branch_ids), User.role.in_((Role.MEMBER, Role.ORGANIZER))
     )
-    for row in session.execute(query):
+    for row in plain_rows(session, query):
         found[row.branch_id].append(MemberRow(*row))
     return found
 
@@ -117,10 +124,11 @@ def member_facts(
     exams = _exam_facts(session, members, period, now, hide_scores=hide_scores)
     contests: dict[int, list[date]] = defaultdict(list)
     start, end = period_bounds(period)
-    for user_id, finished_at in session.execute(
+    for user_id, finished_at in plain_rows(
+        session,
         select(ContestResult.user_id, Contest.finished_at)
         .join(Contest, Contest.id == ContestResult.contest_id)
-        .where(_of_members(ContestResult.user_id, members), Contest.finished_at >= start, Contest.finished_at < end)
+        .where(_of_members(ContestResult.user_id, members), Contest.finished_at >= start, Contest.finished_at < end),
     ):
         contests[user_id].append(local_day(finished_at))
     studied = member_study_facts(session, members, period.start, period.end) if study else {}  # type: ignore[arg-type]
@@ -149,7 +157,8 @@ _PRACTICE = MemberDay.exam_id == 0
 def _days(session: Session, members: Sequence[Member], period: Period, now: datetime) -> dict[int, list[DayFacts]]:
     """Each member's days of the period, summed per day (self-test and visible exam rows)."""
     days: dict[int, list[DayFacts]] = defaultdict(list)
-    rows = session.execute(
+    rows = plain_rows(
+        session,
         select(
             MemberDay.user_id,
             MemberDay.day,
@@ -160,7 +169,7 @@ def _days(session: Session, members: Sequence[Member], period: Period, now: date
             func.sum(case((_PRACTICE, MemberDay.sessions), else_=0)),
         )
         .where(_of_members(MemberDay.user_id, members), *_in_period(period, now))
-        .group_by(MemberDay.user_id, MemberDay.day)
+        .group_by(MemberDay.user_id, MemberDay.day),
     )
     for user_id, day, answered, correct, sessions, practice_answered, practice_sessions in rows:
         days[user_id].append(
@@ -182,7 +191,8 @@ def _summed_days(session: Session, members: Sequence[Member], period: Period, no
         table.day >= period.start,
         table.day < min(period.end, local_day(now) + timedelta(days=1)),
     )
-    rows = session.execute(
+    rows = plain_rows(
+        session,
         select(
             table.user_id,
             func.sum(case((always, 1), else_=0)),
@@ -191,7 +201,7 @@ def _summed_days(session: Session, members: Sequence[Member], period: Period, no
             func.sum(case((and_(~always, table.exam_answered > 0), 1), else_=0)),
         )
         .where(*in_period)
-        .group_by(table.user_id)
+        .group_by(table.user_id),
     )
     totals, uncertain = {}, []
     for user_id, days, sessions, answered, exam_only in rows:
@@ -202,7 +212,8 @@ def _summed_days(session: Session, members: Sequence[Member], period: Period, no
         candidates = select(table.user_id, table.day).where(
             *in_period, ~always, table.exam_answered > 0, table.user_id.in_(uncertain)
         )
-        visible = session.execute(
+        visible = plain_rows(
+            session,
             select(MemberDay.user_id, func.count(distinct(MemberDay.day)))
             .where(
                 tuple_(MemberDay.user_id, MemberDay.day).in_(candidates),
@@ -210,7 +221,7 @@ def _summed_days(session: Session, members: Sequence[Member], period: Period, no
                 MemberDay.answered > 0,
                 MemberDay.exam_id.in_(visible_exam_ids(now)),
             )
-            .group_by(MemberDay.user_id)
+            .group_by(MemberDay.user_id),
         )
         for user_id, days in visible:
             found = totals[user_id]
@@ -241,12 +252,13 @@ def _exam_facts(
     closes_on = {exam_id: local_day(exam.closes_at) for exam_id, exam in exams.items()}
     visible = {exam_id: review_is_visible(exam, now) for exam_id, exam in exams.items()}
     best: dict[tuple[int, int], tuple[float, bool]] = {}
-    for user_id, exam_id, score, pending in session.execute(
+    for user_id, exam_id, score, pending in plain_rows(
+        session,
         select(Attempt.user_id, Attempt.exam_id, Attempt.score, Attempt.pending_count).where(
             Attempt.exam_id.in_(list(exams)),
             _of_members(Attempt.user_id, members),
             Attempt.status == AttemptStatus.FINISHED,
-        )
+        ),
     ):
         if (user_id, exam_id) not in best or score > best[(user_id, exam_id)][0]:
             best[(user_id, exam_id)] = (score, pending > 0)

@@ -29,7 +29,7 @@ from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Role, StandardResult, User
 
 from .access import can_read_branch, require
-from .standard_facts import MemberRow, member_facts, member_rows
+from .standard_facts import MemberRow, member_facts, member_rows, plain_rows
 from .standards import standards_of, standings_by_branch
 from .summaries import local_day
 
@@ -157,10 +157,11 @@ def _live(
 def _sizes(session: Session, branch_ids: list[int]) -> dict[int, int]:
     """Members held to the standard per branch (as many stored results make a period complete)."""
     sizes: dict[int, int] = dict.fromkeys(branch_ids, 0)
-    for branch_id, count in session.execute(
+    for branch_id, count in plain_rows(
+        session,
         select(User.branch_id, func.count())
         .where(User.branch_id.in_(branch_ids), User.role.in_((Role.MEMBER, Role.ORGANIZER)))
-        .group_by(User.branch_id)
+        .group_by(User.branch_id),
     ):
         sizes[branch_id] = count
     return sizes
@@ -170,12 +171,13 @@ def _stored_counts(session: Session, branch_ids: list[int], keys: set[str]) -> d
     """(branch, period key) -> (stored results, their counts), in one query grouped by branch and period."""
     status = StandardResult.status
     counted = status != Status.EXEMPT.value
-    studied = StandardResult.detail["studied"].as_boolean()
+    studied = StandardResult.studied
 
     def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((condition, 1), else_=0))
 
-    rows = session.execute(
+    rows = plain_rows(
+        session,
         select(
             User.branch_id,
             StandardResult.period,
@@ -191,7 +193,7 @@ def _stored_counts(session: Session, branch_ids: list[int], keys: set[str]) -> d
             User.branch_id.in_(branch_ids),
             User.role.in_((Role.MEMBER, Role.ORGANIZER)),
         )
-        .group_by(User.branch_id, StandardResult.period)
+        .group_by(User.branch_id, StandardResult.period),
     )
     return {
         (branch_id, key): (int(total), Rates(int(evaluated), int(was_studied), int(met), int(not_started)))

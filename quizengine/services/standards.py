@@ -307,7 +307,7 @@ def closed_outcomes(session: Session, member_ids: list[int], periods: list[Perio
     if not by_key or not member_ids:
         return found
     wanted = set(member_ids)
-    studied = StandardResult.detail["studied"].as_boolean()
+    studied = StandardResult.studied
     # A committee's trend reads ~12 periods × thousands of members: plain rows (no ORM loading), a large member
     # filter applied here rather than as a parameter list of thousands, one shared Evaluation per (period,
     # status, studied).
@@ -342,6 +342,7 @@ def _store(session: Session, period: Period, results: dict[int, Evaluation]) -> 
                 "note": evaluation.note,
                 "studied": evaluation.studied,
             },
+            "studied": evaluation.studied,
             "created_at": now,
         }
         for user_id, evaluation in results.items()

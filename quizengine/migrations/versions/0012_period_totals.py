@@ -1,6 +1,7 @@
-"""验收标准 period totals: `member_activity`, each member's `member_days` of a day summed by kind (backfilled)
+"""验收标准 period totals: `member_activity` (each member's `member_days` of a day summed by kind) and
+standard_results.studied with a covering index, both backfilled
 
-Revision ID: 0012_member_activity
+Revision ID: 0012_period_totals
 Revises: 0011_bank_owner
 Create Date: 2026-12-07 05:10:00.000000
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_member_activity"
+revision = "0012_period_totals"
 down_revision = "0011_bank_owner"
 branch_labels = None
 depends_on = None
@@ -25,6 +26,7 @@ member_days = sa.table(
     sa.column("answered", sa.Integer),
     sa.column("sessions", sa.Integer),
 )
+results = sa.table("standard_results", sa.column("detail", sa.JSON), sa.column("studied", sa.Boolean))
 
 
 def _sum_when(condition: sa.ColumnElement[bool], column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
@@ -59,7 +61,14 @@ def upgrade() -> None:
         )
     )
 
+    # Plain ADD COLUMN (a batch copy would rebuild the table): the committee's counts read it, not the JSON.
+    op.add_column("standard_results", sa.Column("studied", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.execute(results.update().values(studied=sa.func.coalesce(results.c.detail["studied"].as_boolean(), sa.false())))
+    op.create_index("ix_standard_results_tally", "standard_results", ["period", "user_id", "status", "studied"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_standard_results_tally", table_name="standard_results")
+    op.drop_column("standard_results", "studied")
     op.drop_index("ix_member_activity_day", table_name="member_activity")
     op.drop_table("member_activity")
