@@ -439,6 +439,28 @@ class MemberActivity(Base):
     exam_answered: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class MemberMonth(Base):
+    """A member's `member_activity` of one local month summed: the 验收标准's period totals (a quarter or a year
+    sums its months), kept on write from each day's change (services.period_totals), so the committee overview
+    reads one row per member and month whatever the number of days.
+
+    ``active_days`` counts the days active whatever an exam's review policy (a self-test answer or session, a
+    finished exam); ``exam_only_days`` the days holding only exam answers, which count once that exam's review
+    is visible (the reader checks those days); ``last_day`` is the latest day ever counted (a month holding a
+    day after today is summed from its days).
+    """
+
+    __tablename__ = "member_months"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    active_days: Mapped[int] = mapped_column(Integer, default=0)
+    practice_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    practice_answered: Mapped[int] = mapped_column(Integer, default=0)
+    exam_only_days: Mapped[int] = mapped_column(Integer, default=0)
+    last_day: Mapped[date] = mapped_column(Date)
+
+
 class AcceptanceStandard(Base):
     """A stored 验收标准: the committee default (``branch_id`` NULL, scope "committee") or a branch's override
     (scope "branch:<id>"). ``definition`` is `engine.standard.Standard.to_json()`; edits are audited."""

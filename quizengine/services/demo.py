@@ -7,7 +7,7 @@ finished contest. Everything is deterministic for a seed and a day (passwords ex
 
 It writes in bulk (thousands of members, millions of answers for `benchmarks/oversight.py`) and keeps the
 `member_days` summaries right by computing them from the very rows it inserts, exactly as
-`summaries.rebuild` would (`member_activity` then from them; tests/test_demo.py checks the two agree). The
+`summaries.rebuild` would (the period totals then from them; tests/test_demo.py checks the two agree). The
 contest is played through the contest service (`contest_commands.apply_command`), so its results are stored by
 the same code as a live one.
 
@@ -55,9 +55,10 @@ from quizengine.models import (
 from quizengine.modes.contest import Command, ContestError, Phase
 from quizengine.modes.contest import Role as ContestRole
 
+from . import period_totals
 from .accounts import DEFAULT_COMMITTEE
 from .passwords import hash_password
-from .summaries import ZONE, Key, rebuild_activity
+from .summaries import ZONE, Key
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
@@ -427,7 +428,7 @@ def seed_demo(
             say(f"自测记录：{done}/{len(members)} 名党员，{report.answers:,} 道作答")
     _exams(writer, members, branches, months, pool, difficulty, admin, now, today, rng, report)
     writer.flush_summaries()
-    rebuild_activity(session)  # the day totals from the summaries just written, as a rebuild would
+    period_totals.rebuild(session)  # the day and month totals from the summaries just written, as a rebuild would
     session.add(
         AuditEntry(
             actor_id=admin.id if admin else None,

@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, Result, Select, and_, case, distinct, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Result, Select, and_, case, distinct, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quizengine.engine.standard import DayFacts, ExamFacts, MemberFacts, Period, PeriodTotals
@@ -35,12 +35,14 @@ from quizengine.models import (
     ExamBranch,
     MemberActivity,
     MemberDay,
+    MemberMonth,
     MemberStatus,
     Role,
     User,
 )
 
 from .exam_access import review_is_visible, visible_exam_ids
+from .period_totals import always_active
 from .study_days import member_study_facts
 from .summaries import ZONE, local_day, visible_rows
 
@@ -179,15 +181,49 @@ def _days(session: Session, members: Sequence[Member], period: Period, now: date
 
 
 def _summed_days(session: Session, members: Sequence[Member], period: Period, now: datetime) -> dict[int, PeriodTotals]:
-    """Each member's days of the period up to today, summed in SQL from `member_activity` (one row per member and
-    day): `PeriodTotals.of` of `_days`' rows. A day is active with a visible row holding an answer or a session:
-    a self-test answer or session or a finished exam always is; a day holding only exam answers (an attempt
-    answered across midnight) counts once that exam's review is visible, checked in `member_days` for those few
-    days alone."""
+    """Each member's days of the period up to today, summed (`PeriodTotals.of` of `_days`' rows) from
+    `member_months`: one row per member and month, kept on write (services.period_totals). A member whose months
+    hold a day after today, or days with only exam answers (counted once the exam's review is visible), is summed
+    from their days instead (`_day_totals`)."""
+    today = local_day(now)
+    months, month = [], period.start
+    while month < period.end:
+        months.append(month)
+        month = (month + timedelta(days=31)).replace(day=1)
+    table = MemberMonth
+    rows = plain_rows(
+        session,
+        select(
+            table.user_id,
+            func.sum(table.active_days),
+            func.sum(table.practice_sessions),
+            func.sum(table.practice_answered),
+            func.sum(table.exam_only_days),
+            func.max(table.last_day),
+        )
+        .where(_of_members(table.user_id, members), table.month.in_(months))
+        .group_by(table.user_id),
+    )
+    totals, again = {}, []
+    for user_id, days, sessions, answered, exam_only, last in rows:
+        if exam_only or last > today:
+            again.append(user_id)
+        else:
+            totals[user_id] = PeriodTotals(int(days), int(sessions), int(answered))
+    if again:
+        totals.update(_day_totals(session, again, period, now))
+    return totals
+
+
+def _day_totals(session: Session, user_ids: list[int], period: Period, now: datetime) -> dict[int, PeriodTotals]:
+    """Some members' days of the period up to today, summed in SQL from `member_activity` (one row per member and
+    day). A day is active with a visible row holding an answer or a session: a self-test answer or session or a
+    finished exam always is; a day holding only exam answers (an attempt answered across midnight) counts once
+    that exam's review is visible, checked in `member_days` for those few days alone."""
     table = MemberActivity
-    always = or_(table.practice_answered > 0, table.practice_sessions > 0, table.exam_sessions > 0)
+    always = always_active(table)
     in_period = (
-        _of_members(table.user_id, members),
+        table.user_id.in_(user_ids),
         table.day >= period.start,
         table.day < min(period.end, local_day(now) + timedelta(days=1)),
     )

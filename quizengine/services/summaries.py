@@ -6,8 +6,8 @@ Writers call these inside their own transaction, before their commit:
 - `replace_attempt` whenever an exam attempt is graded or regraded (services.exam_grading.grade_attempt, which
   finalizing, regrading, voiding and grading a short answer all go through).
 
-Each change to `member_days` is mirrored in `member_activity` (the same rows summed per member and day by kind,
-what the 验收标准's period totals read) in the same statements' transaction, by atomic additions too.
+Each change to `member_days` is passed on to services.period_totals (the same rows summed per member and day by
+kind, and per month: what the 验收标准's period totals read), in the same transaction.
 
 `rebuild` recomputes both from the attempts (CLI `quizengine records rebuild-summaries`); tests check that the
 incremental rows equal the rebuilt ones. Contest participation is not summarized: a member
@@ -24,12 +24,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quizengine.engine.questions import Verdict
-from quizengine.models import Attempt, AttemptItem, AttemptStatus, MemberActivity, MemberDay, Question
+from quizengine.models import Attempt, AttemptItem, AttemptStatus, MemberDay, Question
+
+from . import period_totals
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -64,47 +66,13 @@ def _upsert(session: Session, key: Key, exam_id: int, answered: int, correct: in
             },
         )
     )
-    _add_activity(session, {(key[0], key[1]): _kinds(exam_id, answered, sessions)})
-
-
-#: `member_activity`'s counters, in the order `_kinds` gives them.
-_KINDS = ("practice_answered", "practice_sessions", "exam_sessions", "exam_answered")
-
-
-def _kinds(exam_id: int, answered: int, sessions: int) -> list[int]:
-    """A `member_days` row's contribution to its day's `member_activity` row (self-test rows have exam id 0)."""
-    return [answered, sessions, 0, 0] if exam_id == 0 else [0, 0, sessions, answered]
+    period_totals.add(session, {(key[0], key[1]): period_totals.kinds(exam_id, answered, sessions)})
 
 
 def _shift(total: list[int], values: list[int], sign: int) -> None:
     """Add `values` (sign 1) or take them (sign -1) to `total` in place."""
     for index, value in enumerate(values):
         total[index] += sign * value
-
-
-def _add_activity(session: Session, deltas: dict[tuple[int, date], list[int]]) -> None:
-    """Add (or with negative deltas, take) counts to days' `member_activity` rows, creating missing ones; a row
-    left with nothing counted is removed, as a rebuild would not have it."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = MemberActivity.__table__.c
-    emptied = []
-    for (user_id, day), values in sorted(deltas.items()):
-        statement = insert(MemberActivity).values(user_id=user_id, day=day, **dict(zip(_KINDS, values, strict=True)))
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["user_id", "day"],
-                set_={kind: table[kind] + statement.excluded[kind] for kind in _KINDS},
-            )
-        )
-        if any(value < 0 for value in values):
-            emptied.append((user_id, day))
-    if emptied:
-        session.execute(
-            delete(MemberActivity).where(
-                tuple_(MemberActivity.user_id, MemberActivity.day).in_(emptied),
-                *(table[kind] == 0 for kind in _KINDS),
-            )
-        )
 
 
 def add_answer(session: Session, user_id: int, at: datetime, question: Question, verdict: str) -> None:
@@ -155,15 +123,16 @@ def replace_attempt(session: Session, attempt: Attempt) -> None:
             MemberDay.attempt_id == attempt.id
         )
     ):
-        _shift(deltas[(user_id, day)], _kinds(exam_id, answered, sessions), -1)
+        _shift(deltas[(user_id, day)], period_totals.kinds(exam_id, answered, sessions), -1)
     session.execute(delete(MemberDay).where(MemberDay.attempt_id == attempt.id))
     items = [(item.answered_at, item.verdict, item.question.bank_id, item.question.category) for item in attempt.items]
     rows = _attempt_rows(attempt, items)
     if rows:
         session.execute(MemberDay.__table__.insert(), rows)
     for row in rows:
-        _shift(deltas[(row["user_id"], row["day"])], _kinds(row["exam_id"], row["answered"], row["sessions"]), 1)
-    _add_activity(session, {key: values for key, values in deltas.items() if any(values)})
+        key = (row["user_id"], row["day"])
+        _shift(deltas[key], period_totals.kinds(row["exam_id"], row["answered"], row["sessions"]), 1)
+    period_totals.add(session, {key: values for key, values in deltas.items() if any(values)})
 
 
 def rebuild(session: Session) -> int:
@@ -199,33 +168,9 @@ def rebuild(session: Session) -> int:
     values = [_row(key, *value) for key, value in rows.items()]
     for start in range(0, len(values), 5_000):
         session.execute(MemberDay.__table__.insert(), values[start : start + 5_000])
-    rebuild_activity(session)
+    period_totals.rebuild(session)
     session.commit()
     return len(values)
-
-
-def _sum_when(condition: ColumnElement[bool], column: Any) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, column), else_=0)), 0)
-
-
-def rebuild_activity(session: Session) -> None:
-    """Recompute `member_activity` from `member_days` in one statement (not committed): after a rebuild, and after
-    the demo's bulk rows (the migration that created the table runs the same statement)."""
-    session.execute(delete(MemberActivity))
-    practice = MemberDay.exam_id == 0
-    session.execute(
-        MemberActivity.__table__.insert().from_select(
-            ["user_id", "day", *_KINDS],
-            select(
-                MemberDay.user_id,
-                MemberDay.day,
-                _sum_when(practice, MemberDay.answered),
-                _sum_when(practice, MemberDay.sessions),
-                _sum_when(~practice, MemberDay.sessions),
-                _sum_when(~practice, MemberDay.answered),
-            ).group_by(MemberDay.user_id, MemberDay.day),
-        )
-    )
 
 
 def visible_rows(visible_exam_ids: Any) -> ColumnElement[bool]:

@@ -1,5 +1,5 @@
-"""验收标准 period totals: `member_activity` (each member's `member_days` of a day summed by kind) and
-standard_results.studied with a covering index, both backfilled
+"""验收标准 period totals: `member_activity` (each member's `member_days` of a day summed by kind),
+`member_months` (those days of a month summed) and standard_results.studied with a covering index, all backfilled
 
 Revision ID: 0012_period_totals
 Revises: 0011_bank_owner
@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 # Table stubs, no import of the app's models, so later model changes cannot break the backfill; it is the same
-# statement as services.summaries.rebuild_activity (a test checks both agree).
+# statements as services.period_totals.rebuild (a test checks both agree).
 member_days = sa.table(
     "member_days",
     sa.column("user_id", sa.Integer),
@@ -60,6 +60,38 @@ def upgrade() -> None:
             ).group_by(member_days.c.user_id, member_days.c.day),
         )
     )
+    months = op.create_table(
+        "member_months",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("active_days", sa.Integer(), nullable=False),
+        sa.Column("practice_sessions", sa.Integer(), nullable=False),
+        sa.Column("practice_answered", sa.Integer(), nullable=False),
+        sa.Column("exam_only_days", sa.Integer(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("user_id", "month"),
+    )
+    day = activity.c.day
+    if op.get_bind().dialect.name == "postgresql":
+        month = sa.cast(sa.func.date_trunc("month", day), sa.Date)
+    else:
+        month = sa.func.date(day, "start of month", type_=sa.Date)
+    always = sa.or_(activity.c.practice_answered > 0, activity.c.practice_sessions > 0, activity.c.exam_sessions > 0)
+    op.execute(
+        months.insert().from_select(
+            ["user_id", "month", "active_days", "practice_sessions", "practice_answered", "exam_only_days", "last_day"],
+            sa.select(
+                activity.c.user_id,
+                month,
+                _sum_when(always, sa.literal(1)),
+                sa.func.sum(activity.c.practice_sessions),
+                sa.func.sum(activity.c.practice_answered),
+                _sum_when(sa.and_(~always, activity.c.exam_answered > 0), sa.literal(1)),
+                sa.func.max(day),
+            ).group_by(activity.c.user_id, month),
+        )
+    )
 
     # Plain ADD COLUMN (a batch copy would rebuild the table): the committee's counts read it, not the JSON.
     op.add_column("standard_results", sa.Column("studied", sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -70,5 +102,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_standard_results_tally", table_name="standard_results")
     op.drop_column("standard_results", "studied")
+    op.drop_table("member_months")
     op.drop_index("ix_member_activity_day", table_name="member_activity")
     op.drop_table("member_activity")

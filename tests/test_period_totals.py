@@ -1,8 +1,8 @@
-"""`member_activity` (each member's day summed by kind, what the 验收标准's period totals read) stays equal to a
-recount after every kind of write: self-test answers and sessions across a local (Asia/Shanghai) midnight,
-exam submit, short-answer grading, a void and a regrade, an exam answered across midnight (its answer-only day
-counts once the review is visible); the migration backfills it and the CLI rebuilds it. Runs on SQLite and,
-with QUIZENGINE_TEST_DATABASE_URL, on PostgreSQL."""
+"""`member_activity` and `member_months` (each member's days and months summed by kind, what the 验收标准's
+period totals read) stay equal to a recount after every kind of write: self-test answers and sessions across a
+local (Asia/Shanghai) midnight, exam submit, short-answer grading, a void and a regrade, an exam answered across
+midnight (its answer-only day counts once the review is visible); the migration backfills them and the CLI
+rebuilds them. Runs on SQLite and, with QUIZENGINE_TEST_DATABASE_URL, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from quizengine.engine.questions import Verdict
 from quizengine.engine.standard import Period, PeriodTotals
 from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
-from quizengine.models import Attempt, MemberActivity, Question, Role, User
-from quizengine.services import exam_admin, exam_taking, standard_facts, summaries
+from quizengine.models import Attempt, MemberActivity, MemberMonth, Question, Role, User
+from quizengine.services import exam_admin, exam_taking, period_totals, standard_facts, summaries
 from quizengine.services.schema import alembic_config
 
 from .test_exams import _spec, scheduled
@@ -44,13 +44,33 @@ def _activity(session: Session) -> list[tuple]:
     )
 
 
+def _months(session: Session) -> list[tuple]:
+    session.expire_all()
+    return sorted(
+        session.execute(
+            select(
+                MemberMonth.user_id,
+                MemberMonth.month,
+                MemberMonth.active_days,
+                MemberMonth.practice_sessions,
+                MemberMonth.practice_answered,
+                MemberMonth.exam_only_days,
+                MemberMonth.last_day,
+            )
+        ).all()
+    )
+
+
 def _equals_a_recount(session: Session) -> list[tuple]:
-    """The rows kept on write equal those recomputed from `member_days` (which test_summaries checks against
-    the attempts); returns them."""
-    kept = _activity(session)
-    summaries.rebuild_activity(session)
+    """The days and months kept on write equal those recomputed from `member_days` (which test_summaries checks
+    against the attempts; a month's last day kept is at least the last day recounted); returns the days."""
+    kept, months = _activity(session), _months(session)
+    period_totals.rebuild(session)
     session.commit()
     assert _activity(session) == kept
+    recounted = _months(session)
+    assert [row[:-1] for row in months] == [row[:-1] for row in recounted]
+    assert all(mine[-1] >= theirs[-1] for mine, theirs in zip(months, recounted, strict=True))
     return kept
 
 
@@ -77,6 +97,7 @@ def test_activity_equals_a_recount_after_each_write(
     assert mine[min(mine)][3] == 0 and mine[max(mine)][3] == 1  # the session on the day it finished
     assert any(row[4] == 1 and row[5] > 0 for row in mine.values())  # the exam: its session and its answers
     _totals_agree(session, clock.now())
+    _totals_agree(session, datetime(2026, 11, 29, 4, 0, tzinfo=UTC))  # days after "today": summed from the days
     short = next(
         item
         for item in session.scalars(select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id == member.id))
@@ -113,6 +134,8 @@ def test_an_exam_answered_across_midnight_counts_its_first_day_once_visible(
         ("2026-11-30", 0, True),  # answers only: counted once the review is visible
         ("2026-12-01", 1, False),
     ]
+    november = [row for row in _months(session) if row[0] == late.id and row[1] == NOVEMBER.start]
+    assert [row[2:6] for row in november] == [(0, 0, 0, 1)]  # no active day for sure, one exam-only day
     hidden, visible = clock.now(), exam.closes_at + timedelta(minutes=1)
     for now, days in ((hidden, 0), (visible, 1)):
         [facts] = standard_facts.member_facts(session, [late], NOVEMBER, now, hide_scores=False, summed=True).values()
@@ -120,20 +143,23 @@ def test_an_exam_answered_across_midnight_counts_its_first_day_once_visible(
         _totals_agree(session, now)
 
 
-def test_the_migration_backfills_and_the_cli_rebuilds_the_activity(
+def test_the_migration_backfills_and_the_cli_rebuilds_the_totals(
     app: Flask, session: Session, runner: FlaskCliRunner, make_user, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     _seed(session, runner, make_user, tmp_path)
     expected = _equals_a_recount(session)
     assert expected
+    session.execute(MemberMonth.__table__.delete())
     session.execute(MemberActivity.__table__.delete())
     session.commit()
     result = runner.invoke(args=["records", "rebuild-summaries"])
     assert result.exit_code == 0 and "已重建" in result.output
     assert _activity(session) == expected
+    months = _months(session)
+    assert months
     session.close()
     db.session.remove()
     url = app.config["DATABASE_URL"]
     command.downgrade(alembic_config(url), "0011_bank_owner")
     command.upgrade(alembic_config(url), "head")
-    assert _activity(session) == expected
+    assert _activity(session) == expected and _months(session) == months
