@@ -14,8 +14,10 @@ Either way the rates are exactly those of the per-member evaluations (tests/test
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,13 +147,29 @@ def _live(
     everyone = [member for rows in members.values() for member in rows]
     study = any(rule.kind in STUDY_RULES for rule in standard.rules)
     summed = not standard.needs_days
-    facts = member_facts(session, everyone, period, now, hide_scores=False, study=study, summed=summed)
     today = local_day(now)
     rates: dict[int, Rates] = {}
-    for branch_id, rows in members.items():
-        outcomes = Counter(outcome(standard, period, facts[member.id], today, policy=policy) for member in rows)
-        rates[branch_id] = sum((Rates.one(*key).times(count) for key, count in outcomes.items()), Rates())
+    with _without_cycle_collection():
+        facts = member_facts(session, everyone, period, now, hide_scores=False, study=study, summed=summed)
+        for branch_id, rows in members.items():
+            outcomes = Counter(outcome(standard, period, facts[member.id], today, policy=policy) for member in rows)
+            rates[branch_id] = sum((Rates.one(*key).times(count) for key, count in outcomes.items()), Rates())
     return rates
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while thousands of members' facts and outcomes are built: they hold no
+    reference cycles and are freed by reference counting, but their number sets off collector passes over the
+    whole process heap — measured on the committee overview, a third of its CPU time in a process that had
+    served other pages (docs/performance.md). Restored on exit, also on an error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _sizes(session: Session, branch_ids: list[int]) -> dict[int, int]:
