@@ -429,14 +429,12 @@ def baseline_table(metadata: Any) -> Any:
     )
 
 
-def serve_baseline(url: str, port: int) -> None:
-    """Serve POST /exams/attempts/<id>/answers as a bare Flask view: parse JSON, UPDATE one row, commit."""
+def baseline_app(url: str) -> Any:
+    """The baseline: POST /exams/attempts/<id>/answers as a bare Flask view: parse JSON, UPDATE one row, commit."""
     from flask import Flask, jsonify, request
-    from flask_socketio import SocketIO
     from sqlalchemy import MetaData, update
 
     from quizengine.extensions import make_engine
-    from quizengine.server import serve
 
     engine = make_engine(url)
     answers = baseline_table(MetaData())
@@ -460,6 +458,16 @@ def serve_baseline(url: str, port: int) -> None:
             {"ok": True, "position": payload["position"], "savedAt": now.isoformat(), "serverNow": now.isoformat()}
         )
 
+    return app
+
+
+def serve_baseline(url: str, port: int) -> None:
+    """Serve the baseline app the way run.py serves quizengine (gevent WSGIServer, TCP_NODELAY)."""
+    from flask_socketio import SocketIO
+
+    from quizengine.server import serve
+
+    app = baseline_app(url)
     socketio = SocketIO(app, async_mode="gevent")
     print("baseline serving", flush=True)
     serve(app, socketio, HOST, port)  # the server run.py uses (gevent WSGIServer, TCP_NODELAY)

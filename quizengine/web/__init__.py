@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Request, Response, current_app, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.routing import IntegerConverter
 
 from quizengine.extensions import db, login_manager
@@ -41,6 +42,7 @@ from .links import join_url, join_warning
 from .read_only import init_read_only
 from .redirects import current_path
 from .request_log import init_request_log
+from .verified import VerifiedMemo, immutable_values
 
 #: Only the app's own assets (Party intranets are often offline; nothing comes from a CDN).
 CONTENT_SECURITY_POLICY = (
@@ -71,12 +73,38 @@ class FastSessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
+        #: (serializer, cookie) -> (data, signed at): cookies already verified (an exam page's every save)
+        self._verified = VerifiedMemo()
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        """The cookie's session, or an empty one for an event of a Socket.IO connection that has its own."""
+        """The cookie's session, or an empty one for an event of a Socket.IO connection that has its own.
+
+        Flask's own check (signature, then age against PERMANENT_SESSION_LIFETIME), done once per cookie:
+        a cookie verified before is taken from the memo, its age checked again.
+        """
         if self.SOCKETIO_SESSION_KEY in request.environ:
             return self.session_class()
-        return super().open_session(app, request)
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (serializer, value)
+        known = self._verified.get(key)
+        if known is not None:
+            data, signed_at = known
+            if time.time() - signed_at <= max_age:
+                return self.session_class(data)
+            self._verified.discard(key)
+        try:
+            data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if isinstance(data, dict) and immutable_values(data):
+            self._verified.put(key, (dict(data), signed.timestamp()))
+        return self.session_class(data)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """The serializer for the app's current key and fallbacks (built on first use of that key)."""
