@@ -55,6 +55,7 @@ USER_AGENT = "quizengine-bench/1.0"
 PASSWORD = "bench-Password-2026"
 BRANCH = "基准测试党支部"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 #: A monthly test drawn from every shipped bank: 25 questions of all five types.
 BLUEPRINT = {
     "sections": [
@@ -238,6 +239,24 @@ class ConnectionPool:
         self.idle.clear()
 
 
+class Pools:
+    """A ConnectionPool per server port (one per app worker), opened on first use."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.by_port: dict[int, ConnectionPool] = {}
+
+    async def request(self, port: int, raw: bytes, timeout: float) -> HttpResponse:
+        pool = self.by_port.get(port)
+        if pool is None:
+            pool = self.by_port[port] = ConnectionPool(port, self.limit)
+        return await pool.request(raw, timeout)
+
+    def close(self) -> None:
+        for pool in self.by_port.values():
+            pool.close()
+
+
 def build_request(
     method: str, path: str, port: int, headers: Iterable[tuple[str, str]] = (), body: bytes | None = None
 ) -> bytes:
@@ -264,6 +283,7 @@ class Member:
     page_token: str = ""  # <meta name="csrf-token"> of the exam page, sent as X-CSRFToken
     questions: list[dict[str, Any]] = field(default_factory=list)
     saves: int = 0
+    port: int = 0  # the app worker this member's browser talks to (nginx keeps a client on one worker)
 
     def take_cookies(self, response: HttpResponse) -> None:
         for value in response.cookies:
@@ -328,6 +348,7 @@ class PhaseResult:
     client_cpu: float = 0.0
     examples: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    handled_by: dict[int, int] = field(default_factory=dict)  # successes per server port (per app worker)
 
     def record_failure(self, kind: str, detail: str) -> None:
         setattr(self, kind, getattr(self, kind) + 1)
@@ -598,16 +619,22 @@ class Meter:
 
     Percentages are of one core over the phase's wall time (the machine has two cores: 200 % is all of it).
     "Other" is what processes outside the benchmark took, and "steal" what the hypervisor took: both make
-    the figures of that phase less trustworthy.
+    the figures of that phase less trustworthy. A group of app workers (``servers``) is also read worker by
+    worker, and Redis (its own ``INFO cpu``) when a URL is given.
     """
 
-    def __init__(self, server: Server, postgres: bool) -> None:
-        self.server, self.postgres = server, postgres
+    def __init__(self, server: Any, postgres: bool, redis_url: str | None = None) -> None:
+        self.server, self.postgres, self.redis_url = server, postgres, redis_url
+        self.workers: list[Server] = list(getattr(server, "servers", [server]))
 
     def _read(self) -> tuple[float, ...]:
+        from benchmarks.fanout_workers import redis_cpu_seconds
+
         busy, steal = machine_cpu_seconds()
         pg = postgres_cpu_seconds() if self.postgres else 0.0
-        return time.monotonic(), time.process_time(), self.server.cpu(), pg, busy, steal
+        redis = redis_cpu_seconds(self.redis_url) if self.redis_url else 0.0
+        workers = [worker.cpu() for worker in self.workers]
+        return time.monotonic(), time.process_time(), sum(workers), pg, busy, steal, redis, *workers
 
     def __enter__(self) -> Meter:
         self.before = self._read()
@@ -617,15 +644,28 @@ class Meter:
         self.used = [after - before for after, before in zip(self._read(), self.before, strict=True)]
 
     def fill(self, result: PhaseResult) -> None:
-        wall, client, server, pg, busy, steal = self.used
+        wall, client, server, pg, busy, steal, redis, *workers = self.used
         result.wall, result.server_cpu, result.client_cpu = wall, server, client
-        result.extra["other_cpu_pct"] = round(100 * max(0.0, busy - client - server - pg) / wall, 1)
+        result.extra["other_cpu_pct"] = round(100 * max(0.0, busy - client - server - pg - redis) / wall, 1)
         result.extra["steal_pct"] = round(100 * steal / wall, 1)
         if self.postgres:
             result.extra["postgres_cpu_pct"] = round(100 * pg / wall, 1)
+        if self.redis_url:
+            result.extra["redis_cpu_s"] = round(redis, 3)
+        result.extra["per_worker"] = [
+            {
+                "port": worker.port,
+                "cpu_s": round(cpu, 3),
+                "handled": result.handled_by.get(worker.port, 0),
+                "cpu_ms_per_ok": round(1000 * cpu / result.handled_by[worker.port], 3)
+                if result.handled_by.get(worker.port)
+                else math.nan,
+            }
+            for worker, cpu in zip(self.workers, workers, strict=True)
+        ]
 
 
-async def login_sample(pool: ConnectionPool, port: int, members: list[Member], concurrency: int) -> PhaseResult:
+async def login_sample(pools: Pools, members: list[Member], concurrency: int) -> PhaseResult:
     """Real logins over HTTP (GET /login for the form's CSRF token, POST /login): Argon2 at production cost."""
     result = PhaseResult("login")
     queue = list(members)
@@ -633,8 +673,9 @@ async def login_sample(pool: ConnectionPool, port: int, members: list[Member], c
     async def worker() -> None:
         while queue:
             member = queue.pop()
+            port = member.port
             try:
-                page = await pool.request(build_request("GET", "/login", port), 60)
+                page = await pools.request(port, build_request("GET", "/login", port), 60)
                 cookie = next(c.split(";", 1)[0] for c in page.cookies if c.startswith("quizengine_session="))
                 token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.body) or re.search(
                     rb'name="csrf_token"[^>]*value="([^"]+)"', page.body
@@ -645,7 +686,7 @@ async def login_sample(pool: ConnectionPool, port: int, members: list[Member], c
                 ).encode()
                 headers = [("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded")]
                 sent = time.monotonic()
-                response = await pool.request(build_request("POST", "/login", port, headers, form), 60)
+                response = await pools.request(port, build_request("POST", "/login", port, headers, form), 60)
             except (OSError, TimeoutError, AssertionError, StopIteration) as error:
                 result.record_failure("transport_errors", repr(error))
                 continue
@@ -665,9 +706,7 @@ STATE = re.compile(rb'<script type="application/json" id="exam-state">(.*?)</scr
 META = re.compile(rb'<meta name="csrf-token" content="([^"]+)"')
 
 
-async def start_spike(
-    pool: ConnectionPool, port: int, exam_id: int, members: list[Member], spread: float
-) -> PhaseResult:
+async def start_spike(pools: Pools, exam_id: int, members: list[Member], spread: float) -> PhaseResult:
     """Each member starts at a fixed time over `spread` seconds: POST start (302) then GET the paper.
 
     Latency is measured from the member's scheduled time to the paper received (so a server that falls
@@ -683,8 +722,10 @@ async def start_spike(
         await asyncio.sleep(max(0.0, at - loop.time()))
         form = urllib.parse.urlencode({"csrf_token": member.form_token}).encode()
         headers = [("Cookie", member.cookie), ("Content-Type", "application/x-www-form-urlencoded")]
+        port = member.port
         try:
-            response = await pool.request(build_request("POST", f"/exams/{exam_id}/start", port, headers, form), 120)
+            raw = build_request("POST", f"/exams/{exam_id}/start", port, headers, form)
+            response = await pools.request(port, raw, 120)
             location = response.headers.get("location", "")
             found = re.search(r"/exams/attempts/(\d+)$", location)
             if not classify(result, response, response.status == 302 and found is not None, count=False):
@@ -693,7 +734,7 @@ async def start_spike(
             starts.append(started - at)
             member.take_cookies(response)
             path = urllib.parse.urlsplit(location).path
-            page = await pool.request(build_request("GET", path, port, [("Cookie", member.cookie)]), 120)
+            page = await pools.request(port, build_request("GET", path, port, [("Cookie", member.cookie)]), 120)
         except (OSError, TimeoutError) as error:
             result.record_failure("transport_errors", repr(error))
             return
@@ -701,6 +742,7 @@ async def start_spike(
         if not classify(result, page, page.status == 200 and state is not None and meta is not None):
             return
         done = loop.time()
+        result.handled_by[port] = result.handled_by.get(port, 0) + 1
         papers.append(done - started)
         result.latencies.append(done - at)
         assert state is not None and meta is not None and found is not None
@@ -726,8 +768,9 @@ async def start_spike(
 class Saver:
     """Builds one save for a member and records its outcome in the phase result and the ledger."""
 
-    def __init__(self, pool: ConnectionPool, port: int, ledger: Ledger, rng: random.Random) -> None:
-        self.pool, self.port, self.ledger, self.rng = pool, port, ledger, rng
+    def __init__(self, pools: Pools, port: int | None, ledger: Ledger, rng: random.Random) -> None:
+        """`port`: the server every save goes to; None: each member's own worker."""
+        self.pools, self.port, self.ledger, self.rng = pools, port, ledger, rng
 
     async def save(self, member: Member, result: PhaseResult, since: float, record: bool = True) -> None:
         loop = asyncio.get_running_loop()
@@ -736,10 +779,11 @@ class Saver:
         response_value = answer_for(question, member.saves, self.rng)
         body = json.dumps({"position": question["position"], "response": response_value}, ensure_ascii=False).encode()
         headers = [("Cookie", member.cookie), ("X-CSRFToken", member.page_token), ("Content-Type", "application/json")]
-        raw = build_request("POST", f"/exams/attempts/{member.attempt_id}/answers", self.port, headers, body)
+        port = self.port or member.port
+        raw = build_request("POST", f"/exams/attempts/{member.attempt_id}/answers", port, headers, body)
         key = (member.attempt_id or 0, question["position"])
         try:
-            response = await self.pool.request(raw, 30)
+            response = await self.pools.request(port, raw, 30)
         except (OSError, TimeoutError) as error:
             self.ledger.maybe(key, response_value)
             if record:
@@ -748,6 +792,7 @@ class Saver:
         ok = response.status == 200 and b'"ok":true' in response.body
         if ok:
             self.ledger.ack(key, response_value)
+            result.handled_by[port] = result.handled_by.get(port, 0) + 1
         elif response.status >= 500 or b"database is locked" in response.body:
             self.ledger.maybe(key, response_value)
         done = loop.time()
@@ -820,19 +865,20 @@ async def closed_loop(saver: Saver, members: list[Member], clients: int, seconds
 
 
 async def save_phases(
-    name: str, server: Server, members: list[Member], ledger: Ledger, cfg: argparse.Namespace
+    name: str, server: Any, members: list[Member], ledger: Ledger, cfg: argparse.Namespace, port: int | None
 ) -> dict[str, PhaseResult]:
-    """Open loop at the fixed rate, then the closed-loop saturation, against one server."""
-    pool = ConnectionPool(server.port, limit=cfg.connections)
-    saver = Saver(pool, server.port, ledger, random.Random(f"{cfg.seed}-{name}"))
+    """Open loop at the fixed rate, then the closed-loop saturation, against one server (`port`), or against
+    a group of workers (`port` None: each member saves on its own worker)."""
+    pool = Pools(cfg.connections)
+    saver = Saver(pool, port, ledger, random.Random(f"{cfg.seed}-{name}"))
     results: dict[str, PhaseResult] = {}
     log(f"{name}: warm-up and open loop at {cfg.rate:g} saves/s for {cfg.open_seconds:g} s")
     await closed_loop(saver, members, cfg.clients, 0.0, cfg.warmup)  # warm-up, not recorded
-    with Meter(server, cfg.postgres) as meter:
+    with Meter(server, cfg.postgres, cfg.redis_url) as meter:
         results["open_loop"] = await open_loop(saver, members, cfg.rate, cfg.open_seconds)
     meter.fill(results["open_loop"])
     log(f"{name}: closed loop, {cfg.clients} clients for {cfg.closed_seconds:g} s")
-    with Meter(server, cfg.postgres) as meter:
+    with Meter(server, cfg.postgres, cfg.redis_url) as meter:
         results["closed_loop"] = await closed_loop(saver, members, cfg.clients, cfg.closed_seconds, 0.0)
     meter.fill(results["closed_loop"])
     pool.close()
@@ -951,6 +997,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "database": "postgresql" if cfg.postgres else "sqlite",
+        "workers": cfg.workers,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "loadavg_before": os.getloadavg()},
         "settings": {
             key: getattr(cfg, key)
@@ -970,13 +1017,14 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         report["setup_seconds"] = round(setup.seconds, 1)
         members = setup.members
 
-        server = start_app_server(instance, app_url, free_port(), work)
+        server = start_app(instance, app_url, work, cfg, report)
         try:
-            report["app_start_seconds"] = round(server.wait_ready(), 1)
             phases = asyncio.run(drive_app(server, setup, cfg))
         finally:
             server.stop()
-            report["app_exceptions"] = server.exceptions()
+            report["app_exceptions"] = {
+                line: count for worker in server_list(server) for line, count in worker.exceptions().items()
+            }
         report["app"] = {name: result.summary() for name, result in phases["results"].items()}
         ledger: Ledger = phases["ledger"]
         log("verify: acknowledged answers against the app's database")
@@ -988,7 +1036,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         baseline_ledger = Ledger()
         try:
             baseline.wait_ready()
-            results = asyncio.run(save_phases("baseline", baseline, ready, baseline_ledger, cfg))
+            results = asyncio.run(save_phases("baseline", baseline, ready, baseline_ledger, cfg, baseline.port))
         finally:
             baseline.stop()
             report["baseline_exceptions"] = baseline.exceptions()
@@ -1005,28 +1053,59 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-async def drive_app(server: Server, setup: Setup, cfg: argparse.Namespace) -> dict[str, Any]:
+def server_list(server: Any) -> list[Server]:
+    """The processes of the app: one server, or a group of workers."""
+    return list(getattr(server, "servers", [server]))
+
+
+def start_app(instance: Path, url: str, work: Path, cfg: argparse.Namespace, report: dict[str, Any]) -> Any:
+    """One ``run.py`` (first-run setup included, as an operator starts it) or, with ``--workers N``, N
+    ``run.py --no-setup`` workers with Redis as the message queue, started by the fan-out benchmark's code."""
+    started = time.monotonic()
+    if cfg.workers == 1:
+        server = start_app_server(instance, url, free_port(), work)
+        server.wait_ready()
+    else:
+        from benchmarks.fanout_workers import WorkerGroup, start_workers
+
+        ports = [free_port() for _ in range(cfg.workers)]
+        server = WorkerGroup(start_workers(instance, url, ports, work, redis_url=cfg.redis_url))
+    report["app_start_seconds"] = round(time.monotonic() - started, 1)
+    return server
+
+
+async def drive_app(server: Any, setup: Setup, cfg: argparse.Namespace) -> dict[str, Any]:
+    """Logins, the start spike and the save phases on the app: member i on worker i mod N; with N > 1 the
+    save phases once more on worker 1 alone (its own members saving, the others idle), for its CPU per save
+    alone in the same run."""
     members = setup.members
+    workers = server_list(server)
+    for index, member in enumerate(members):
+        member.port = workers[index % len(workers)].port
     results: dict[str, PhaseResult] = {}
-    pool = ConnectionPool(server.port, limit=cfg.connections)
+    pools = Pools(cfg.connections)
     sample = members[: cfg.login_sample]
     if sample:
         log(f"app: {len(sample)} real logins (Argon2 at production cost), measured apart")
-        with Meter(server, cfg.postgres) as meter:
-            results["login"] = await login_sample(pool, server.port, sample, concurrency=4)
+        with Meter(server, cfg.postgres, cfg.redis_url) as meter:
+            results["login"] = await login_sample(pools, sample, concurrency=4)
         meter.fill(results["login"])
-    log(f"app: start spike, {len(members)} members over {cfg.spread:g} s")
-    with Meter(server, cfg.postgres) as meter:
-        results["start"] = await start_spike(pool, server.port, setup.exam_id, members, cfg.spread)
+    log(f"app: start spike, {len(members)} members over {cfg.spread:g} s on {len(workers)} worker(s)")
+    with Meter(server, cfg.postgres, cfg.redis_url) as meter:
+        results["start"] = await start_spike(pools, setup.exam_id, members, cfg.spread)
     meter.fill(results["start"])
-    pool.close()
+    pools.close()
     ready = [member for member in members if member.attempt_id is not None]
     if len(ready) < len(members):
         log(f"app: only {len(ready)} of {len(members)} members got their paper")
     if not ready:
         raise RuntimeError(f"no member got a paper: {results['start'].examples}")
     ledger = Ledger()
-    results.update(await save_phases("app", server, ready, ledger, cfg))
+    results.update(await save_phases("app", server, ready, ledger, cfg, None if len(workers) > 1 else workers[0].port))
+    if len(workers) > 1:  # its own members only: their papers are in its cache, as in the phases above
+        own = [member for member in ready if member.port == workers[0].port]
+        alone = await save_phases("app, worker 1 alone", workers[0], own, ledger, cfg, workers[0].port)
+        results.update({f"{phase}_one_worker": result for phase, result in alone.items()})
     return {"results": results, "ledger": ledger}
 
 
@@ -1058,6 +1137,13 @@ def evaluate(report: dict[str, Any]) -> dict[str, bool]:
     app, base = report["app"], report["baseline"]
     throughput = app["closed_loop"]["per_second"]
     server_errors = sum(figures["server_errors"] for figures in app.values() if "server_errors" in figures)
+    if report["workers"] > 1:  # N workers against one baseline process: throughput says nothing per worker
+        return {
+            "every member got the paper (0 failed starts)": app["start"]["requests_ok"]
+            == report["settings"]["members"],
+            "0 5xx (every phase)": server_errors == 0,
+            "0 lost acknowledged answers": app["verify"]["lost"] == 0,
+        }
     return {
         f"throughput >= {TARGETS['throughput_ratio']} x baseline": (
             throughput >= TARGETS["throughput_ratio"] * base["closed_loop"]["per_second"]
@@ -1126,6 +1212,8 @@ def print_report(report: dict[str, Any]) -> None:
     for name in ("app", "baseline"):
         for line, count in report.get(f"{name}_exceptions", {}).items():
             print(f"{name} server log: {count} x {line}")
+    if report["workers"] > 1:
+        print_workers(report)
     print("\ntargets:")
     for label, met in report["targets"].items():
         print(f"  {'MET   ' if met else 'MISSED'} {label}")
@@ -1135,10 +1223,38 @@ def print_report(report: dict[str, Any]) -> None:
                 print(f"  {name} {phase} failure examples: {figures['examples']}")
 
 
+def print_workers(report: dict[str, Any]) -> None:
+    """Each worker's CPU per request in the multi-worker phases, against worker 1 alone in the same run."""
+    app = report["app"]
+    print(f"\nper worker ({report['workers']} workers; Redis as the message queue)")
+    print(f"{'phase':34} {'worker':>7} {'requests':>9} {'CPU s':>8} {'ms each':>8} {'vs worker 1 alone':>18}")
+    for phase, alone in (
+        ("start", None),
+        ("open_loop", "open_loop_one_worker"),
+        ("closed_loop", "closed_loop_one_worker"),
+    ):
+        one = app[alone]["per_worker"][0]["cpu_ms_per_ok"] if alone else math.nan
+        for number, row in enumerate(app[phase]["per_worker"], start=1):
+            ratio = row["cpu_ms_per_ok"] / one if alone else math.nan
+            print(
+                f"{phase:34} {number:>7} {row['handled']:>9} {row['cpu_s']:>8.2f} {row['cpu_ms_per_ok']:>8.3f} "
+                f"{ratio:>18.2f}"
+            )
+        if alone:
+            row = app[alone]["per_worker"][0]
+            print(f"{alone:34} {1:>7} {row['handled']:>9} {row['cpu_s']:>8.2f} {row['cpu_ms_per_ok']:>8.3f}")
+    for phase in ("start", "open_loop", "closed_loop", "closed_loop_one_worker"):
+        print(
+            f"{phase}: Redis CPU {app[phase].get('redis_cpu_s', math.nan)} s, "
+            f"PostgreSQL {app[phase].get('postgres_cpu_pct', math.nan)} % of a core, "
+            f"other processes {app[phase]['other_cpu_pct']} % of a core"
+        )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=1000, help="simulated members (default 1000)")
-    parser.add_argument("--spread", type=float, default=10.0, help="seconds over which members start (default 10)")
+    parser.add_argument("--members", type=int, help="simulated members (default 1000; 2000 with --workers)")
+    parser.add_argument("--spread", type=float, help="seconds over which members start (default 10; 30 with --workers)")
     parser.add_argument("--login-sample", type=int, default=20, help="members who log in for real (default 20)")
     parser.add_argument("--rate", type=float, default=300.0, help="open-loop saves per second (default 300)")
     parser.add_argument("--open-seconds", type=float, default=15.0, help="open-loop duration (default 15)")
@@ -1148,6 +1264,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=256, help="client connection limit per server")
     parser.add_argument("--postgres", action="store_true", help="run on a throw-away PostgreSQL database")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help=f"where to create it (default {PG_ADMIN_URL})")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="app worker processes (run.py --no-setup each, Redis as the message queue; N > 1 needs --postgres)",
+    )
+    parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis for --workers (default {REDIS_URL})")
     parser.add_argument("--quick", action="store_true", help="200 members over 2 s, 5 s phases, 5 real logins")
     parser.add_argument(
         "--paper-mode",
@@ -1159,6 +1282,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, server logs)")
     cfg = parser.parse_args(argv)
+    if cfg.workers < 1 or (cfg.workers > 1 and not cfg.postgres):
+        parser.error("--workers N > 1 runs the multi-worker deployment: it needs --postgres (and Redis)")
+    many = cfg.workers > 1
+    cfg.members = cfg.members or (2000 if many else 1000)
+    cfg.spread = cfg.spread if cfg.spread is not None else (30.0 if many else 10.0)
+    if not many:
+        cfg.redis_url = None
     if cfg.quick:
         cfg.members, cfg.spread, cfg.login_sample = 200, 2.0, 5
         cfg.open_seconds, cfg.closed_seconds, cfg.warmup = 5.0, 5.0, 1.0

@@ -91,9 +91,44 @@ class WorkerGroup:
             server.stop()
 
 
+def start_workers(
+    instance: Path,
+    database_url: str,
+    ports: list[int],
+    work: Path,
+    cpu: int | None = None,
+    redis_url: str | None = None,
+    channel: str | None = None,
+) -> list[Server]:
+    """One ``run.py --no-setup`` worker per port on one database, each ready (Redis as the message queue when
+    given), as ``run.py --workers N`` starts them behind nginx; stops the ones started if one fails."""
+    from benchmarks.contest_fanout import start_process
+
+    env = {
+        "QUIZENGINE_INSTANCE": str(instance),
+        "QUIZENGINE_BANKS": str(ROOT / "question_banks"),
+        "DATABASE_URL": database_url,
+    }
+    if redis_url is not None:
+        env |= {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SOCKETIO_CHANNEL": channel or f"bench-{uuid.uuid4().hex[:8]}"}
+    servers: list[Server] = []
+    try:
+        for index, port in enumerate(ports, start=1):
+            argv = [sys.executable, str(ROOT / "run.py"), "--no-setup", "--host", HOST, "--port", str(port)]
+            worker_env = env | ({"QUIZENGINE_WORKER": str(index)} if len(ports) > 1 else {})
+            servers.append(
+                start_process(f"app-w{index}", argv, port, work, cpu, worker_env, marker="quizengine 已启动")
+            )
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
+
+
 def workers_target(workers: int, redis_url: str, pg_admin_url: str) -> Any:
     """The app target on ``workers`` processes (a class built here: contest_fanout imports this module)."""
-    from benchmarks.contest_fanout import AppTarget, ClientSpec, start_process
+    from benchmarks.contest_fanout import AppTarget, ClientSpec
 
     class WorkersAppTarget(AppTarget):
         name = f"app-w{workers}"
@@ -120,35 +155,15 @@ def workers_target(workers: int, redis_url: str, pg_admin_url: str) -> Any:
         def start(self, work: Path, port: int, cpu: int | None) -> WorkerGroup:  # type: ignore[override]
             assert self.instance is not None and self.database_url is not None
             self.ports = [port] + [free_port() for _ in range(workers - 1)]
-            env = {
-                "QUIZENGINE_INSTANCE": str(self.instance),
-                "QUIZENGINE_BANKS": str(ROOT / "question_banks"),
-                "DATABASE_URL": self.database_url,
-            }
-            if workers > 1:
-                env |= {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SOCKETIO_CHANNEL": self.channel}
-            servers: list[Server] = []
-            try:
-                for index, worker_port in enumerate(self.ports, start=1):
-                    argv = [
-                        sys.executable,
-                        str(ROOT / "run.py"),
-                        "--no-setup",
-                        "--host",
-                        HOST,
-                        "--port",
-                        str(worker_port),
-                    ]
-                    worker_env = env | ({"QUIZENGINE_WORKER": str(index)} if workers > 1 else {})
-                    servers.append(
-                        start_process(
-                            f"app-w{index}", argv, worker_port, work, cpu, worker_env, marker="quizengine 已启动"
-                        )
-                    )
-            except BaseException:
-                for server in servers:
-                    server.stop()
-                raise
+            servers = start_workers(
+                self.instance,
+                self.database_url,
+                self.ports,
+                work,
+                cpu,
+                redis_url if workers > 1 else None,
+                self.channel,
+            )
             self.group = WorkerGroup(servers)
             return self.group
 
