@@ -103,3 +103,16 @@ def test_a_memoized_csrf_token_is_refused_with_another_session(
         cookie_session["csrf_token"] = "0" * 40  # a new session token (as after logging in again)
     assert client.post(url, json=body, headers={"X-CSRFToken": token}).status_code == 400
     assert _answers(session, attempt.id)[_single(attempt).position] is not None  # only the first save stored
+
+
+def test_a_save_keeps_the_cookie_and_says_it_varies_by_cookie(client: FlaskClient, taking) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    attempt, url, token = taking
+    saved = client.post(
+        url, json={"position": _single(attempt).position, "response": "A"}, headers={"X-CSRFToken": token}
+    )
+    assert saved.status_code == 200 and "Set-Cookie" not in saved.headers
+    assert "Cookie" in saved.headers.get("Vary", "")  # as Flask's own save_session says for an accessed session
+    assert (
+        saved.headers["X-Content-Type-Options"] == "nosniff"
+        and "default-src" in saved.headers["Content-Security-Policy"]
+    )

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Integer, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
 from quizengine.engine.questions import Question as EngineQuestion
@@ -74,9 +74,9 @@ _PAPERS_MAX = 4096
 _CACHES: weakref.WeakKeyDictionary[Engine, _ProcessCaches] = weakref.WeakKeyDictionary()
 
 
-def _caches(session: Session) -> _ProcessCaches:
+def _caches(bind: Session | Engine) -> _ProcessCaches:
     """The caches of the session's database (a new app or engine starts empty, as tests need)."""
-    engine = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.get_bind()
     assert isinstance(engine, Engine)
     caches = _CACHES.get(engine)
     if caches is None:
@@ -240,12 +240,12 @@ def _load_paper(session: Session, attempt_id: int) -> tuple[list[PaperEntry], _P
     return entries, meta
 
 
-def _paper_meta(session: Session, attempt_id: int) -> _PaperMeta | None:
+def _paper_meta(session: Session | scoped_session[Session], engine: Engine, attempt_id: int) -> _PaperMeta | None:
     """The cached immutable part of a paper (loaded on a miss); None when there is no such exam attempt."""
-    papers = _caches(session).papers
+    papers = _caches(engine).papers
     meta = papers.get(attempt_id)
     if meta is None:
-        return _load_paper(session, attempt_id)[1]
+        return _load_paper(_made(session), attempt_id)[1]
     with contextlib.suppress(KeyError):
         papers.move_to_end(attempt_id)
     return meta
@@ -283,8 +283,26 @@ _SAVE = (
 )
 
 
+def _made(session: Session | scoped_session[Session]) -> Session:
+    """The session itself (a request's scoped session is made now if it was not yet)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+def _bind_of(session: Session | scoped_session[Session]) -> tuple[Engine, bool]:
+    """The database and whether the caller has a transaction in progress, without making a request's
+    scoped session only to ask (an autosave needs none: making and closing it was ~5 % of a save's CPU)."""
+    if isinstance(session, scoped_session) and not session.registry.has():
+        engine = session.session_factory.kw.get("bind")
+        if isinstance(engine, Engine):
+            return engine, False
+    made = _made(session)
+    engine = made.get_bind()
+    assert isinstance(engine, Engine)
+    return engine, made.in_transaction()
+
+
 def save_answer(
-    session: Session,
+    session: Session | scoped_session[Session],
     member_id: int,
     attempt_id: int,
     position: int,
@@ -299,9 +317,11 @@ def save_answer(
     immutable part, then stored by one conditional UPDATE; only when that changes nothing does the slow
     path find out why and refuse with the same clear message as always. A blank response clears the answer.
     `epoch` is the session's epoch (the web request's): a session ended since then saves nothing.
+    `session` may be the request's scoped session not yet made: the common save then makes none.
     """
     now = (clock or SystemClock()).now()
-    meta = _paper_meta(session, attempt_id)
+    engine, busy = _bind_of(session)
+    meta = _paper_meta(session, engine, attempt_id)
     item = meta.items.get(position) if meta is not None else None
     if item is not None:
         try:
@@ -318,15 +338,16 @@ def save_answer(
                 "b_answered_at": now if stored is not None else None,
                 "b_epoch": epoch,
             }
-            if session.in_transaction():  # the caller has work in progress: write within it
-                updated = session.connection().execute(_SAVE, params).rowcount
-                session.commit()
+            if busy:  # the caller has work in progress: write within it
+                made = _made(session)
+                updated = made.connection().execute(_SAVE, params).rowcount
+                made.commit()
             else:  # the common case: no ORM bookkeeping, just the statement and its commit
-                with session.get_bind().begin() as connection:
+                with engine.begin() as connection:
                     updated = connection.execute(_SAVE, params).rowcount
             if updated:
                 return SavedAnswer(position, now)
-    return _save_checked(session, member_id, attempt_id, position, shown_response, now, epoch)
+    return _save_checked(_made(session), member_id, attempt_id, position, shown_response, now, epoch)
 
 
 def _save_checked(

@@ -220,8 +220,8 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
         if answer is None:  # the account's refusal (log in again, change password) comes first, as for a save
             exam_access.check_account(db.session(), user_id, epoch)
             return _json_error(QuizError(refusal.message), 400)
-        saved = exam_taking.save_answer(
-            db.session(), user_id, attempt_id, answer["position"], answer["response"], epoch=epoch
+        saved = exam_taking.save_answer(  # the scoped session itself: made only if the slow path needs it
+            db.session, user_id, attempt_id, answer["position"], answer["response"], epoch=epoch
         )
     except exam_access.NotSignedIn:
         return login_manager.unauthorized()
