@@ -1101,8 +1101,9 @@ def start_app(instance: Path, url: str, work: Path, cfg: argparse.Namespace, rep
 
 async def drive_app(server: Any, setup: Setup, cfg: argparse.Namespace) -> dict[str, Any]:
     """Logins, the start spike and the save phases on the app: member i on worker i mod N; with N > 1 the
-    save phases once more on worker 1 alone (its own members saving, the others idle), for its CPU per save
-    alone in the same run."""
+    save phases once more on worker 1 alone (its own members saving at its share of the rate and of the
+    clients, the other worker idle), for its CPU per save alone in the same run: CPU per request falls as
+    requests per wake-up rise, so the comparison holds the load per worker equal."""
     members = setup.members
     workers = server_list(server)
     for index, member in enumerate(members):
@@ -1127,9 +1128,11 @@ async def drive_app(server: Any, setup: Setup, cfg: argparse.Namespace) -> dict[
         raise RuntimeError(f"no member got a paper: {results['start'].examples}")
     ledger = Ledger()
     results.update(await save_phases("app", server, ready, ledger, cfg, None if len(workers) > 1 else workers[0].port))
-    if len(workers) > 1:  # its own members only: their papers are in its cache, as in the phases above
+    if len(workers) > 1:  # its own members at its share of the load: per save, only the other worker differs
         own = [member for member in ready if member.port == workers[0].port]
-        alone = await save_phases("app, worker 1 alone", workers[0], own, ledger, cfg, workers[0].port)
+        share = argparse.Namespace(**{**vars(cfg), "rate": cfg.rate / len(workers)})
+        share.clients = max(1, cfg.clients // len(workers))
+        alone = await save_phases("app, worker 1 alone", workers[0], own, ledger, share, workers[0].port)
         results.update({f"{phase}_one_worker": result for phase, result in alone.items()})
     return {"results": results, "ledger": ledger}
 
@@ -1254,22 +1257,25 @@ def print_workers(report: dict[str, Any]) -> None:
     """Each worker's CPU per request in the multi-worker phases, against worker 1 alone in the same run."""
     app = report["app"]
     print(f"\nper worker ({report['workers']} workers; Redis as the message queue)")
-    print(f"{'phase':34} {'worker':>7} {'requests':>9} {'CPU s':>8} {'ms each':>8} {'vs worker 1 alone':>18}")
+    print(f"{'phase':34} {'worker':>7} {'requests':>9} {'CPU s':>8} {'ms each':>8} {'net':>7} {'vs alone (net)':>15}")
     for phase, alone in (
         ("start", None),
         ("open_loop", "open_loop_one_worker"),
         ("closed_loop", "closed_loop_one_worker"),
     ):
-        one = app[alone]["per_worker"][0]["cpu_ms_per_ok"] if alone else math.nan
+        one = app[alone]["per_worker"][0] if alone else {}
         for number, row in enumerate(app[phase]["per_worker"], start=1):
-            ratio = row["cpu_ms_per_ok"] / one if alone else math.nan
+            gross = row["cpu_ms_per_ok"] / one["cpu_ms_per_ok"] if one else math.nan
+            net = row.get("net_cpu_ms_per_ok", math.nan) / one["net_cpu_ms_per_ok"] if one else math.nan
             print(
                 f"{phase:34} {number:>7} {row['handled']:>9} {row['cpu_s']:>8.2f} {row['cpu_ms_per_ok']:>8.3f} "
-                f"{ratio:>18.2f}"
+                f"{row.get('net_cpu_ms_per_ok', math.nan):>7.3f} {f'{gross:.2f} ({net:.2f})':>15}"
             )
-        if alone:
-            row = app[alone]["per_worker"][0]
-            print(f"{alone:34} {1:>7} {row['handled']:>9} {row['cpu_s']:>8.2f} {row['cpu_ms_per_ok']:>8.3f}")
+        if one:
+            print(
+                f"{alone:34} {1:>7} {one['handled']:>9} {one['cpu_s']:>8.2f} {one['cpu_ms_per_ok']:>8.3f} "
+                f"{one['net_cpu_ms_per_ok']:>7.3f}"
+            )
     for phase in ("start", "open_loop", "closed_loop", "closed_loop_one_worker"):
         print(
             f"{phase}: Redis CPU {app[phase].get('redis_cpu_s', math.nan)} s, "
