@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask
@@ -19,16 +20,25 @@ class QuizengineFlask(Flask):
     ``ensure_sync`` as the method to override. The answer for a function never changes.
     """
 
+    #: Functions remembered at most (hooks and views are a few hundred; a runaway is forgotten, not kept).
+    SYNC_MEMO_MAX = 4096
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._plain: dict[Callable[..., Any], bool] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """The function itself, or its synchronous wrapper for an ``async def`` (made once)."""
-        synced = self._synced.get(func)
-        if synced is None:
-            synced = self._synced[func] = super().ensure_sync(func)
-        return synced
+        """The function itself, or Flask's synchronous wrapper for an ``async def``.
+
+        Remembered per underlying function: a bound method (Flask-Login's hook, a class-based view's method
+        bound to a new instance per request) is looked up by its ``__func__``, so no instance is kept."""
+        target = getattr(func, "__func__", func)
+        plain = self._plain.get(target)
+        if plain is None:
+            if len(self._plain) >= self.SYNC_MEMO_MAX:
+                self._plain.clear()
+            plain = self._plain[target] = not iscoroutinefunction(func)
+        return func if plain else super().ensure_sync(func)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

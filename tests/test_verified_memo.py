@@ -116,3 +116,19 @@ def test_a_save_keeps_the_cookie_and_says_it_varies_by_cookie(client: FlaskClien
         saved.headers["X-Content-Type-Options"] == "nosniff"
         and "default-src" in saved.headers["Content-Security-Policy"]
     )
+
+
+def test_ensure_sync_remembers_functions_not_the_instances_of_bound_methods(app: Flask) -> None:
+    class View:
+        def dispatch(self) -> str:
+            return "ok"
+
+    def plain() -> str:
+        return "ok"
+
+    first, second = View(), View()
+    assert app.ensure_sync(plain) is plain
+    assert app.ensure_sync(first.dispatch) == first.dispatch and app.ensure_sync(second.dispatch) == second.dispatch
+    remembered = app._plain  # type: ignore[attr-defined]
+    assert View.dispatch in remembered and plain in remembered
+    assert all(not hasattr(key, "__self__") for key in remembered)  # no per-request instance kept alive
