@@ -18,7 +18,8 @@ from quizengine.modes.contest import (
     RoundSpec,
     TeamScoreRule,
 )
-from quizengine.modes.contest.points import contest_points, leaderboard, rank_in, team_points
+from quizengine.modes.contest.points import contest_points, rank_in, team_points
+from quizengine.modes.contest.standings import leaderboard
 from tests.test_live_contest_engine import Driver, _contest, _plan
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from quizengine.modes.contest import (
     round_type,
 )
 from quizengine.modes.contest.points import rank_of
+from quizengine.modes.contest.standings import RosterCounts
 
 from .access import can_manage_branch, is_organizer
 from .contest_results import add_player_points
@@ -79,19 +80,46 @@ def load_contest(session: Session, contest_id: int, *, with_players: bool = Fals
     return contest, machine
 
 
-def load_players(session: Session, contest_id: int) -> dict[str, dict[str, object]]:
-    """Every joined player of a contest, in joining order: player id -> team, name, joined_seq, points."""
-    rows = session.execute(
-        select(
-            ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq, ContestPlayer.points
-        )
-        .where(ContestPlayer.contest_id == contest_id)
-        .order_by(ContestPlayer.id)
+def load_players(session: Session, contest_id: int, only: set[str] | None = None) -> dict[str, dict[str, object]]:
+    """Every joined player of a contest (or those in `only`), in joining order: player id -> team, name,
+    joined_seq, points."""
+    columns = (ContestPlayer.id, ContestPlayer.player, ContestPlayer.team, ContestPlayer.name)
+    query = select(*columns, ContestPlayer.joined_seq, ContestPlayer.points).where(
+        ContestPlayer.contest_id == contest_id
     )
+    if only is None:
+        rows = list(session.execute(query.order_by(ContestPlayer.id)))
+    else:  # in chunks: a bound parameter per player, and databases cap them
+        wanted = sorted(only)
+        rows = []
+        for start in range(0, len(wanted), _CHUNK):
+            rows += session.execute(query.where(ContestPlayer.player.in_(wanted[start : start + _CHUNK])))
+        rows.sort(key=lambda row: row[0])
     return {
         player: {"team": team, "name": name, "joined_seq": seq, "points": points}
-        for player, team, name, seq, points in rows
+        for _, player, team, name, seq, points in rows
     }
+
+
+_CHUNK = 2000
+
+
+def roster_counts(session: Session, contest_id: int, question_seq: int) -> RosterCounts:
+    """How many players have joined, and per team how many before question `question_seq` (in SQL)."""
+    rows = session.execute(
+        select(
+            ContestPlayer.team,
+            func.count(ContestPlayer.id),
+            func.sum(case((ContestPlayer.joined_seq < question_seq, 1), else_=0)),
+        )
+        .where(ContestPlayer.contest_id == contest_id)
+        .group_by(ContestPlayer.team)
+    )
+    joined, before = 0, {}
+    for team, count, earlier in rows:
+        joined += count
+        before[team] = int(earlier or 0)
+    return RosterCounts(joined, before)
 
 
 #: (contest id, player) -> the player's row: a player never changes team or join time (kicks live in the
@@ -166,7 +194,7 @@ def apply_command(
         if command.name not in _NEEDS_PLAYERS and machine.needs_players():  # players take turns in a round
             machine = machine.with_players(load_players(session, contest_id))
         if command.name == "reveal":
-            _load_player_answers(session, contest, machine)
+            machine = _load_player_answers(session, contest, machine)
         if command.name == "undo":
             machine.undo_player_points = _logged_player_points(session, contest_id, machine.last_group)
         version = machine.state.version
@@ -216,8 +244,9 @@ def apply_command(
     raise ContestError("操作过于频繁，请重试", "busy")
 
 
-#: Commands that look at the players (scoring 全员答题 or undoing it, kicking one): the others never load them.
-_NEEDS_PLAYERS = frozenset({"reveal", "undo", "kick", "readmit"})
+#: Commands that look at every player (undoing a 全员答题 scoring, kicking one): the others never load them all
+#: (a reveal loads the players it scores, _load_player_answers).
+_NEEDS_PLAYERS = frozenset({"undo", "kick", "readmit"})
 
 
 def _event_detail(command: Command, events: list[Event], machine: LiveContest) -> dict[str, object]:
@@ -268,28 +297,43 @@ def _store_answer(session: Session, contest_id: int, machine: LiveContest, comma
     )
 
 
-def _load_player_answers(session: Session, contest: Contest, machine: LiveContest) -> None:
-    """Hand the stored 全员答题 answers of the current question to the machine (before the reveal scores them)."""
+def _load_player_answers(session: Session, contest: Contest, machine: LiveContest) -> LiveContest:
+    """Hand the stored 全员答题 answers of the current question to the machine (before the reveal scores them),
+    with the players they concern: the ones who answered, the kicked and the current top ten with counts of
+    the rest — or every player when the standings must be recounted (standings.py). Returns the machine."""
     state = machine.state
     spec = machine.round
     if spec is None or not round_type(spec.kind).players_answer or state.question is None:
-        return
+        return machine
     rows = session.execute(
-        select(ContestAnswer).where(
+        select(ContestAnswer.participant, ContestAnswer.response, ContestAnswer.at, ContestAnswer.verdict).where(
             ContestAnswer.contest_id == contest.id,
             ContestAnswer.question_seq == state.question_seq,
             ContestAnswer.participant.like("player:%"),
         )
-    ).scalars()
-    for row in rows:
-        player = row.participant.removeprefix("player:")
-        state.answers[row.participant] = {
-            "response": row.response,
-            "at_ms": int(row.at.timestamp() * 1000),
-            "verdict": row.verdict,
-            "credit": 1.0 if row.verdict == "correct" else 0.0,
+    ).all()
+    if machine.scoring_needs_every_player() and not machine.needs_players():  # (else loaded already)
+        machine = machine.with_players(load_players(session, contest.id))
+    elif not machine.needs_players():
+        wanted = {participant.removeprefix("player:") for participant, *_ in rows}
+        wanted |= set(state.kicked) | {row["player"] for row in state.leaderboard["top"]}
+        machine = LiveContest(
+            machine.plan,
+            state,
+            machine.questions,
+            load_players(session, contest.id, wanted),
+            roster_counts(session, contest.id, state.question_seq),
+        )
+    for participant, response, at, verdict in rows:
+        player = participant.removeprefix("player:")
+        state.answers[participant] = {
+            "response": response,
+            "at_ms": int(at.timestamp() * 1000),
+            "verdict": verdict,
+            "credit": 1.0 if verdict == "correct" else 0.0,
             "team": machine.players.get(player, {}).get("team", ""),
         }
+    return machine
 
 
 def record_results(session: Session, contest_id: int, machine: LiveContest) -> None:

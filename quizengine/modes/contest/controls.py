@@ -78,6 +78,7 @@ def kick(m: LiveContest, command: Command, now: int) -> list[Event]:
     if who in m.state.kicked:
         raise ContestError("已经移出", "duplicate")
     m.state.kicked.append(who)
+    _standings_changed(m, who)
     return [Event("kicked", EVERYONE_ROLES, {"participant": who})]
 
 
@@ -87,7 +88,15 @@ def readmit(m: LiveContest, command: Command, now: int) -> list[Event]:
     if who not in m.state.kicked:
         raise ContestError("该参赛者没有被移出", "bad_participant")
     m.state.kicked.remove(who)
+    _standings_changed(m, who)
     return [Event("readmitted", EVERYONE_ROLES, {"participant": who})]
+
+
+def _standings_changed(m: LiveContest, who: str) -> None:
+    """A player left or came back: the top ten can no longer be moved on from the next reveal's scorers
+    alone (a removed leader's place goes to someone outside it), so that reveal recounts (standings.py)."""
+    if who in m.players:
+        m.state.player_table = None
 
 
 def podium(m: LiveContest, command: Command, now: int) -> list[Event]:

@@ -19,8 +19,8 @@ from quizengine.engine.scoring import Ranked, RankEntry, rank, round_points
 
 from . import controls, tiebreak, views
 from .plan import ContestPlan, RoundKind, RoundSpec, TieBreak
-from .points import contest_points, leaderboard
 from .rounds import RoundType, round_type
+from .standings import RosterCounts, advance, can_advance, recount
 from .state import (
     EVERYONE_ROLES,
     OUTAGE_GRACE_MS,
@@ -44,7 +44,9 @@ class LiveContest:
     It never reads the clock or the database: `now` is the server's receive time, `questions` the pinned
     revisions of every question the contest can ask, `players` the joined players (player id -> team,
     name, joined_seq) the caller loaded for this command. Players are not part of the state snapshot: each
-    join is a row of its own, so a join costs the same with 10 players as with 2,000.
+    join is a row of its own, so a join costs the same with 10 players as with 2,000. A 全员答题 reveal
+    sees only the players it concerns, with `roster_counts` saying how many there are in all
+    (`scoring_needs_every_player` says when it must see them all).
     """
 
     def __init__(
@@ -53,11 +55,14 @@ class LiveContest:
         state: ContestState,
         questions: Mapping[str, Question],
         players: Mapping[str, Mapping[str, Any]] | None = None,
+        roster_counts: RosterCounts | None = None,
     ) -> None:
         self.plan = plan
         self.state = state
         self.questions = questions
         self.players: Mapping[str, Mapping[str, Any]] = players or {}
+        #: None: `players` is every joined player; else it holds only those this scoring concerns.
+        self.roster_counts = roster_counts
         #: Set by a 全员答题 reveal: each scored player's points for the question (the service adds them up);
         #: by an undo of that reveal: the same points taken back.
         self.player_deltas: dict[str, float] = {}
@@ -229,12 +234,35 @@ class LiveContest:
             self.state.awards.append(Award(team, delta, reason, group, self.state.question, self.state.round_index))
         return group
 
+    def scoring_needs_every_player(self) -> bool:
+        """Whether scoring players now needs every joined player (to recount the standings), not just those
+        it scores, the kicked ones and the current top ten (standings.py)."""
+        return not can_advance(self.state)
+
+    def eligible_by_team(self) -> dict[str, int]:
+        """Per team, how many players may score the current question: joined before it, not removed."""
+        state = self.state
+        if self.roster_counts is None:
+            counts = dict.fromkeys(self.team_ids(), 0)
+            for player, info in self.players.items():
+                if player not in state.kicked and info["joined_seq"] < state.question_seq:
+                    counts[info["team"]] += 1
+            return counts
+        counts = {team_id: self.roster_counts.before_question.get(team_id, 0) for team_id in self.team_ids()}
+        for player in state.kicked:
+            info = self.players.get(player)
+            if info is not None and info["joined_seq"] < state.question_seq:
+                counts[info["team"]] -= 1
+        return counts
+
     def update_leaderboard(self) -> None:
-        """The players' leaderboard from their stored totals plus this transition's deltas."""
-        totals = {p: float(i.get("points", 0.0)) + self.player_deltas.get(p, 0.0) for p, i in self.players.items()}
-        self.state.leaderboard = leaderboard(
-            {p: contest_points(t, True) for p, t in totals.items()}, self.players, self.state.kicked
-        )
+        """The players' leaderboard from their stored totals plus this transition's deltas: recounted when the
+        machine sees every player, else moved on from the players scored (standings.py)."""
+        if self.roster_counts is None:
+            board, table = recount(self.players, self.player_deltas, self.state.kicked)
+        else:
+            board, table = advance(self.state, self.players, self.player_deltas, self.roster_counts.joined)
+        self.state.leaderboard, self.state.player_table = board, table
 
     def show_question(self, spec: RoundSpec, now: int) -> list[Event]:
         """Show `state.question` in the phase the round starts a question in."""

@@ -1,4 +1,4 @@
-"""Contest points: whole numbers by default, and the players' leaderboard of 全员答题.
+"""Contest points: whole numbers by default; teams' points from their players'; ranks from a score table.
 
 Pure Python, used by the live-contest machine. A branch contest announces whole points ("加 14 分"), so
 every computed score (a player's speed bonus, a team's mean) is rounded to a whole number, half up
@@ -8,9 +8,8 @@ the usual 0.01 rounding of the scoring engine applies. Rounding happens once, on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 #: How many players the projector's leaderboard lists.
 LEADERBOARD_TOP = 10
@@ -37,42 +36,16 @@ def speed_points(points: float, bonus: float, credit: float, correct: bool, time
 def team_points(player_points: list[float], mean: bool, decimals: bool = False) -> float:
     """The team's points for one 全员答题 question: the sum or the mean of its players' (rounded) points,
     rounded the same way (a mean of 14 and 0 is 7; of 14, 0 and 0 is 4.67 -> 5)."""
-    if not player_points:
+    return team_total([points for points in player_points if points], len(player_points), mean, decimals)
+
+
+def team_total(scored: list[float], players: int, mean: bool, decimals: bool = False) -> float:
+    """`team_points` from the non-zero points only (in joining order) and how many players could score:
+    a reveal need not look at the players who scored nothing (adding 0.0 never changes a float sum)."""
+    if not players:
         return 0.0
-    total = sum(player_points)
-    return contest_points(total / len(player_points) if mean else total, decimals)
-
-
-def leaderboard(
-    totals: Mapping[str, float], players: Mapping[str, Mapping[str, Any]], excluded: Iterable[str] = ()
-) -> dict[str, Any]:
-    """The players' leaderboard, bounded whatever the number of players: the top ten (with names and
-    teams) and the score table — each distinct total with how many players have it, highest first.
-
-    A phone works out its own rank from the score table and its own total (1 + the players above it), so
-    the one message to the players' room after a reveal is the same for everyone and no larger than the
-    number of distinct totals (small with whole points: at most the round's points × questions).
-    """
-    skip = set(excluded)
-    ranked = [(total, index, player) for index, (player, total) in enumerate(totals.items()) if player not in skip]
-    ranked.sort(key=lambda item: (-item[0], item[1]))
-    counts: dict[float, int] = {}
-    for total, _, _ in ranked:
-        counts[total] = counts.get(total, 0) + 1
-    top = []
-    for total, _, player in ranked[:LEADERBOARD_TOP]:
-        info = players.get(player, {})
-        top.append(
-            {
-                "player": player,
-                "name": info.get("name", ""),
-                "team": info.get("team", ""),
-                "points": total,
-                "place": rank_of(total, counts),
-            }
-        )
-    table = sorted(counts.items(), key=lambda item: -item[0])
-    return {"top": top, "totals": [[total, count] for total, count in table], "count": len(ranked)}
+    total = sum(scored)
+    return contest_points(total / players if mean else total, decimals)
 
 
 def rank_of(total: float, counts: Mapping[float, int]) -> int:

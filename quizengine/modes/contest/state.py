@@ -144,6 +144,10 @@ class ContestState:
     distribution: dict[str, int] = field(default_factory=dict)
     #: 全员答题 players' leaderboard after the latest reveal: top ten and the score table (bounded).
     leaderboard: dict[str, Any] = field(default_factory=dict)
+    #: How many joined players (kicked ones too) have each non-zero leaderboard total (repr of the total ->
+    #: count; bounded by the distinct totals): a reveal updates it from the players it scored
+    #: (standings.py). None: not known (a kick, a readmission, an older snapshot), recounted at the next one.
+    player_table: dict[str, int] | None = None
     #: Podium reveal stage once finished (0 = not started; see podium.py).
     podium: int = 0
     #: The host muted the projector's sounds.

@@ -9,7 +9,7 @@ from quizengine.engine.questions import Verdict
 
 from ..fields import ANSWER_SECONDS, POINTS, PlanField, spec_default
 from ..plan import RoundKind, TeamScoreRule
-from ..points import contest_points, speed_points, team_points
+from ..points import contest_points, speed_points, team_total
 from ..state import Command, ContestError, Event, Phase, Role
 from .base import RoundType, register
 
@@ -77,25 +77,28 @@ class Everyone(RoundType):
 
     def score(self, m: LiveContest, spec: RoundSpec) -> None:
         """Score the players' answers (handed in by the caller), then keep only the distribution: the
-        answers themselves stay in their rows, so the snapshot does not grow with the number of players."""
+        answers themselves stay in their rows, so the snapshot does not grow with the number of players.
+        Only the players who answered are looked at: a team's points need its scorers' points and how
+        many of its players could score (`eligible_by_team`), and the standings move on from the scored."""
         state = m.state
-        per_team: dict[str, list[float]] = {team_id: [] for team_id in m.team_ids()}
+        scored: dict[str, list[float]] = {team_id: [] for team_id in m.team_ids()}
         m.player_deltas = {}
         for player, info in m.players.items():
-            if player in state.kicked or info["joined_seq"] >= state.question_seq:
-                continue
             answer = state.answers.get(f"player:{player}")
-            points = self.player_points(m, answer, spec) if answer is not None else 0.0
-            per_team[info["team"]].append(points)
+            if answer is None or player in state.kicked or info["joined_seq"] >= state.question_seq:
+                continue
+            points = self.player_points(m, answer, spec)
             if points:
+                scored[info["team"]].append(points)
                 m.player_deltas[player] = points
+        eligible = m.eligible_by_team()
         state.distribution = _distribution(state.answers.values())
         state.answers = {key: a for key, a in state.answers.items() if not key.startswith("player:")}
         m.update_leaderboard()
         awards = []
-        for team_id, points in per_team.items():
-            total = team_points(points, spec.team_score is TeamScoreRule.MEAN, m.plan.decimals)
-            if total or any(points):  # a team mean rounded to 0 still holds its players' points for an undo
+        for team_id, points in scored.items():
+            total = team_total(points, eligible[team_id], spec.team_score is TeamScoreRule.MEAN, m.plan.decimals)
+            if total or points:  # a team mean rounded to 0 still holds its players' points for an undo
                 awards.append((team_id, total, "全员答题"))
         if awards:
             m.player_group = m.award(awards)
