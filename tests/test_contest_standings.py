@@ -114,7 +114,8 @@ def _play(seed: int, individual: bool, mean: bool, decimals: bool) -> dict[str, 
         if rng.random() < 0.3:
             join(rng.randint(1, 6))  # late joiners: they answer from the next question on
         d.host("open")
-        answering = [p for p in d.players if rng.random() < 0.8]
+        share = rng.choice([0.1, 0.3, 0.9])  # some questions only a few answer: the top ten then stands
+        answering = [p for p in d.players if rng.random() < share]
         rng.shuffle(answering)
         for player in answering:
             d.clock.advance(rng.choice([0, 0.5, 1, 2.5, 7]))  # the same instants: ties in the speed bonus
