@@ -68,6 +68,7 @@ def test_reveals_load_only_the_players_they_concern_and_match_a_full_recount(
         return load_players(session, contest_id, only)
 
     monkeypatch.setattr(contest_commands, "load_players", spy)
+    monkeypatch.setattr(contest_commands, "_CHUNK", 5)  # the players of a reveal are read in several chunks
     version = 0
 
     def command(name: str, **args: object) -> None:
