@@ -242,12 +242,17 @@ def _load_paper(session: Session, attempt_id: int) -> tuple[list[PaperEntry], _P
 
 def _paper_meta(session: Session | scoped_session[Session], engine: Engine, attempt_id: int) -> _PaperMeta | None:
     """The cached immutable part of a paper (loaded on a miss); None when there is no such exam attempt."""
+    meta = _cached_meta(engine, attempt_id)
+    return _load_paper(_made(session), attempt_id)[1] if meta is None else meta
+
+
+def _cached_meta(engine: Engine, attempt_id: int) -> _PaperMeta | None:
+    """The paper's immutable part if this process has it (kept as the most recently used)."""
     papers = _caches(engine).papers
     meta = papers.get(attempt_id)
-    if meta is None:
-        return _load_paper(_made(session), attempt_id)[1]
-    with contextlib.suppress(KeyError):
-        papers.move_to_end(attempt_id)
+    if meta is not None:
+        with contextlib.suppress(KeyError):
+            papers.move_to_end(attempt_id)
     return meta
 
 
@@ -322,32 +327,74 @@ def save_answer(
     now = (clock or SystemClock()).now()
     engine, busy = _bind_of(session)
     meta = _paper_meta(session, engine, attempt_id)
-    item = meta.items.get(position) if meta is not None else None
-    if item is not None:
-        try:
-            stored = item.kind.storable(item.question, item.paper.to_original(shown_response))
-        except QuizError:
-            pass  # a badly shaped answer: the slow path reports it after the checks that come first
-        else:
-            params = {
-                "b_item": item.item_id,
-                "b_attempt": attempt_id,
-                "b_user": member_id,
-                "b_cutoff": now - meta.grace,  # type: ignore[union-attr]
-                "b_response": stored,
-                "b_answered_at": now if stored is not None else None,
-                "b_epoch": epoch,
-            }
-            if busy:  # the caller has work in progress: write within it
-                made = _made(session)
-                updated = made.connection().execute(_SAVE, params).rowcount
-                made.commit()
-            else:  # the common case: no ORM bookkeeping, just the statement and its commit
-                with engine.begin() as connection:
-                    updated = connection.execute(_SAVE, params).rowcount
-            if updated:
-                return SavedAnswer(position, now)
+    params = _save_params(meta, member_id, attempt_id, position, shown_response, now, epoch)
+    if params is not None:
+        if busy:  # the caller has work in progress: write within it
+            made = _made(session)
+            updated = made.connection().execute(_SAVE, params).rowcount
+            made.commit()
+        else:  # the common case: no ORM bookkeeping, just the statement and its commit
+            with engine.begin() as connection:
+                updated = connection.execute(_SAVE, params).rowcount
+        if updated:
+            return SavedAnswer(position, now)
     return _save_checked(_made(session), member_id, attempt_id, position, shown_response, now, epoch)
+
+
+def save_cached(
+    engine: Engine,
+    member_id: int,
+    attempt_id: int,
+    position: int,
+    shown_response: Any,
+    *,
+    epoch: int | None,
+    clock: Clock | None = None,
+) -> SavedAnswer | None:
+    """`save_answer`'s common case alone, with no ORM session: the saved answer, or None when it stored nothing.
+
+    None when this process has not cached the paper yet, the answer is badly shaped, or the conditional
+    UPDATE refused (account, status, deadline): the caller then calls `save_answer`, which loads, checks in
+    order and says why. Used by the autosave's lean path (quizengine.web.autosave), which must neither open a
+    session nor refuse anything itself.
+    """
+    now = (clock or SystemClock()).now()
+    params = _save_params(_cached_meta(engine, attempt_id), member_id, attempt_id, position, shown_response, now, epoch)
+    if params is None:
+        return None
+    with engine.begin() as connection:
+        updated = connection.execute(_SAVE, params).rowcount
+    return SavedAnswer(position, now) if updated else None
+
+
+def _save_params(
+    meta: _PaperMeta | None,
+    member_id: int,
+    attempt_id: int,
+    position: int,
+    shown_response: Any,
+    now: datetime,
+    epoch: int | None,
+) -> dict[str, Any] | None:
+    """The conditional UPDATE's parameters, or None when the paper or the answer rules it out (the slow path
+    reports why, after the checks that come first)."""
+    item = meta.items.get(position) if meta is not None else None
+    if item is None:
+        return None
+    assert meta is not None
+    try:
+        stored = item.kind.storable(item.question, item.paper.to_original(shown_response))
+    except QuizError:
+        return None
+    return {
+        "b_item": item.item_id,
+        "b_attempt": attempt_id,
+        "b_user": member_id,
+        "b_cutoff": now - meta.grace,
+        "b_response": stored,
+        "b_answered_at": now if stored is not None else None,
+        "b_epoch": epoch,
+    }
 
 
 def _save_checked(

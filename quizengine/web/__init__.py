@@ -38,6 +38,7 @@ from . import (
     study,
     study_checks,
 )
+from .autosave import LeanAutosave
 from .links import join_url, join_warning
 from .read_only import init_read_only
 from .redirects import current_path
@@ -90,17 +91,13 @@ class FastSessionInterface(SecureCookieSessionInterface):
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
+        known = self.remembered(app, request.environ)
+        if known is not None:
+            return self.session_class(known)
         name = self.get_cookie_name(app)
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        # keyed by the raw Cookie header: the same header holds the same cookie, and is not parsed again
         header = request.environ.get("HTTP_COOKIE", "")
         key = (serializer, name, header) if len(header) <= self.MEMO_HEADER_MAX else None
-        known = self._verified.get(key) if key is not None else None
-        if known is not None:
-            data, signed_at = known
-            if time.time() - signed_at <= max_age:
-                return self.session_class(data)
-            self._verified.discard(key)
         value = request.cookies.get(name)
         if not value:
             return self.session_class()
@@ -111,6 +108,26 @@ class FastSessionInterface(SecureCookieSessionInterface):
         if key is not None and isinstance(data, dict) and immutable_values(data):
             self._verified.put(key, (dict(data), signed.timestamp()))
         return self.session_class(data)
+
+    def remembered(self, app: Flask, environ: dict[str, Any]) -> dict[str, Any] | None:
+        """The session of a request's cookie if this process verified that cookie before and it has not expired.
+
+        Keyed by the raw Cookie header: the same header holds the same cookie, and is not parsed again. The
+        returned dict is the memo's own: read it, never change it (open_session hands Flask a copy).
+        """
+        serializer = self.get_signing_serializer(app)
+        header = environ.get("HTTP_COOKIE", "")
+        if serializer is None or len(header) > self.MEMO_HEADER_MAX:
+            return None
+        key = (serializer, self.get_cookie_name(app), header)
+        known = self._verified.get(key)
+        if known is None:
+            return None
+        data, signed_at = known
+        if time.time() - signed_at <= app.permanent_session_lifetime.total_seconds():
+            return data  # type: ignore[no-any-return]
+        self._verified.discard(key)
+        return None
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:  # type: ignore[override]
         """Flask's, returning at once when the cookie is not to be set again (a save changes no session):
@@ -173,6 +190,10 @@ def init_app(app: Flask) -> None:
     init_read_only(app)
     app.after_request(_security_headers)
     init_request_log(app)
+    # inside the proxy fix (it sees the client's scheme and address), outside Flask and Socket.IO
+    app.wsgi_app = LeanAutosave(  # type: ignore[method-assign]
+        app, app.wsgi_app, tuple((name, value) for _lower, name, value in _SECURITY_HEADERS)
+    )
     trust_proxies(app)
     zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
 

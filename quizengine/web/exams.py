@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -24,8 +22,6 @@ from flask import (
 )
 from flask import session as cookie_session
 from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError, validate_csrf
-from wtforms import ValidationError
 
 from quizengine.engine.analysis import MIN_RESPONSES
 from quizengine.engine.errors import DeadlinePassed, QuizError
@@ -34,7 +30,7 @@ from quizengine.extensions import csrf, db, login_manager
 from quizengine.models import AttemptStatus, Branch, Role, User
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.schemas import BadInput, parse, parse_form, parse_json
-from quizengine.schemas.exam import ExamForm, ExamRef, GradeForm, OverrideForm, SaveAnswer, VoidForm, form_sections
+from quizengine.schemas.exam import ExamForm, ExamRef, GradeForm, OverrideForm, VoidForm, form_sections
 from quizengine.services import exam_access, exam_admin, exam_papers, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed, ReadOnly, is_organizer, is_reader
 from quizengine.services.accounts import parse_session_id
@@ -42,7 +38,7 @@ from quizengine.services.bank_admin import visible_banks
 from quizengine.services.exam_papers import DEFAULT_TOLERANCE, RANDOM, UNIFORM
 from quizengine.services.exam_results import exam_overview, export_filename, export_workbook
 from quizengine.services.practice import engine_question, shown_answer, shown_response
-from quizengine.web.verified import VerifiedMemo
+from quizengine.web import autosave
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
@@ -155,65 +151,21 @@ def _json_error(error: QuizError, status: int) -> tuple[Response, int]:
     ), status
 
 
-def _check_csrf_header() -> None:
-    """Flask-WTF's CSRF check of the token header, without its look into form fields a JSON body never has.
-
-    The same `validate_csrf`, the same HTTPS referrer rule and the same CSRFError (HTTP 400) as
-    CSRFProtect, which skips the autosave endpoint only so that this cheaper lookup does it instead.
-    """
-    config = current_app.config
-    if not config["WTF_CSRF_ENABLED"] or not config["WTF_CSRF_CHECK_DEFAULT"]:
-        return
-    token = next((request.headers[name] for name in config["WTF_CSRF_HEADERS"] if request.headers.get(name)), None)
-    # With no time limit, validate_csrf's verdict depends only on the key, the token and the session's own
-    # token: one success per (key, token, session token) is remembered, so a page's later saves skip the HMAC.
-    timeless = config.get("WTF_CSRF_TIME_LIMIT", 3600) is None
-    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    known = (secret, token, cookie_session.get(config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"))
-    if not (timeless and token and known[2] is not None and _verified_csrf.get(known)):
-        try:
-            validate_csrf(token)
-        except ValidationError as error:
-            raise CSRFError(error.args[0]) from None
-        if timeless:
-            _verified_csrf.put(known, True)
-    if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
-        if not request.referrer:
-            raise CSRFError("The referrer header is missing.")
-        referrer = urlsplit(request.referrer)
-        if (referrer.scheme, referrer.netloc) != ("https", request.host):
-            raise CSRFError("The referrer does not match the host.")
-
-
-#: (key, token, session token) of CSRF checks that passed (see _check_csrf_header).
-_verified_csrf = VerifiedMemo()
-#: Built once: a schema holds no per-load state, and building one per save was ~4 % of its CPU.
-_SAVE_ANSWER = SaveAnswer()
-
-
-def _saved_json(position: int, moment: str) -> Response:
-    """The acknowledgement, compact as jsonify writes it, without its provider's overhead."""
-    return Response(
-        json.dumps({"ok": True, "position": position, "savedAt": moment, "serverNow": moment}, separators=(",", ":")),
-        mimetype="application/json",
-    )
-
-
 @bp.post("/attempts/<int:attempt_id>/answers")
-@csrf.exempt  # checked by _check_csrf_header, first, as CSRFProtect would
+@csrf.exempt  # checked by autosave.check_csrf_header, first, as CSRFProtect would
 def save(attempt_id: int) -> Response | tuple[Response, int]:
     """Autosave one answer: JSON {position, response} -> {ok, savedAt, serverNow}.
 
     The hot path of an exam: the account is checked by the save's own conditional update instead of
     loading the user (see services.exam_taking.save_answer); refusals are the same as on every other page.
     """
-    _check_csrf_header()
+    autosave.check_csrf_header(request, current_app, cookie_session)
     signed_in = parse_session_id(cookie_session.get("_user_id"))  # what Flask-Login's login_user stored
     if signed_in is None:
         return login_manager.unauthorized()
     user_id, epoch = signed_in
     try:
-        answer = parse(_SAVE_ANSWER, parse_json(request.get_data()))
+        answer = parse(autosave.SAVE_ANSWER, parse_json(request.get_data()))
     except BadInput as error:
         answer, refusal = None, error
     try:
@@ -235,7 +187,7 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
         return _json_error(error, 409)
     except QuizError as error:
         return _json_error(error, 422 if error.code == "invalid_response" else 409)
-    return _saved_json(saved.position, saved.saved_at.isoformat())
+    return autosave.saved_reply(saved.position, saved.saved_at.isoformat())
 
 
 @bp.post("/attempts/<int:attempt_id>/tab-switch")
