@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings)
     # Socket handlers register on the extension *before* init_app, so every app instance gets them.
-    from .realtime import contest as _contest_handlers  # noqa: F401
+    from .realtime import contest as _contest_handlers
     from .realtime.origins import same_origin
     from .realtime.packets import JsonPacket
 
@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         max_http_buffer_size=app.config["SOCKET_MAX_MESSAGE_BYTES"],  # Engine.IO drops a larger message
         serializer=JsonPacket,  # JSON text only: no walk of every payload looking for bytes
     )
+    _contest_handlers.install_lean_answers(socketio.server)  # on this app's server, over Flask-SocketIO's handler
 
     from . import web
     from .cli import register_commands

@@ -66,6 +66,9 @@ class Database:
         self.session.remove()
 
 
+#: Where Flask-SocketIO (manage_session=True) keeps a Socket.IO connection's own session, in its environ.
+SOCKETIO_SESSION_KEY = "saved_session"
+
 db = Database()
 socketio = SocketIO()
 login_manager = LoginManager()

@@ -17,7 +17,7 @@ from flask_socketio import disconnect, join_room
 from marshmallow import Schema
 
 from quizengine.engine.errors import QuizError
-from quizengine.extensions import db, socketio
+from quizengine.extensions import SOCKETIO_SESSION_KEY, db, socketio
 from quizengine.modes.contest import Command, ContestError, Role
 from quizengine.schemas import BadInput, parse
 from quizengine.schemas import contest as schemas
@@ -49,10 +49,7 @@ def _event(name: str, schema: type[Schema] | None) -> Callable[[Callable[[Any], 
     def register(handler: Callable[[Any], Ack]) -> Callable[..., Ack]:
         def run(*args: Any) -> Ack:
             try:
-                if len(args) > 1:
-                    raise BadInput("请求内容格式不正确")
-                data = args[0] if args else None
-                return handler(parse(parser, data) if parser else data)
+                return handler(_payload(parser, args))
             except BadInput as error:
                 return _refuse(ContestError(error.message, "bad_input"))
             except QuizError as error:
@@ -63,6 +60,14 @@ def _event(name: str, schema: type[Schema] | None) -> Callable[[Callable[[Any], 
         return run
 
     return register
+
+
+def _payload(parser: Schema | None, args: tuple[Any, ...]) -> Any:
+    """The event's one payload, parsed by `parser` if given (BadInput for none parsable or several)."""
+    if len(args) > 1:
+        raise BadInput("请求内容格式不正确")
+    data = args[0] if args else None
+    return parse(parser, data) if parser else data
 
 
 def client_address() -> str:
@@ -154,16 +159,59 @@ def on_submit_answer(data: dict[str, Any]) -> Ack:
     """An answer {question, response}; the ack goes to the answerer only (no room-wide message per answer)."""
     who = _identity()
     if who.get("role") == Role.PLAYER:
-        ack = contest_answers.submit_player_answer(  # the registry: only the batch's writer opens a session
-            db.session, who["contest"], who["player"], who.get("user"), data["question"], data["response"]
-        )
-        if ack.get("code") == contest_answers.AS_COMMAND:  # a round where players answer in turn
-            command = Command("answer", Role.PLAYER, player=who["player"], args=data)
-            return _apply(who["contest"], command, actor=f"player:{who['player']}")
-        return {**ack, "server_now": server_now_ms()}
+        ack = _player_answer(who, data)
+        if ack is not None:
+            return ack
+        command = Command("answer", Role.PLAYER, player=who["player"], args=data)  # players answering in turn
+        return _apply(who["contest"], command, actor=f"player:{who['player']}")
     who = _as(Role.TEAM, "无权作答")
     command = Command("answer", Role.TEAM, team=who["team"], args=data)
     return _apply(who["contest"], command, actor=f"team:{who['team']}")
+
+
+def _player_answer(who: dict[str, Any], data: dict[str, Any]) -> Ack | None:
+    """A player's 全员答题 answer stored (its ack), or None in a round where players answer in turn (a command)."""
+    ack = contest_answers.submit_player_answer(  # the registry: only the batch's writer opens a session
+        db.session, who["contest"], who["player"], who.get("user"), data["question"], data["response"]
+    )
+    if ack.get("code") == contest_answers.AS_COMMAND:
+        return None
+    return {**ack, "server_now": server_now_ms()}
+
+
+#: The lean path's parser: the schema on_submit_answer's payload is parsed with (see install_lean_answers).
+_ANSWER = schemas.AnswerSchema()
+
+
+def install_lean_answers(server: Any) -> None:
+    """Take players' answers on `server` (this app's Socket.IO server) without Flask's request context.
+
+    When a whole room answers at once, every answer is one event; Flask-SocketIO makes a request and an app
+    context for each (~25-30 µs, the request's URL matched, a session opened) though a player's answer uses
+    neither — only the identity kept in the connection's session, the payload and the batched insert. This
+    handler reads that identity from where Flask-SocketIO keeps the connection's session and stores the
+    answer with the same parser and service; every other sender (host, team device, no identity yet) and a
+    round where players answer in turn go to Flask-SocketIO's handler, i.e. `on_submit_answer`, unchanged.
+    """
+    through_flask = server.handlers[NS][protocol.SUBMIT_ANSWER]
+
+    def lean_submit_answer(sid: str, *args: Any) -> Ack:
+        environ = server.get_environ(sid, namespace=NS)
+        managed = environ.get(SOCKETIO_SESSION_KEY) if environ else None
+        who = managed.get(IDENTITY) if managed else None
+        if not who or who.get("role") != Role.PLAYER:
+            return through_flask(sid, *args)  # type: ignore[no-any-return]
+        try:
+            ack = _player_answer(who, _payload(_ANSWER, args))
+        except BadInput as error:
+            return _refuse(ContestError(error.message, "bad_input"))
+        except QuizError as error:
+            return _refuse(error)
+        finally:
+            db.session.remove()  # the batch's writer made one; Flask would remove it with the app context
+        return through_flask(sid, *args) if ack is None else ack  # type: ignore[no-any-return]
+
+    server.on(protocol.SUBMIT_ANSWER, lean_submit_answer, namespace=NS)
 
 
 @_event(protocol.DEVICE_HERE, schemas.EmptySchema)

@@ -13,7 +13,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.routing import IntegerConverter
 
-from quizengine.extensions import db, login_manager
+from quizengine.extensions import SOCKETIO_SESSION_KEY, db, login_manager
 from quizengine.models import ROLE_LABELS, Role, User
 from quizengine.schemas import INT_MAX, BadInput
 from quizengine.services.accounts import parse_session_id
@@ -71,8 +71,6 @@ class FastSessionInterface(SecureCookieSessionInterface):
 
     #: Longer Cookie headers (other cookies besides ours) are verified every time: the memo stays small.
     MEMO_HEADER_MAX = 1024
-    #: Where Flask-SocketIO (manage_session=True) keeps a connection's session in its environ.
-    SOCKETIO_SESSION_KEY = "saved_session"
 
     def __init__(self) -> None:
         self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
@@ -86,7 +84,7 @@ class FastSessionInterface(SecureCookieSessionInterface):
         Flask's own check (signature, then age against PERMANENT_SESSION_LIFETIME), done once per cookie:
         a cookie verified before is taken from the memo, its age checked again.
         """
-        if self.SOCKETIO_SESSION_KEY in request.environ:
+        if SOCKETIO_SESSION_KEY in request.environ:
             return self.session_class()
         serializer = self.get_signing_serializer(app)
         if serializer is None:
