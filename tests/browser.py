@@ -164,3 +164,14 @@ def shot(page: object, name: str, *, full_page: bool = True) -> Path:
     path = screenshot_path(name)
     page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
     return path
+
+
+def scrolls_sideways(page: object) -> bool:
+    """Whether the page is wider than the screen, measured once it has loaded and its fonts are in.
+
+    Measured right after a navigation, the layout may still use a fallback font's wider glyphs (the CJK
+    font loads late on a busy machine): a page that fits was once reported as scrolling sideways.
+    """
+    page.wait_for_load_state("load")  # type: ignore[attr-defined]
+    script = "async () => { await document.fonts.ready; return document.documentElement.scrollWidth > innerWidth; }"
+    return bool(page.evaluate(script))  # type: ignore[attr-defined]

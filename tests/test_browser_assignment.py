@@ -22,7 +22,7 @@ from quizengine.services import practice
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
-from .browser import PHONE, ROOT, chromium, live_server, needs_browser, shot
+from .browser import PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
 from .test_summaries import _any
 
 pytestmark = [pytest.mark.slow, needs_browser]
@@ -65,7 +65,7 @@ def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-d
 
 
 def _fits(page) -> None:  # type: ignore[no-untyped-def]
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
+    assert not scrolls_sideways(page), "scrolls sideways"
 
 
 def _answer_current(page) -> None:  # type: ignore[no-untyped-def]

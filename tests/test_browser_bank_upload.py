@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from .bank_files import HEADER, xlsx_bytes
-from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, shot
+from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -57,7 +57,7 @@ def _login(browser, url: str, username: str, viewport: dict[str, int]):  # type:
 
 
 def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), page.url
+    assert not scrolls_sideways(page), page.url
 
 
 def _upload(page, url: str, sheet: Path) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import PHONE, ROOT, chromium, live_server, needs_browser, shot
+from .browser import PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -28,7 +28,7 @@ def _login(browser, url: str, username: str):  # type: ignore[no-untyped-def]
 
 
 def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+    assert not scrolls_sideways(page), page.url
 
 
 def test_member_reports_and_organizer_resolves_on_a_phone(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import yaml
 
 from quizengine.banks.loader import load_banks
 
-from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, shot
+from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -316,7 +316,7 @@ def _first_member_takes_the_exam(browser, url: str, key) -> None:  # type: ignor
     assert not phone.locator("body > header").is_visible()
     assert phone.locator("a:visible").count() == 0  # no way off the paper but 交卷
     assert phone.locator("#progress").inner_text() == f"已答 {len(first)}/{len(types)}"
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not scrolls_sideways(phone)
     shot(phone, "exam-02-paper-phone")
     _go_to(phone, skipped)
     phone.get_by_role("button", name="标记本题").click()  # flagged to come back to (shown in the navigator)

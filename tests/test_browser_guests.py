@@ -14,7 +14,7 @@ from quizengine.services.accounts import create_user
 from quizengine.services.contest_setup import create_contest
 from quizengine.services.setup import first_run
 
-from .browser import PHONE, ROOT, chromium, live_server, needs_browser, shot
+from .browser import PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -51,7 +51,7 @@ def test_a_guest_joins_an_open_event_by_name_on_a_phone(tmp_path: Path) -> None:
         shot(page, "contest-guest-01-join")
         page.locator(".team-pick-btn").first.click()
         page.locator("#join[hidden]").wait_for(state="attached")
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
+        assert not scrolls_sideways(page), "scrolls sideways"
         credential = page.evaluate(f"localStorage.getItem('quizengine-contest-{pin}-guest')")
         assert credential and credential.startswith("g")
         page.reload()  # the phone comes back as the same guest, without typing the name again

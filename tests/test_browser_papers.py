@@ -27,7 +27,7 @@ from quizengine.services import exam_setup, printed_papers
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
-from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, shot, sign_in
+from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot, sign_in
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -192,14 +192,14 @@ def test_the_draw_form_and_a_drawn_paper_on_a_phone(tmp_path: Path) -> None:
         page.fill("input[name=s2_count]", "2")
         page.select_option("select[name=part]", "all")
         shot(page, "papers-05-draw-form-phone")
-        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert not scrolls_sideways(page)
         # the keyboard: after a full-page screenshot of a page reached by a link, headless Chromium drops the click
         page.get_by_role("button", name="生成试卷").press("Enter")
         page.wait_for_url(re.compile(r"seed=\d+"))  # the server chose the seed and put it in the URL
         page.wait_for_load_state()
         assert page.locator(".paper-q").count() == 9 and page.locator("#answers .paper-key-item").count() == 9
         assert page.locator(".paper-title").first.inner_text() == "支部党员大会测试"
-        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert not scrolls_sideways(page)
         shot(page, "papers-06-drawn-phone")
         before = page.locator(".paper-stem").all_inner_texts()
         page.reload()

@@ -14,7 +14,7 @@ import pytest
 
 from quizengine.banks.loader import load_banks
 
-from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, shot
+from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -160,7 +160,7 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
 
 def _fits(page) -> None:  # type: ignore[no-untyped-def]
     """Nothing scrolls sideways on the phone."""
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not scrolls_sideways(page)
 
 
 def _import_roster(browser, url: str, roster: Path) -> str:  # type: ignore[no-untyped-def]

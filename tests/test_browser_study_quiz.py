@@ -24,7 +24,7 @@ from quizengine.services import study_plans
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
-from .browser import DESKTOP, PHONE, chromium, live_server, needs_browser, shot
+from .browser import DESKTOP, PHONE, chromium, live_server, needs_browser, scrolls_sideways, shot
 from .test_browser_contest import Screens, _login, _phase
 from .test_study_topics import _bank, _plan
 
@@ -187,7 +187,7 @@ def test_the_study_day_quiz_from_the_topic_to_the_attendance(tmp_path: Path) -> 
         secretary.get_by_role("button", name="保存出勤").click()
         row = secretary.locator("tr", has_text="学党章第二章")
         assert "3/4" in row.inner_text()
-        assert secretary.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
+        assert not scrolls_sideways(secretary), "scrolls sideways"
         shot(secretary, "study-quiz-12-branch-study-days-phone")
         assert not screens.errors, screens.errors
 
