@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from quizengine.models import Contest, ContestAnswer, ContestPlayer
 from quizengine.modes.contest import Command, ContestError, LiveContest, Role
 
 from .contest_commands import _player, cached_machine
+from .group_commit import GroupCommit
 
 log = logging.getLogger("quizengine.contests")
 
@@ -41,7 +41,7 @@ def submit_player_answer(
     """A player's 全员答题 answer: validated by the machine, stored in its own row (a unique key refuses a
     second one) without rewriting the contest state. Returns the ack for the answerer only, once stored.
 
-    Answers arriving together are checked and stored together (group commit, :class:`_AnswerBatcher`):
+    Answers arriving together are checked and stored together (group commit, :class:`GroupCommit`):
     a whole room answering at once costs one version read and one transaction per batch, not per answer.
     In a round where players answer in turn (`RoundType.player_answers_are_commands`) nothing is stored:
     the ack says `code: AS_COMMAND`, and the caller applies the answer as a command instead.
@@ -73,44 +73,6 @@ class _PendingAnswer:
     #: The round takes this answer as a command (a player answering in turn), not as a row of its own.
     as_command: bool = False
     done: threading.Event = field(default_factory=threading.Event)
-
-
-class _AnswerBatcher:
-    """Group commit: the first answer in becomes the writer, yields once so the answers that arrived with
-    it join, then checks them all against one read of the contest and inserts them in one transaction.
-    The others wait for their batch; an ack is sent only after its answer is committed (or refused).
-    Works the same under gevent (patched threading) and plain threads."""
-
-    def __init__(self) -> None:
-        self._queue: list[_PendingAnswer] = []
-        self._queue_lock = threading.Lock()
-        self._writer = threading.Lock()
-
-    def submit(self, session: Session | scoped_session[Session], pending: _PendingAnswer) -> None:
-        with self._queue_lock:
-            self._queue.append(pending)
-        while True:
-            if self._writer.acquire(blocking=False):
-                try:
-                    time.sleep(0)  # let the answers that arrived with this one reach the queue
-                    while batch := self._take():
-                        _write_answers(session, batch)
-                finally:
-                    self._writer.release()
-                if self._queue:  # queued while the writer was being released: nobody else may look
-                    continue
-            if pending.done.is_set():
-                return
-            # Whoever holds the writer looks at the queue again after releasing it, so this wakes up.
-            pending.done.wait()
-
-    def _take(self) -> list[_PendingAnswer]:
-        with self._queue_lock:
-            batch, self._queue = self._queue, []
-        return batch
-
-
-_answers = _AnswerBatcher()
 
 
 def _write_answers(session: Session | scoped_session[Session], batch: list[_PendingAnswer]) -> None:
@@ -149,6 +111,12 @@ def _write_answers(session: Session | scoped_session[Session], batch: list[_Pend
     finally:
         for pending in batch:
             pending.done.set()
+
+
+#: Group commit (:class:`GroupCommit`): the first answer in becomes the writer, yields once so the answers that
+#: arrived with it join, then checks them all against one read of the contest and inserts them in one
+#: transaction; an ack is sent only after its answer is committed (or refused).
+_answers: GroupCommit[_PendingAnswer] = GroupCommit(_write_answers)
 
 
 def _as_command(machine: LiveContest) -> bool:
