@@ -17,11 +17,12 @@ from flask_socketio import disconnect, join_room
 from marshmallow import Schema
 
 from quizengine.engine.errors import QuizError
-from quizengine.extensions import SOCKETIO_SESSION_KEY, db, socketio
+from quizengine.extensions import SOCKETIO_SESSION_KEY, db, login_manager, socketio
 from quizengine.modes.contest import Command, ContestError, Role
 from quizengine.schemas import BadInput, parse
 from quizengine.schemas import contest as schemas
 from quizengine.services import contest_answers, contest_commands, contest_join
+from quizengine.services.accounts import parse_session_id
 
 from . import protocol
 from .publisher import publish, publish_device, publish_device_check, server_now_ms
@@ -84,7 +85,10 @@ def _apply(contest_id: int, command: Command, actor: str) -> Ack:
 @_event(protocol.JOIN, schemas.JoinSchema)
 def on_join(data: dict[str, Any]) -> Ack:
     """Identify this connection (host / projector / team / player) and return the full per-role snapshot."""
-    joined = contest_join.join(db.session(), data, current_user, connection=request.sid, address=client_address())
+    login = _member_login() if data["role"] == Role.PLAYER else None
+    joined = contest_join.join(
+        db.session(), data, current_user, connection=request.sid, address=client_address(), login=login
+    )
     session[IDENTITY] = joined.identity
     join_room(_room(joined))
     ack: Ack = {"ok": True, "role": str(joined.role), "view": joined.snapshot(), "server_now": server_now_ms()}
@@ -98,6 +102,17 @@ def on_join(data: dict[str, Any]) -> Ack:
     if joined.role is Role.TEAM:
         publish_device(joined.contest_id, str(joined.identity["team"]), True)
     return {**ack, "device_token": joined.device_token} if joined.device_token else ack
+
+
+def _member_login() -> tuple[int, int] | None:
+    """(user id, session epoch) of the login this connection's session holds, for a player's join to check
+    against the member's row itself (contest_join.join) instead of loading the whole account through
+    Flask-Login: the same decision, as the user loader takes exactly that member when the row is active and of
+    that epoch. None under "strong" session protection, which may log the session out first: then, and for any
+    login the row does not match, `current_user` decides as everywhere else."""
+    if current_app.config.get("SESSION_PROTECTION", login_manager.session_protection) == "strong":
+        return None
+    return parse_session_id(session.get("_user_id"))
 
 
 def _devices(contest_id: int, team: str, leaving: str | None = None) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -17,17 +18,21 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, true
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
+from quizengine.models import Role as UserRole
 from quizengine.modes.contest import ContestError, LiveContest, Role
 
 from .access import ReadOnly, is_inspector
 from .contest_answers import own_answer
 from .contest_commands import _player, _player_cache, cached_machine, can_host, load_contest
 from .contest_results import own_points
+from .group_commit import GroupCommit
+
+log = logging.getLogger("quizengine.contests")
 
 #: Failed joins allowed per window: one connection, one client address, one contest's typed team codes.
 WINDOW_SECONDS = 600.0
@@ -105,14 +110,32 @@ def is_short_code(code: str) -> bool:
     return code.isascii() and code.isdigit()
 
 
-def join(session: Session, data: dict[str, Any], user: Any, *, connection: str, address: str) -> Joined:
-    """Identify a connection from a parsed `join` payload; failed credentials are counted and throttled."""
+def join(
+    session: Session,
+    data: dict[str, Any],
+    user: Any,
+    *,
+    connection: str,
+    address: str,
+    login: tuple[int, int] | None = None,
+) -> Joined:
+    """Identify a connection from a parsed `join` payload; failed credentials are counted and throttled.
+
+    `login` is the (user id, session epoch) the connection's session names, when the caller knows that the
+    login manager would load exactly that member if the row says so (see :func:`_join_member`): a member's
+    player join then reads only the member's few columns, in a batch with the joins that arrived with it,
+    and `user` (Flask-Login's `current_user`, loaded on first use) is not touched. Any other join, and any
+    member whose row does not match the login, takes the usual path with `user`."""
     keys = (("connection", connection), ("address", address))
     short_code = data["role"] == Role.TEAM and not data.get("token") and is_short_code(data.get("code") or "")
     guessable = short_code or data["role"] == Role.PLAYER  # unguessable secrets and tokens are never held back
     if guessable and (throttle.blocked(keys[0], PER_CONNECTION) or throttle.blocked(keys[1], PER_ADDRESS)):
         raise ContestError(THROTTLED, "throttled")
     try:
+        if login is not None and data["role"] == Role.PLAYER:
+            joined = _join_member(session, data, *login)
+            if joined is not None:
+                return joined
         return _join(session, data, user)
     except ContestError as error:
         if error.code in _CREDENTIAL_FAILURES:
@@ -168,11 +191,15 @@ _KEYS_BY_PIN = select(*_KEY_COLUMNS).where(Contest.pin == bindparam("pin"))
 def _player_keys(session: Session, data: dict[str, Any]) -> PlayerKeys:
     """The contest a player's join names (by id or PIN), as one row of five columns (a Core read: the ORM's
     statement handling cost more than the query)."""
+    return _read_keys(session.connection(), data)
+
+
+def _read_keys(connection: Connection, data: dict[str, Any]) -> PlayerKeys:
     row = None
     if "contest" in data:
-        row = session.connection().execute(_KEYS_BY_ID, {"id": data["contest"]}).first()
+        row = connection.execute(_KEYS_BY_ID, {"id": data["contest"]}).first()
     elif data.get("pin"):
-        row = session.connection().execute(_KEYS_BY_PIN, {"pin": data["pin"]}).first()
+        row = connection.execute(_KEYS_BY_PIN, {"pin": data["pin"]}).first()
     if row is None:
         raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
     return PlayerKeys(*row)
@@ -180,15 +207,20 @@ def _player_keys(session: Session, data: dict[str, Any]) -> PlayerKeys:
 
 def _join_as_player(session: Session, contest: PlayerKeys, data: dict[str, Any], user: Any, logged_in: bool) -> Joined:
     """A member (login + PIN) or, at an open event, a guest (by name, then with the credential it was given)."""
-    if logged_in and is_inspector(user):
+    _admit_player(contest, data, logged_in=logged_in, inspector=logged_in and is_inspector(user))
+    if not logged_in:
+        return _join_guest(session, contest, data)
+    return _join_player(session, contest, user, data.get("team"))
+
+
+def _admit_player(contest: PlayerKeys, data: dict[str, Any], *, logged_in: bool, inspector: bool) -> None:
+    """A player's join may go on: not a 督导, logged in unless guests are welcome, the right PIN."""
+    if inspector:
         raise ContestError(ReadOnly().message, "read_only")  # a 督导 watches results, never plays
     if not logged_in and not contest.allow_guests:
         raise ContestError("请先登录后再加入竞赛", "login_required")
     if not secrets.compare_digest((data.get("pin") or "").encode(), contest.pin.encode()):
         raise ContestError("竞赛码不正确", "bad_pin")
-    if not logged_in:
-        return _join_guest(session, contest, data)
-    return _join_player(session, contest, user, data.get("team"))
 
 
 def _contest_for(session: Session, data: dict[str, Any]) -> Contest:
@@ -265,6 +297,167 @@ def _join_player(session: Session, contest: PlayerKeys, user: Any, team: object)
     return _player_joined(session, contest.id, machine, player, info, user.id, new=new)
 
 
+#: What a member's player join reads of the account, per batch and never cached: what the login manager's
+#: loader (`quizengine.web._load_user`) decides by — the row exists, is active, is of the session's epoch —
+#: and what the join uses (the role, refused if 督导; the name).
+_MEMBERS = select(User.id, User.active, User.session_epoch, User.role, User.name).where(
+    User.id.in_(bindparam("ids", expanding=True))
+)
+#: The rows a batch's members already have in a contest (a rejoin, a member this process has not seen).
+_ROWS = select(ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq).where(
+    ContestPlayer.contest_id == bindparam("contest"), ContestPlayer.player.in_(bindparam("players", expanding=True))
+)
+#: A join the batch could not store (the database failed): refused, the phone may try again.
+NOT_STORED = "加入未能完成，请重试"
+
+
+@dataclass
+class _PendingJoin:
+    """A member's player join waiting for its batch. Once the batch is written: `error` (a refusal), or the
+    contest, its machine and the player's record (`new`: this batch inserted the row), or `usual` (the
+    member's row does not match the login, or the same member twice in one batch: the usual path decides)."""
+
+    data: dict[str, Any]
+    user_id: int
+    epoch: int
+    usual: bool = False
+    error: ContestError | None = None
+    contest: PlayerKeys | None = None
+    machine: LiveContest | None = None
+    info: dict[str, object] | None = None
+    new: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def _join_member(session: Session, data: dict[str, Any], user_id: int, epoch: int) -> Joined | None:
+    """A member's player join through the group commit (:func:`_write_joins`), acked only once its row is
+    committed; None when the usual path is to decide (a deactivated account, an old session epoch, a removed
+    account: refused there, or taken as a guest where guests are welcome, as before)."""
+    pending = _PendingJoin(data, user_id, epoch)
+    _joins.submit(session, pending)
+    if pending.usual:
+        return None
+    if pending.error is not None:
+        raise pending.error
+    assert pending.contest is not None and pending.machine is not None and pending.info is not None
+    player = str(user_id)
+    return _player_joined(session, pending.contest.id, pending.machine, player, pending.info, user_id, new=pending.new)
+
+
+def _write_joins(session: Session | scoped_session[Session], batch: list[_PendingJoin]) -> None:
+    """Admit a batch of members' player joins as the usual path admits each (the same checks in the same
+    order), and insert the new players' rows in one transaction, committed before any of them is acked.
+    Per batch: one read of the members' accounts, one of each contest's keys, one of the rows these members
+    already have. A join refused here gets its own refusal and the others go on; a duplicate met on insert
+    (another worker got there first) sends the rows one at a time, and that join takes the stored row."""
+    try:
+        connection = session.connection()
+        ids = sorted({pending.user_id for pending in batch})
+        members = {row.id: row for row in connection.execute(_MEMBERS, {"ids": ids})}
+        contests: dict[tuple[str, object], PlayerKeys | ContestError] = {}
+        admitted: dict[int, list[_PendingJoin]] = {}
+        for pending in batch:
+            member = members.get(pending.user_id)
+            if member is None or not member.active or member.session_epoch != pending.epoch:
+                pending.usual = True  # not this member's login any more: what the usual path makes of it
+                continue
+            try:
+                contest = _batch_keys(connection, pending.data, contests)
+                _admit_player(contest, pending.data, logged_in=True, inspector=member.role == UserRole.INSPECTOR)
+                pending.contest = contest
+                pending.machine = cached_machine(session, contest.id, version=contest.version)
+            except ContestError as error:  # this join is refused; the others of the batch go on
+                pending.error = error
+                continue
+            admitted.setdefault(contest.id, []).append(pending)
+        rows = _new_rows(connection, admitted, members)
+        if rows:
+            try:
+                session.connection().execute(_INSERT_PLAYER, [row for _, row in rows])
+                session.commit()
+            except IntegrityError:  # a row stored meanwhile: one at a time, so only that join takes it
+                session.rollback()
+                for pending, row in rows:
+                    _insert_alone(session, pending, row)
+            for pending, row in rows:
+                if pending.new:
+                    _player_cache[(row["contest_id"], row["player"])] = pending.info  # type: ignore[index]
+        else:
+            session.rollback()  # end the read (SQLite keeps its snapshot while a transaction is open)
+    except Exception:  # the database failed: this batch is refused (the phones may join again), the next goes on
+        log.exception("storing a batch of %d contest joins failed", len(batch))
+        session.rollback()
+        for pending in batch:
+            if not pending.usual:
+                pending.error = pending.error or ContestError(NOT_STORED, "busy")
+    finally:
+        for pending in batch:
+            pending.done.set()
+
+
+def _batch_keys(
+    connection: Connection, data: dict[str, Any], contests: dict[tuple[str, object], PlayerKeys | ContestError]
+) -> PlayerKeys:
+    """The keys of the contest a join names, read once per batch."""
+    key = ("contest", data["contest"]) if "contest" in data else ("pin", data.get("pin") or "")
+    if key not in contests:
+        try:
+            contests[key] = _read_keys(connection, data)
+        except ContestError as error:
+            contests[key] = error
+    found = contests[key]
+    if isinstance(found, ContestError):
+        raise ContestError(found.message, found.code)
+    return found
+
+
+def _new_rows(
+    connection: Connection, admitted: dict[int, list[_PendingJoin]], members: dict[int, Any]
+) -> list[tuple[_PendingJoin, dict[str, object]]]:
+    """The admitted joins' players: a row already stored is taken (a rejoin), a new player's record is
+    checked by the machine (finished, removed, a team not asked for: that join's refusal) and its row
+    returned to insert. The same member twice in one batch: the second takes the usual path after it."""
+    rows: list[tuple[_PendingJoin, dict[str, object]]] = []
+    for contest_id, joins in admitted.items():
+        unseen = sorted({str(p.user_id) for p in joins if (contest_id, str(p.user_id)) not in _player_cache})
+        if unseen:
+            for row in connection.execute(_ROWS, {"contest": contest_id, "players": unseen}):
+                info = {"team": row.team, "name": row.name, "joined_seq": row.joined_seq}
+                _player_cache[(contest_id, row.player)] = info
+        taken: set[str] = set()
+        for pending in joins:
+            player = str(pending.user_id)
+            if player in taken:
+                pending.usual = True
+                continue
+            taken.add(player)
+            pending.info = _player_cache.get((contest_id, player))
+            if pending.info is not None:
+                continue
+            assert pending.machine is not None
+            try:
+                record = pending.machine.new_player(player, pending.data.get("team"), members[pending.user_id].name)
+            except ContestError as error:  # the machine refuses a new player and there is no row to take
+                pending.error = error
+                continue
+            pending.info, pending.new = record, True
+            rows.append((pending, {"contest_id": contest_id, "player": player, "user_id": pending.user_id, **record}))
+    return rows
+
+
+def _insert_alone(session: Session | scoped_session[Session], pending: _PendingJoin, row: dict[str, object]) -> None:
+    try:
+        session.connection().execute(_INSERT_PLAYER, row)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        known = _player(session, int(row["contest_id"]), str(row["player"]))  # type: ignore[call-overload]
+        if known is None:
+            pending.error = ContestError(NOT_STORED, "busy")
+        else:
+            pending.info, pending.new = known, False
+
+
 def _player_joined(
     session: Session,
     contest_id: int,
@@ -322,6 +515,8 @@ def _join_guest(session: Session, contest: PlayerKeys, data: dict[str, Any]) -> 
 
 
 _INSERT_PLAYER = insert(ContestPlayer.__table__)
+#: Members' player joins arriving together share their reads and one commit (a whole room joining at once).
+_joins: GroupCommit[_PendingJoin] = GroupCommit(_write_joins)
 
 
 def _add_player(
