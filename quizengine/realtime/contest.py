@@ -86,8 +86,8 @@ def _apply(contest_id: int, command: Command, actor: str) -> Ack:
 def on_join(data: dict[str, Any]) -> Ack:
     """Identify this connection (host / projector / team / player) and return the full per-role snapshot."""
     login = _member_login() if data["role"] == Role.PLAYER else None
-    joined = contest_join.join(
-        db.session(), data, current_user, connection=request.sid, address=client_address(), login=login
+    joined = contest_join.join(  # the scoped session: a join that never reads opens none
+        db.session, data, current_user, connection=request.sid, address=client_address(), login=login
     )
     session[IDENTITY] = joined.identity
     join_room(_room(joined))

@@ -111,7 +111,7 @@ def is_short_code(code: str) -> bool:
 
 
 def join(
-    session: Session,
+    session: Session | scoped_session[Session],
     data: dict[str, Any],
     user: Any,
     *,
@@ -125,7 +125,8 @@ def join(
     login manager would load exactly that member if the row says so (see :func:`_join_member`): a member's
     player join then reads only the member's few columns, in a batch with the joins that arrived with it,
     and `user` (Flask-Login's `current_user`, loaded on first use) is not touched. Any other join, and any
-    member whose row does not match the login, takes the usual path with `user`."""
+    member whose row does not match the login, takes the usual path with `user`. `session` may be the scoped
+    session itself: a member's join that only waits for another's batch then never opens one."""
     keys = (("connection", connection), ("address", address))
     short_code = data["role"] == Role.TEAM and not data.get("token") and is_short_code(data.get("code") or "")
     guessable = short_code or data["role"] == Role.PLAYER  # unguessable secrets and tokens are never held back
@@ -136,11 +137,16 @@ def join(
             joined = _join_member(session, data, *login)
             if joined is not None:
                 return joined
-        return _join(session, data, user)
+        return _join(_opened(session), data, user)
     except ContestError as error:
         if error.code in _CREDENTIAL_FAILURES:
             throttle.fail(*keys, *((("contest", str(data.get("contest"))),) if short_code else ()))
         raise
+
+
+def _opened(session: Session | scoped_session[Session]) -> Session:
+    """The session itself (a scoped session's, created on first use)."""
+    return session() if isinstance(session, scoped_session) else session
 
 
 #: Refusals that mean a wrong credential (a guess), counted by the throttle.
@@ -329,7 +335,9 @@ class _PendingJoin:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-def _join_member(session: Session, data: dict[str, Any], user_id: int, epoch: int) -> Joined | None:
+def _join_member(
+    session: Session | scoped_session[Session], data: dict[str, Any], user_id: int, epoch: int
+) -> Joined | None:
     """A member's player join through the group commit (:func:`_write_joins`), acked only once its row is
     committed; None when the usual path is to decide (a deactivated account, an old session epoch, a removed
     account: refused there, or taken as a guest where guests are welcome, as before)."""
@@ -340,8 +348,10 @@ def _join_member(session: Session, data: dict[str, Any], user_id: int, epoch: in
     if pending.error is not None:
         raise pending.error
     assert pending.contest is not None and pending.machine is not None and pending.info is not None
-    player = str(user_id)
-    return _player_joined(session, pending.contest.id, pending.machine, player, pending.info, user_id, new=pending.new)
+    player, contest_id = str(user_id), pending.contest.id
+    if pending.new:  # a row this batch inserted: nothing more to read, no session to open
+        return _player_joined(None, contest_id, pending.machine, player, pending.info, user_id, new=True)
+    return _player_joined(_opened(session), contest_id, pending.machine, player, pending.info, user_id)
 
 
 def _write_joins(session: Session | scoped_session[Session], batch: list[_PendingJoin]) -> None:
@@ -459,7 +469,7 @@ def _insert_alone(session: Session | scoped_session[Session], pending: _PendingJ
 
 
 def _player_joined(
-    session: Session,
+    session: Session | None,
     contest_id: int,
     machine: LiveContest,
     player: str,
@@ -474,6 +484,7 @@ def _player_joined(
     if new:
         answer, points = None, 0.0
     else:
+        assert session is not None
         answer = own_answer(session, contest_id, state.question_seq, player) if state.question else None
         points = own_points(session, contest_id, player)
     mine = {**info, "answer": answer, "points": points}
