@@ -202,12 +202,14 @@ def test_a_row_stored_meanwhile_is_taken_and_the_rest_of_the_batch_is_stored(
     assert _rows(session, live) == sorted([(str(first.id), "t1"), (str(second.id), "t4")])
 
 
+@pytest.mark.parametrize("rollback_fails", [False, True])
 def test_a_batch_the_database_fails_is_refused_and_nothing_is_cached(
     app: Flask,
     live: Contest,  # noqa: F811
     session: Session,
     make_user,
     monkeypatch: pytest.MonkeyPatch,
+    rollback_fails: bool,
 ) -> None:
     users = [make_user(username=f"m{n}") for n in range(3)]
     batch = [_pending(live, user) for user in users]
@@ -218,6 +220,8 @@ def test_a_batch_the_database_fails_is_refused_and_nothing_is_cached(
             raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
 
         monkeypatch.setattr(failing, "commit", commit)
+        if rollback_fails:  # the connection is gone: not even the rollback works
+            monkeypatch.setattr(failing, "rollback", commit)
         contest_join._write_joins(db.session, batch)
         db.session.remove()
     assert [p.error.code if p.error else None for p in batch] == ["busy"] * 3

@@ -396,10 +396,13 @@ def _write_joins(session: Session | scoped_session[Session], batch: list[_Pendin
             session.rollback()  # end the read (SQLite keeps its snapshot while a transaction is open)
     except Exception:  # the database failed: this batch is refused (the phones may join again), the next goes on
         log.exception("storing a batch of %d contest joins failed", len(batch))
-        session.rollback()
-        for pending in batch:
+        for pending in batch:  # first: whatever happens next, no join of this batch is acked as stored
             if not pending.usual:
                 pending.error = pending.error or ContestError(NOT_STORED, "busy")
+        try:
+            session.rollback()
+        except Exception:
+            log.exception("rolling back a failed batch of contest joins failed")
     finally:
         for pending in batch:
             pending.done.set()
