@@ -454,6 +454,36 @@ def test_a_batch_the_database_fails_is_refused_and_the_next_one_stored(
     assert session.scalar(select(func.count(ContestAnswer.id)).where(ContestAnswer.contest_id == live.id)) == 2
 
 
+@pytest.mark.parametrize("rollback_fails", [False, True])
+def test_a_batch_whose_commit_fails_acks_none_as_stored(
+    app: Flask, live: Contest, session: Session, monkeypatch: pytest.MonkeyPatch, rollback_fails: bool
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import OperationalError
+
+    _, _, question = _open_everyone_question(app, live, session)
+    players = session.scalars(select(ContestPlayer.player).where(ContestPlayer.contest_id == live.id)).all()
+    now = datetime.now(UTC)
+    batch = [contest_answers._PendingAnswer(live.id, p, int(p), question, "A", now) for p in players]
+    with app.app_context():
+        from quizengine.extensions import db
+
+        failing = db.session()
+
+        def gone() -> None:
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+        monkeypatch.setattr(failing, "commit", gone)
+        if rollback_fails:  # the connection is gone: not even the rollback works
+            monkeypatch.setattr(failing, "rollback", gone)
+        contest_answers._write_answers(db.session, batch)
+        db.session.remove()
+    assert [p.error.code if p.error else None for p in batch] == ["busy", "busy"]  # none acked as stored
+    assert all(p.done.is_set() for p in batch)
+    assert session.scalar(select(func.count(ContestAnswer.id)).where(ContestAnswer.contest_id == live.id)) == 0
+
+
 def test_later_events_use_the_connections_session_without_decoding_the_cookie(
     app: Flask, live: Contest, monkeypatch: pytest.MonkeyPatch
 ) -> None:

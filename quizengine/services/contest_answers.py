@@ -105,9 +105,12 @@ def _write_answers(session: Session | scoped_session[Session], batch: list[_Pend
                         pending.error = ContestError("已经作答，不能重复提交", "duplicate")
     except Exception:  # the database failed: this batch is refused (the phones may send again), the next is written
         log.exception("storing a batch of %d contest answers failed", len(batch))
-        session.rollback()
-        for pending in batch:
+        for pending in batch:  # first: whatever happens next, no answer of this batch is acked as stored
             pending.error = pending.error or ContestError("答案未能保存，请重试", "busy")
+        try:
+            session.rollback()
+        except Exception:
+            log.exception("rolling back a failed batch of contest answers failed")
     finally:
         for pending in batch:
             pending.done.set()
