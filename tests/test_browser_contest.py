@@ -429,7 +429,8 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     one.locator("#submit").click()
     _phase(host, "locked")
     one.wait_for_selector("#state-line:text('已锁定')")
-    assert one.evaluate("() => sessionStorage.length") == 0  # submitted: the kept choice is gone
+    # submitted: the kept choice is gone once the answer's ack is back (the locked state may arrive before it)
+    one.wait_for_function("() => sessionStorage.length === 0")
     _no_right_marks(projector, one, two)
     _press(host, "Space", "revealed")
     _phase(projector, "revealed", "#proj")
