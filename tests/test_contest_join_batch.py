@@ -156,7 +156,7 @@ def test_joins_refused_inside_a_batch_are_refused_alone(
         _pending(live, users["good2"], "t4"),
     ]
     with app.app_context():
-        contest_join._write_joins(db.session, batch)
+        contest_join._joins.write_batch(db.session, batch)
         db.session.remove()
     outcome = [(p.error.code if p.error else None, p.usual, p.new) for p in batch]
     assert outcome == [
@@ -196,7 +196,7 @@ def test_a_row_stored_meanwhile_is_taken_and_the_rest_of_the_batch_is_stored(
     monkeypatch.setattr(contest_join, "_new_rows", racing)
     batch = [_pending(live, first, "t1"), _pending(live, second, "t2")]
     with app.app_context():
-        contest_join._write_joins(db.session, batch)
+        contest_join._joins.write_batch(db.session, batch)
         db.session.remove()
     assert [(p.error, p.new, p.info and p.info["team"]) for p in batch] == [(None, True, "t1"), (None, False, "t4")]
     assert _rows(session, live) == sorted([(str(first.id), "t1"), (str(second.id), "t4")])
@@ -222,7 +222,7 @@ def test_a_batch_the_database_fails_is_refused_and_nothing_is_cached(
         monkeypatch.setattr(failing, "commit", commit)
         if rollback_fails:  # the connection is gone: not even the rollback works
             monkeypatch.setattr(failing, "rollback", commit)
-        contest_join._write_joins(db.session, batch)
+        contest_join._joins.write_batch(db.session, batch)
         db.session.remove()
     assert [p.error.code if p.error else None for p in batch] == ["busy"] * 3
     assert _rows(session, live) == []

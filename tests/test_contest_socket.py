@@ -426,7 +426,7 @@ def test_answers_stored_together_refuse_only_the_duplicate(app: Flask, live: Con
     with app.app_context():
         from quizengine.extensions import db
 
-        contest_answers._write_answers(db.session, batch)
+        contest_answers._answers.write_batch(db.session, batch)
     assert [p.error.code if p.error else None for p in batch] == [None, None, "duplicate"]
     assert all(p.done.is_set() for p in batch)
     stored = session.scalars(select(ContestAnswer.response).where(ContestAnswer.contest_id == live.id)).all()
@@ -477,7 +477,7 @@ def test_a_batch_whose_commit_fails_acks_none_as_stored(
         monkeypatch.setattr(failing, "commit", gone)
         if rollback_fails:  # the connection is gone: not even the rollback works
             monkeypatch.setattr(failing, "rollback", gone)
-        contest_answers._write_answers(db.session, batch)
+        contest_answers._answers.write_batch(db.session, batch)
         db.session.remove()
     assert [p.error.code if p.error else None for p in batch] == ["busy", "busy"]  # none acked as stored
     assert all(p.done.is_set() for p in batch)

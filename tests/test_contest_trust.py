@@ -240,7 +240,7 @@ def test_a_malformed_answer_in_a_batch_is_refused_alone(app: Flask, contest: Con
     batch = [contest_answers._PendingAnswer(contest.id, players[0], int(players[0]), question, "Z", now)]
     batch.append(contest_answers._PendingAnswer(contest.id, players[1], int(players[1]), question, "A", now))
     with app.app_context():
-        contest_answers._write_answers(db.session, batch)
+        contest_answers._answers.write_batch(db.session, batch)
     assert [p.error.code if p.error else None for p in batch] == ["bad_response", None]
     assert session.scalars(select(ContestAnswer.response)).all() == ["A"]
 

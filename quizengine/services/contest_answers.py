@@ -5,7 +5,6 @@ and projector see, coalesced.
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +20,6 @@ from quizengine.modes.contest import Command, ContestError, LiveContest, Role
 
 from .contest_commands import _player, cached_machine
 from .group_commit import GroupCommit
-
-log = logging.getLogger("quizengine.contests")
 
 #: The ack code of a player's answer that the round takes as a command (see submit_player_answer).
 AS_COMMAND = "as_command"
@@ -77,49 +74,41 @@ class _PendingAnswer:
 
 def _write_answers(session: Session | scoped_session[Session], batch: list[_PendingAnswer]) -> None:
     """Check a batch against the stored state and insert the valid answers in one transaction."""
-    try:
-        rows: list[tuple[_PendingAnswer, dict[str, object]]] = []
-        machines: dict[int, LiveContest] = {}  # one read of each contest per batch
-        for pending in batch:
-            try:
-                if pending.contest_id not in machines:
-                    machines[pending.contest_id] = cached_machine(session, pending.contest_id)
-                if _as_command(machines[pending.contest_id]):
-                    pending.as_command = True
-                    continue
-                rows.append((pending, _answer_row(session, machines[pending.contest_id], pending)))
-            except QuizError as error:  # this answer is refused; the others of the batch are still written
-                pending.error = error if isinstance(error, ContestError) else ContestError(error.message, error.code)
-        if rows:
-            try:
-                session.execute(insert(ContestAnswer.__table__), [row for _, row in rows])
-                session.commit()
-            except IntegrityError:  # a duplicate in the batch: one at a time, so only the duplicates fail
-                session.rollback()
-                for pending, row in rows:
-                    try:
-                        session.execute(insert(ContestAnswer.__table__), [row])
-                        session.commit()
-                    except IntegrityError:
-                        session.rollback()
-                        pending.error = ContestError("已经作答，不能重复提交", "duplicate")
-    except Exception:  # the database failed: this batch is refused (the phones may send again), the next is written
-        log.exception("storing a batch of %d contest answers failed", len(batch))
-        for pending in batch:  # first: whatever happens next, no answer of this batch is acked as stored
-            pending.error = pending.error or ContestError("答案未能保存，请重试", "busy")
+    rows: list[tuple[_PendingAnswer, dict[str, object]]] = []
+    machines: dict[int, LiveContest] = {}  # one read of each contest per batch
+    for pending in batch:
         try:
+            if pending.contest_id not in machines:
+                machines[pending.contest_id] = cached_machine(session, pending.contest_id)
+            if _as_command(machines[pending.contest_id]):
+                pending.as_command = True
+                continue
+            rows.append((pending, _answer_row(session, machines[pending.contest_id], pending)))
+        except QuizError as error:  # this answer is refused; the others of the batch are still written
+            pending.error = error if isinstance(error, ContestError) else ContestError(error.message, error.code)
+    if rows:
+        try:
+            session.execute(insert(ContestAnswer.__table__), [row for _, row in rows])
+            session.commit()
+        except IntegrityError:  # a duplicate in the batch: one at a time, so only the duplicates fail
             session.rollback()
-        except Exception:
-            log.exception("rolling back a failed batch of contest answers failed")
-    finally:
-        for pending in batch:
-            pending.done.set()
+            for pending, row in rows:
+                try:
+                    session.execute(insert(ContestAnswer.__table__), [row])
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    pending.error = ContestError("已经作答，不能重复提交", "duplicate")
+
+
+def _not_stored(pending: _PendingAnswer) -> None:
+    pending.error = pending.error or ContestError("答案未能保存，请重试", "busy")
 
 
 #: Group commit (:class:`GroupCommit`): the first answer in becomes the writer, yields once so the answers that
 #: arrived with it join, then checks them all against one read of the contest and inserts them in one
 #: transaction; an ack is sent only after its answer is committed (or refused).
-_answers: GroupCommit[_PendingAnswer] = GroupCommit(_write_answers)
+_answers: GroupCommit[_PendingAnswer] = GroupCommit(_write_answers, _not_stored, "contest answers")
 
 
 def _as_command(machine: LiveContest) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 import threading
 import time
@@ -31,8 +30,6 @@ from .contest_answers import own_answer
 from .contest_commands import _player, _player_cache, cached_machine, can_host, load_contest
 from .contest_results import own_points
 from .group_commit import GroupCommit
-
-log = logging.getLogger("quizengine.contests")
 
 #: Failed joins allowed per window: one connection, one client address, one contest's typed team codes.
 WINDOW_SECONDS = 600.0
@@ -360,52 +357,44 @@ def _write_joins(session: Session | scoped_session[Session], batch: list[_Pendin
     Per batch: one read of the members' accounts, one of each contest's keys, one of the rows these members
     already have. A join refused here gets its own refusal and the others go on; a duplicate met on insert
     (another worker got there first) sends the rows one at a time, and that join takes the stored row."""
-    try:
-        connection = session.connection()
-        ids = sorted({pending.user_id for pending in batch})
-        members = {row.id: row for row in connection.execute(_MEMBERS, {"ids": ids})}
-        contests: dict[tuple[str, object], PlayerKeys | ContestError] = {}
-        admitted: dict[int, list[_PendingJoin]] = {}
-        for pending in batch:
-            member = members.get(pending.user_id)
-            if member is None or not member.active or member.session_epoch != pending.epoch:
-                pending.usual = True  # not this member's login any more: what the usual path makes of it
-                continue
-            try:
-                contest = _batch_keys(connection, pending.data, contests)
-                _admit_player(contest, pending.data, logged_in=True, inspector=member.role == UserRole.INSPECTOR)
-                pending.contest = contest
-                pending.machine = cached_machine(session, contest.id, version=contest.version)
-            except ContestError as error:  # this join is refused; the others of the batch go on
-                pending.error = error
-                continue
-            admitted.setdefault(contest.id, []).append(pending)
-        rows = _new_rows(connection, admitted, members)
-        if rows:
-            try:
-                session.connection().execute(_INSERT_PLAYER, [row for _, row in rows])
-                session.commit()
-            except IntegrityError:  # a row stored meanwhile: one at a time, so only that join takes it
-                session.rollback()
-                for pending, row in rows:
-                    _insert_alone(session, pending, row)
-            for pending, row in rows:
-                if pending.new:
-                    _player_cache[(row["contest_id"], row["player"])] = pending.info  # type: ignore[index]
-        else:
-            session.rollback()  # end the read (SQLite keeps its snapshot while a transaction is open)
-    except Exception:  # the database failed: this batch is refused (the phones may join again), the next goes on
-        log.exception("storing a batch of %d contest joins failed", len(batch))
-        for pending in batch:  # first: whatever happens next, no join of this batch is acked as stored
-            if not pending.usual:
-                pending.error = pending.error or ContestError(NOT_STORED, "busy")
+    connection = session.connection()
+    ids = sorted({pending.user_id for pending in batch})
+    members = {row.id: row for row in connection.execute(_MEMBERS, {"ids": ids})}
+    contests: dict[tuple[str, object], PlayerKeys | ContestError] = {}
+    admitted: dict[int, list[_PendingJoin]] = {}
+    for pending in batch:
+        member = members.get(pending.user_id)
+        if member is None or not member.active or member.session_epoch != pending.epoch:
+            pending.usual = True  # not this member's login any more: what the usual path makes of it
+            continue
         try:
+            contest = _batch_keys(connection, pending.data, contests)
+            _admit_player(contest, pending.data, logged_in=True, inspector=member.role == UserRole.INSPECTOR)
+            pending.contest = contest
+            pending.machine = cached_machine(session, contest.id, version=contest.version)
+        except ContestError as error:  # this join is refused; the others of the batch go on
+            pending.error = error
+            continue
+        admitted.setdefault(contest.id, []).append(pending)
+    rows = _new_rows(connection, admitted, members)
+    if rows:
+        try:
+            session.connection().execute(_INSERT_PLAYER, [row for _, row in rows])
+            session.commit()
+        except IntegrityError:  # a row stored meanwhile: one at a time, so only that join takes it
             session.rollback()
-        except Exception:
-            log.exception("rolling back a failed batch of contest joins failed")
-    finally:
-        for pending in batch:
-            pending.done.set()
+            for pending, row in rows:
+                _insert_alone(session, pending, row)
+        for pending, row in rows:
+            if pending.new:
+                _player_cache[(row["contest_id"], row["player"])] = pending.info  # type: ignore[index]
+    else:
+        session.rollback()  # end the read (SQLite keeps its snapshot while a transaction is open)
+
+
+def _not_stored(pending: _PendingJoin) -> None:
+    if not pending.usual:  # a join the usual path decides was never this batch's to store
+        pending.error = pending.error or ContestError(NOT_STORED, "busy")
 
 
 def _batch_keys(
@@ -530,7 +519,7 @@ def _join_guest(session: Session, contest: PlayerKeys, data: dict[str, Any]) -> 
 
 _INSERT_PLAYER = insert(ContestPlayer.__table__)
 #: Members' player joins arriving together share their reads and one commit (a whole room joining at once).
-_joins: GroupCommit[_PendingJoin] = GroupCommit(_write_joins)
+_joins: GroupCommit[_PendingJoin] = GroupCommit(_write_joins, _not_stored, "contest joins")
 
 
 def _add_player(
