@@ -148,8 +148,18 @@ def sign_in(page: object, base: str, username: str, password: str) -> None:
     page.goto(base + "/login")  # type: ignore[attr-defined]
     page.fill("#username", username)  # type: ignore[attr-defined]
     page.fill("#password", password)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
-    page.wait_for_load_state()  # type: ignore[attr-defined]
+    click_through(page, page.get_by_role("button", name="登录"))  # type: ignore[attr-defined]
+
+
+def click_through(page: object, target: object) -> None:
+    """Click ``target`` and return once the page it leads to has loaded.
+
+    A click only starts the navigation: read right after it, the page was once found empty (content() == '')
+    and ``wait_for_load_state()`` can answer for the page being left. Waiting for the navigation that the
+    click starts is the one way that holds, also when a form posts back to the same address.
+    """
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        target.click()  # type: ignore[attr-defined]
 
 
 def screenshot_path(name: str) -> Path:

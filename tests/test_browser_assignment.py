@@ -22,7 +22,7 @@ from quizengine.services import practice
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
-from .browser import PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
+from .browser import PHONE, ROOT, chromium, click_through, live_server, needs_browser, scrolls_sideways, shot, sign_in
 from .test_summaries import _any
 
 pytestmark = [pytest.mark.slow, needs_browser]
@@ -57,11 +57,7 @@ def _seed(instance: Path) -> None:
 
 
 def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    sign_in(page, base, username, PASSWORD)
 
 
 def _fits(page) -> None:  # type: ignore[no-untyped-def]
@@ -72,16 +68,14 @@ def _answer_current(page) -> None:  # type: ignore[no-untyped-def]
     """Give some answer to the question on screen, whatever its type, then go on from the feedback."""
     form = page.locator("form.answer-form")
     if form.locator("button.option").count():
-        form.locator("button.option").first.click()
+        click_through(page, form.locator("button.option").first)
     else:
         if form.locator("input[type=checkbox]").count():
             form.locator("input[type=checkbox]").first.check()
         for field in form.locator("input[name=blank], textarea").all():
             field.fill("不确定")
-        form.get_by_role("button", name="提交答案").click()
-    page.wait_for_load_state()
-    page.locator("a.btn-primary").click()  # 下一题 / 查看本次结果
-    page.wait_for_load_state()
+        click_through(page, form.get_by_role("button", name="提交答案"))
+    click_through(page, page.locator("a.btn-primary"))  # 下一题 / 查看本次结果
 
 
 def test_organizer_assigns_from_the_weak_chapter_and_a_member_does_it_on_the_phone(tmp_path: Path) -> None:
@@ -93,16 +87,14 @@ def test_organizer_assigns_from_the_weak_chapter_and_a_member_does_it_on_the_pho
         organizer.goto(server.url + "/dashboard/")
         weak = organizer.locator("#weak-chapters tbody tr", has_text=CHAPTER)
         assert weak.count() == 1
-        weak.get_by_role("link", name="布置练习").click()
-        organizer.wait_for_load_state()
+        click_through(organizer, weak.get_by_role("link", name="布置练习"))
         assert organizer.locator("#title").input_value() == "专项练习：导语"
         assert organizer.locator("input[name=chapter]:checked").count() == 1
         organizer.fill("#count", "5")
         organizer.fill("#due_on", due)
         _fits(organizer)
         shot(organizer, "assignment-01-organizer-form")
-        organizer.get_by_role("button", name="布置练习").click()
-        organizer.wait_for_load_state()
+        click_through(organizer, organizer.get_by_role("button", name="布置练习"))
         assert "已布置练习“专项练习：导语”" in organizer.locator(".flash").inner_text()
         summary = organizer.locator("#assignment-summary").inner_text()
         assert "已完成 0/3 人" in summary and "5 题" in summary
@@ -116,8 +108,7 @@ def test_organizer_assigns_from_the_weak_chapter_and_a_member_does_it_on_the_pho
         assert f"截止{int(due[5:7])}月{int(due[8:])}日" in task.inner_text()
         _fits(member)
         shot(member, "assignment-02-member-home")
-        task.get_by_role("button", name="开始练习（5题）").click()
-        member.wait_for_load_state()
+        click_through(member, task.get_by_role("button", name="开始练习（5题）"))
         assert "支部布置 · 专项练习：导语" in member.title()
         for _ in range(5):
             _answer_current(member)

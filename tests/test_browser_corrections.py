@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
+from .browser import PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot, sign_in
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -20,10 +20,7 @@ PASSWORD = "Hong-Qi-Piao-2026"
 
 def _login(browser, url: str, username: str):  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport=PHONE, device_scale_factor=2)
-    page.goto(url + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, url, username, PASSWORD)
     return page
 
 

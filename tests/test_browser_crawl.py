@@ -27,7 +27,7 @@ from quizengine.services import assignments, exam_setup
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
-from .browser import PHONE, ROOT, chromium, live_server, needs_browser
+from .browser import PHONE, ROOT, chromium, live_server, needs_browser, sign_in
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -302,11 +302,7 @@ def _crawl(page, base: str, start: list[str], findings: Findings, *, axe: bool, 
 
 
 def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    sign_in(page, base, username, PASSWORD)
 
 
 ROLE_SHOTS = {

@@ -21,7 +21,7 @@ from quizengine.services import practice
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
-from .browser import PHONE, ROOT, chromium, live_server, needs_browser, screenshot_path, scrolls_sideways, shot
+from .browser import PHONE, ROOT, chromium, live_server, needs_browser, screenshot_path, scrolls_sideways, shot, sign_in
 from .test_summaries import _any
 
 pytestmark = [pytest.mark.slow, needs_browser]
@@ -57,11 +57,7 @@ def _seed(instance: Path) -> None:
 
 
 def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    sign_in(page, base, username, PASSWORD)
 
 
 def _fits(page) -> None:  # type: ignore[no-untyped-def]

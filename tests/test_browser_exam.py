@@ -24,7 +24,7 @@ import yaml
 
 from quizengine.banks.loader import load_banks
 
-from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
+from .browser import DESKTOP, PHONE, ROOT, chromium, click_through, live_server, needs_browser, scrolls_sideways, shot
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -73,8 +73,7 @@ def _login(page, url: str, username: str, password: str) -> None:  # type: ignor
     page.goto(url + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    click_through(page, page.get_by_role("button", name="登录"))
 
 
 # ---- the exam page ------------------------------------------------------------------------------------
@@ -273,14 +272,12 @@ def _schedule_exam(desk, url: str) -> int:  # type: ignore[no-untyped-def]
     assert preview.locator("tbody tr").count() == 9 and f"满分 {TOTAL_POINTS}" in preview.inner_text()
     first = preview.locator("tbody").inner_text()
     for _ in range(5):  # the organizer may redraw the paper before publishing
-        desk.get_by_role("button", name="重新抽题").click()
-        desk.wait_for_load_state()
+        click_through(desk, desk.get_by_role("button", name="重新抽题"))
         if desk.locator("#paper-preview tbody").inner_text() != first:
             break
     assert desk.locator("#paper-preview tbody").inner_text() != first
     shot(desk, "exam-01b-paper-preview")
-    desk.get_by_role("button", name="发布考试").click()
-    desk.wait_for_load_state()
+    click_through(desk, desk.get_by_role("button", name="发布考试"))
     assert "考试已发布" in desk.locator(".flash").inner_text()
     return int(re.search(r"/exams/(\d+)/manage", desk.url).group(1))  # type: ignore[union-attr]
 

@@ -23,7 +23,7 @@ from quizengine.services import practice
 from quizengine.services.accounts import create_user
 from quizengine.services.setup import first_run
 
-from .browser import DESKTOP, ROOT, chromium, live_server, needs_browser, shot
+from .browser import DESKTOP, ROOT, chromium, live_server, needs_browser, shot, sign_in
 from .test_summaries import _any
 
 pytestmark = [pytest.mark.slow, needs_browser]
@@ -63,11 +63,7 @@ def _seed(instance: Path) -> int:
 
 
 def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    sign_in(page, base, username, PASSWORD)
 
 
 def _print(page, url: str, name: str):  # type: ignore[no-untyped-def]

@@ -14,7 +14,18 @@ import pytest
 
 from quizengine.banks.loader import load_banks
 
-from .browser import DESKTOP, PHONE, ROOT, chromium, live_server, needs_browser, scrolls_sideways, shot
+from .browser import (
+    DESKTOP,
+    PHONE,
+    ROOT,
+    chromium,
+    click_through,
+    live_server,
+    needs_browser,
+    scrolls_sideways,
+    shot,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.slow, needs_browser]
 
@@ -95,7 +106,7 @@ def test_imported_member_practises_on_a_phone(tmp_path: Path) -> None:
         phone.fill("#current", member_password)
         phone.fill("#new", "Chun-Feng-Hua-Yu-9")
         phone.fill("#confirm", "Chun-Feng-Hua-Yu-9")
-        phone.get_by_role("button", name="保存新密码").click()
+        click_through(phone, phone.get_by_role("button", name="保存新密码"))
         assert "密码已修改" in phone.content()
 
         phone.goto(server.url + "/practice/")
@@ -166,10 +177,7 @@ def _fits(page) -> None:  # type: ignore[no-untyped-def]
 def _import_roster(browser, url: str, roster: Path) -> str:  # type: ignore[no-untyped-def]
     """The organizer imports the roster on a laptop; return 李红's one-time password."""
     desk = browser.new_page(viewport=DESKTOP)
-    desk.goto(url + "/login")
-    desk.fill("#username", "shuji")
-    desk.fill("#password", "Hong-Qi-Piao-2026")
-    desk.get_by_role("button", name="登录").click()
+    sign_in(desk, url, "shuji", "Hong-Qi-Piao-2026")
     desk.goto(url + "/org/")
     desk.get_by_role("link", name=re.compile("导入")).first.click()
     desk.set_input_files("input[type=file]", str(roster))
