@@ -48,7 +48,7 @@ def measure(members: int, batch: int | None) -> float:
     from quizengine import create_app
     from quizengine.extensions import db
     from quizengine.models import User
-    from quizengine.services import contest_commands, contest_join
+    from quizengine.services import contest_commands, contest_join, contest_member_joins, contest_players
     from quizengine.web import _load_user
 
     contest_commands._machine_cache.clear()
@@ -71,16 +71,16 @@ def measure(members: int, batch: int | None) -> float:
             json.dumps({"ok": True, "view": joined.snapshot()})
 
     def batched(indexes: list[int]) -> None:
-        pending = [
-            contest_join._PendingJoin(payload(i), target.user_ids[i], epochs[target.user_ids[i]]) for i in indexes
-        ]
+        ids = [target.user_ids[i] for i in indexes]
+        pending = [contest_member_joins._PendingJoin(payload(i), ids[n], epochs[ids[n]]) for n, i in enumerate(indexes)]
         with app.app_context():
-            contest_join._write_joins(db.session, pending)
+            contest_member_joins._write_joins(db.session, pending)
             db.session.remove()
         for one in pending:
             assert one.error is None and not one.usual and one.contest and one.machine and one.info is not None
             player, user_id = str(one.user_id), one.user_id
-            joined = contest_join._player_joined(None, one.contest.id, one.machine, player, one.info, user_id, new=True)
+            contest_id = one.contest.id
+            joined = contest_players.player_joined(None, contest_id, one.machine, player, one.info, user_id, new=True)
             json.dumps({"ok": True, "view": joined.snapshot()})
 
     for index in range(WARMUP):

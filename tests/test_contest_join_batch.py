@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from quizengine.extensions import db
 from quizengine.models import Contest, ContestPlayer, Role, User
 from quizengine.modes.contest import ContestError
-from quizengine.services import contest_commands, contest_join
+from quizengine.services import contest_commands, contest_join, contest_member_joins
 from quizengine.services.accounts import bump_session_epoch
 
 from .conftest import csrf_token, login
@@ -132,9 +132,9 @@ def test_a_finished_contest_takes_no_new_player_but_gives_a_joined_one_their_row
     assert _rows(session, live) == [(str(_user(session, "player1").id), "t1")]
 
 
-def _pending(live: Contest, user: User, team: str = "t1", **data: Any) -> contest_join._PendingJoin:  # noqa: F811
+def _pending(live: Contest, user: User, team: str = "t1", **data: Any) -> contest_member_joins._PendingJoin:  # noqa: F811
     payload = {"pin": live.pin, "role": "player", "team": team, **data}
-    return contest_join._PendingJoin(payload, user.id, user.session_epoch)
+    return contest_member_joins._PendingJoin(payload, user.id, user.session_epoch)
 
 
 def test_joins_refused_inside_a_batch_are_refused_alone(
@@ -156,7 +156,7 @@ def test_joins_refused_inside_a_batch_are_refused_alone(
         _pending(live, users["good2"], "t4"),
     ]
     with app.app_context():
-        contest_join._joins.write_batch(db.session, batch)
+        contest_member_joins._joins.write_batch(db.session, batch)
         db.session.remove()
     outcome = [(p.error.code if p.error else None, p.usual, p.new) for p in batch]
     assert outcome == [
@@ -182,7 +182,7 @@ def test_a_row_stored_meanwhile_is_taken_and_the_rest_of_the_batch_is_stored(
 ) -> None:
     """Another worker stores one of the batch's players between the batch's read and its insert."""
     first, second = make_user(username="first"), make_user(username="second")
-    new_rows = contest_join._new_rows
+    new_rows = contest_member_joins._new_rows
 
     def racing(*args: Any) -> Any:
         rows = new_rows(*args)
@@ -193,10 +193,10 @@ def test_a_row_stored_meanwhile_is_taken_and_the_rest_of_the_batch_is_stored(
         session.commit()
         return rows
 
-    monkeypatch.setattr(contest_join, "_new_rows", racing)
+    monkeypatch.setattr(contest_member_joins, "_new_rows", racing)
     batch = [_pending(live, first, "t1"), _pending(live, second, "t2")]
     with app.app_context():
-        contest_join._joins.write_batch(db.session, batch)
+        contest_member_joins._joins.write_batch(db.session, batch)
         db.session.remove()
     assert [(p.error, p.new, p.info and p.info["team"]) for p in batch] == [(None, True, "t1"), (None, False, "t4")]
     assert _rows(session, live) == sorted([(str(first.id), "t1"), (str(second.id), "t4")])
@@ -222,7 +222,7 @@ def test_a_batch_the_database_fails_is_refused_and_nothing_is_cached(
         monkeypatch.setattr(failing, "commit", commit)
         if rollback_fails:  # the connection is gone: not even the rollback works
             monkeypatch.setattr(failing, "rollback", commit)
-        contest_join._joins.write_batch(db.session, batch)
+        contest_member_joins._joins.write_batch(db.session, batch)
         db.session.remove()
     assert [p.error.code if p.error else None for p in batch] == ["busy"] * 3
     assert _rows(session, live) == []
@@ -288,7 +288,7 @@ def test_strong_session_protection_keeps_the_usual_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[object] = []
-    monkeypatch.setattr(contest_join, "_join_member", lambda *args: calls.append(args))
+    monkeypatch.setattr(contest_join, "join_member", lambda *args: calls.append(args))
     app.config["SESSION_PROTECTION"] = "strong"
     try:
         _, ack = _player_client(app, live, "player1", "t1")

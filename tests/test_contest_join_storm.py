@@ -13,7 +13,7 @@ from quizengine.extensions import db, socketio
 from quizengine.models import Contest, ContestPlayer
 from quizengine.realtime import protocol, timers
 from quizengine.realtime.packets import JsonPacket
-from quizengine.services import contest_commands, contest_join
+from quizengine.services import contest_commands, contest_players
 
 from .test_contest_socket import (  # noqa: F401  (fixtures)
     NS,
@@ -131,18 +131,18 @@ def test_a_row_committed_behind_one_already_read_is_not_lost(
     """PostgreSQL with several workers can commit row 3 after row 4 was read: the count catches it."""
     _player_client(app, live, "player1", "t1")
     with app.app_context():
-        first = dict(contest_join.roster_players(db.session(), live.id, 1))
-        cached = contest_join._rosters[db.engine][live.id]
+        first = dict(contest_players.roster_players(db.session(), live.id, 1))
+        cached = contest_players._rosters[db.engine][live.id]
         cached.last_id += 10  # as if a row with a higher id had been read while this one was not yet committed
     _player_client(app, live, "player2", "t2")
     with app.app_context():
-        players = contest_join.roster_players(db.session(), live.id, 2)
+        players = contest_players.roster_players(db.session(), live.id, 2)
     assert len(first) == 1 and [info["team"] for info in players.values()] == ["t1", "t2"]
     session.execute(update(Contest).where(Contest.id == live.id).values(finished_at=func.now()))
     session.commit()
     with app.app_context():
-        assert contest_join.roster_sizes(db.session()) == {}
-        assert live.id not in contest_join._rosters[db.engine]  # a finished contest's roster is forgotten
+        assert contest_players.roster_sizes(db.session()) == {}
+        assert live.id not in contest_players._rosters[db.engine]  # a finished contest's roster is forgotten
 
 
 def test_packets_are_json_text_and_one_schema_serves_every_event(

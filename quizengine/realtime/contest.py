@@ -21,7 +21,7 @@ from quizengine.extensions import SOCKETIO_SESSION_KEY, db, login_manager, socke
 from quizengine.modes.contest import Command, ContestError, Role
 from quizengine.schemas import BadInput, parse
 from quizengine.schemas import contest as schemas
-from quizengine.services import contest_answers, contest_commands, contest_join
+from quizengine.services import contest_answers, contest_commands, contest_join, contest_players
 from quizengine.services.accounts import parse_session_id
 
 from . import protocol
@@ -121,7 +121,7 @@ def _devices(contest_id: int, team: str, leaving: str | None = None) -> list[str
     return [sid for sid, _ in socketio.server.manager.get_participants(NS, room) if sid != leaving]
 
 
-def _room(joined: contest_join.Joined) -> str:
+def _room(joined: contest_players.Joined) -> str:
     rooms = {
         Role.HOST: lambda: protocol.host_room(joined.contest_id),
         Role.PROJECTOR: lambda: protocol.projector_room(joined.contest_id),

@@ -10,7 +10,7 @@ from flask import Flask
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.extensions import db, socketio
 from quizengine.modes.contest import Command, ContestError, Phase, Role, round_type
-from quizengine.services import contest_answers, contest_commands, contest_join
+from quizengine.services import contest_answers, contest_commands, contest_players
 
 from .publisher import publish, publish_count, publish_roster
 
@@ -62,12 +62,12 @@ def push_rosters() -> None:
     most one push per contest every ROSTER_SECONDS however many join meanwhile, from the players read
     incrementally (a push during a connect storm reads the rows added since the last one)."""
     session = db.session()
-    for contest_id, size in contest_join.roster_sizes(session).items():
+    for contest_id, size in contest_players.roster_sizes(session).items():
         machine = contest_commands.cached_machine(session, contest_id)
         key = (size, tuple(machine.state.kicked))
         if _last_rosters.get(contest_id) != key:
             _last_rosters[contest_id] = key
-            publish_roster(contest_id, machine.with_players(contest_join.roster_players(session, contest_id, size)))
+            publish_roster(contest_id, machine.with_players(contest_players.roster_players(session, contest_id, size)))
 
 
 def run_loops(app: Flask) -> None:

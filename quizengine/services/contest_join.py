@@ -11,25 +11,21 @@ import hmac
 import secrets
 import threading
 import time
-import weakref
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, true
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session, scoped_session
 
-from quizengine.models import Contest, ContestDevice, ContestPlayer, ContestTeam, User
-from quizengine.models import Role as UserRole
-from quizengine.modes.contest import ContestError, LiveContest, Role
+from quizengine.models import Contest, ContestDevice, ContestTeam, User
+from quizengine.modes.contest import ContestError, Role
 
 from .access import ReadOnly, is_inspector
-from .contest_answers import own_answer
 from .contest_commands import _player, _player_cache, cached_machine, can_host, load_contest
-from .contest_results import own_points
-from .group_commit import GroupCommit
+from .contest_member_joins import join_member
+from .contest_players import Joined, PlayerKeys, add_player, admit_player, opened, player_joined, read_keys
 
 #: Failed joins allowed per window: one connection, one client address, one contest's typed team codes.
 WINDOW_SECONDS = 600.0
@@ -75,33 +71,6 @@ class Throttle:
 throttle = Throttle()
 
 
-@dataclass(frozen=True)
-class Joined:
-    """Who a connection turned out to be, and the machine to build its snapshot from."""
-
-    contest_id: int
-    machine: LiveContest
-    identity: dict[str, object]
-    device_token: str | None = None
-
-    @property
-    def role(self) -> Role:
-        """The connection's role."""
-        return Role(str(self.identity["role"]))
-
-    def snapshot(self) -> dict[str, object]:
-        """The full per-role view for this connection (the same function as every live update)."""
-        return self.machine.view_for(
-            self.role,
-            team=str(self.identity["team"]) if "team" in self.identity else None,
-            player=str(self.identity["player"]) if "player" in self.identity else None,
-        )
-
-    def roster(self) -> dict[str, object] | None:
-        """Who has joined, for the host's and projector's snapshot (later changes come coalesced)."""
-        return self.machine.roster(self.role) if self.role in (Role.HOST, Role.PROJECTOR) else None
-
-
 def is_short_code(code: str) -> bool:
     """A code typed by hand (digits) rather than the team secret of a QR link."""
     return code.isascii() and code.isdigit()
@@ -119,9 +88,9 @@ def join(
     """Identify a connection from a parsed `join` payload; failed credentials are counted and throttled.
 
     `login` is the (user id, session epoch) the connection's session names, when the caller knows that the
-    login manager would load exactly that member if the row says so (see :func:`_join_member`): a member's
-    player join then reads only the member's few columns, in a batch with the joins that arrived with it,
-    and `user` (Flask-Login's `current_user`, loaded on first use) is not touched. Any other join, and any
+    login manager would load exactly that member if the row says so (`contest_member_joins.join_member`): a
+    member's player join then reads only the member's few columns, in a batch with the joins that arrived with
+    it, and `user` (Flask-Login's `current_user`, loaded on first use) is not touched. Any other join, and any
     member whose row does not match the login, takes the usual path with `user`. `session` may be the scoped
     session itself: a member's join that only waits for another's batch then never opens one."""
     keys = (("connection", connection), ("address", address))
@@ -131,19 +100,14 @@ def join(
         raise ContestError(THROTTLED, "throttled")
     try:
         if login is not None and data["role"] == Role.PLAYER:
-            joined = _join_member(session, data, *login)
+            joined = join_member(session, data, *login)
             if joined is not None:
                 return joined
-        return _join(_opened(session), data, user)
+        return _join(opened(session), data, user)
     except ContestError as error:
         if error.code in _CREDENTIAL_FAILURES:
             throttle.fail(*keys, *((("contest", str(data.get("contest"))),) if short_code else ()))
         raise
-
-
-def _opened(session: Session | scoped_session[Session]) -> Session:
-    """The session itself (a scoped session's, created on first use)."""
-    return session() if isinstance(session, scoped_session) else session
 
 
 #: Refusals that mean a wrong credential (a guess), counted by the throttle.
@@ -174,56 +138,18 @@ def _join(session: Session, data: dict[str, Any], user: Any) -> Joined:
     return Joined(contest.id, machine, identity, device_token=device.token)
 
 
-@dataclass(frozen=True)
-class PlayerKeys:
-    """What a player's join reads of the contest row: not its plan, state and questions (JSON parsed on every
-    load), which the machine cached per version already holds."""
-
-    id: int
-    version: int
-    pin: str
-    allow_guests: bool
-    projector_token: str
-
-
-_KEY_COLUMNS = (Contest.id, Contest.version, Contest.pin, Contest.allow_guests, Contest.projector_token)
-_KEYS_BY_ID = select(*_KEY_COLUMNS).where(Contest.id == bindparam("id"))
-_KEYS_BY_PIN = select(*_KEY_COLUMNS).where(Contest.pin == bindparam("pin"))
-
-
 def _player_keys(session: Session, data: dict[str, Any]) -> PlayerKeys:
     """The contest a player's join names (by id or PIN), as one row of five columns (a Core read: the ORM's
     statement handling cost more than the query)."""
-    return _read_keys(session.connection(), data)
-
-
-def _read_keys(connection: Connection, data: dict[str, Any]) -> PlayerKeys:
-    row = None
-    if "contest" in data:
-        row = connection.execute(_KEYS_BY_ID, {"id": data["contest"]}).first()
-    elif data.get("pin"):
-        row = connection.execute(_KEYS_BY_PIN, {"pin": data["pin"]}).first()
-    if row is None:
-        raise ContestError("没有找到这场竞赛，请核对竞赛码", "not_found")
-    return PlayerKeys(*row)
+    return read_keys(session.connection(), data)
 
 
 def _join_as_player(session: Session, contest: PlayerKeys, data: dict[str, Any], user: Any, logged_in: bool) -> Joined:
     """A member (login + PIN) or, at an open event, a guest (by name, then with the credential it was given)."""
-    _admit_player(contest, data, logged_in=logged_in, inspector=logged_in and is_inspector(user))
+    admit_player(contest, data, logged_in=logged_in, inspector=logged_in and is_inspector(user))
     if not logged_in:
         return _join_guest(session, contest, data)
     return _join_player(session, contest, user, data.get("team"))
-
-
-def _admit_player(contest: PlayerKeys, data: dict[str, Any], *, logged_in: bool, inspector: bool) -> None:
-    """A player's join may go on: not a 督导, logged in unless guests are welcome, the right PIN."""
-    if inspector:
-        raise ContestError(ReadOnly().message, "read_only")  # a 督导 watches results, never plays
-    if not logged_in and not contest.allow_guests:
-        raise ContestError("请先登录后再加入竞赛", "login_required")
-    if not secrets.compare_digest((data.get("pin") or "").encode(), contest.pin.encode()):
-        raise ContestError("竞赛码不正确", "bad_pin")
 
 
 def _contest_for(session: Session, data: dict[str, Any]) -> Contest:
@@ -292,195 +218,12 @@ def _join_player(session: Session, contest: PlayerKeys, user: Any, team: object)
     new = False
     if info is None:
         try:
-            info, new = _add_player(session, machine, contest.id, player, user.id, team, getattr(user, "name", ""))
+            info, new = add_player(session, machine, contest.id, player, user.id, team, getattr(user, "name", ""))
         except ContestError:  # not a new player now (finished, kicked, a team not asked for): one who was?
             info = _player(session, contest.id, player)
             if info is None:
                 raise
-    return _player_joined(session, contest.id, machine, player, info, user.id, new=new)
-
-
-#: What a member's player join reads of the account, per batch and never cached: what the login manager's
-#: loader (`quizengine.web._load_user`) decides by — the row exists, is active, is of the session's epoch —
-#: and what the join uses (the role, refused if 督导; the name).
-_MEMBERS = select(User.id, User.active, User.session_epoch, User.role, User.name).where(
-    User.id.in_(bindparam("ids", expanding=True))
-)
-#: The rows a batch's members already have in a contest (a rejoin, a member this process has not seen).
-_ROWS = select(ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq).where(
-    ContestPlayer.contest_id == bindparam("contest"), ContestPlayer.player.in_(bindparam("players", expanding=True))
-)
-#: A join the batch could not store (the database failed): refused, the phone may try again.
-NOT_STORED = "加入未能完成，请重试"
-
-
-@dataclass
-class _PendingJoin:
-    """A member's player join waiting for its batch. Once the batch is written: `error` (a refusal), or the
-    contest, its machine and the player's record (`new`: this batch inserted the row), or `usual` (the
-    member's row does not match the login, or the same member twice in one batch: the usual path decides)."""
-
-    data: dict[str, Any]
-    user_id: int
-    epoch: int
-    usual: bool = False
-    error: ContestError | None = None
-    contest: PlayerKeys | None = None
-    machine: LiveContest | None = None
-    info: dict[str, object] | None = None
-    new: bool = False
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-def _join_member(
-    session: Session | scoped_session[Session], data: dict[str, Any], user_id: int, epoch: int
-) -> Joined | None:
-    """A member's player join through the group commit (:func:`_write_joins`), acked only once its row is
-    committed; None when the usual path is to decide (a deactivated account, an old session epoch, a removed
-    account: refused there, or taken as a guest where guests are welcome, as before)."""
-    pending = _PendingJoin(data, user_id, epoch)
-    _joins.submit(session, pending)
-    if pending.usual:
-        return None
-    if pending.error is not None:
-        raise pending.error
-    assert pending.contest is not None and pending.machine is not None and pending.info is not None
-    player, contest_id = str(user_id), pending.contest.id
-    if pending.new:  # a row this batch inserted: nothing more to read, no session to open
-        return _player_joined(None, contest_id, pending.machine, player, pending.info, user_id, new=True)
-    return _player_joined(_opened(session), contest_id, pending.machine, player, pending.info, user_id)
-
-
-def _write_joins(session: Session | scoped_session[Session], batch: list[_PendingJoin]) -> None:
-    """Admit a batch of members' player joins as the usual path admits each (the same checks in the same
-    order), and insert the new players' rows in one transaction, committed before any of them is acked.
-    Per batch: one read of the members' accounts, one of each contest's keys, one of the rows these members
-    already have. A join refused here gets its own refusal and the others go on; a duplicate met on insert
-    (another worker got there first) sends the rows one at a time, and that join takes the stored row."""
-    connection = session.connection()
-    ids = sorted({pending.user_id for pending in batch})
-    members = {row.id: row for row in connection.execute(_MEMBERS, {"ids": ids})}
-    contests: dict[tuple[str, object], PlayerKeys | ContestError] = {}
-    admitted: dict[int, list[_PendingJoin]] = {}
-    for pending in batch:
-        member = members.get(pending.user_id)
-        if member is None or not member.active or member.session_epoch != pending.epoch:
-            pending.usual = True  # not this member's login any more: what the usual path makes of it
-            continue
-        try:
-            contest = _batch_keys(connection, pending.data, contests)
-            _admit_player(contest, pending.data, logged_in=True, inspector=member.role == UserRole.INSPECTOR)
-            pending.contest = contest
-            pending.machine = cached_machine(session, contest.id, version=contest.version)
-        except ContestError as error:  # this join is refused; the others of the batch go on
-            pending.error = error
-            continue
-        admitted.setdefault(contest.id, []).append(pending)
-    rows = _new_rows(connection, admitted, members)
-    if rows:
-        try:
-            session.connection().execute(_INSERT_PLAYER, [row for _, row in rows])
-            session.commit()
-        except IntegrityError:  # a row stored meanwhile: one at a time, so only that join takes it
-            session.rollback()
-            for pending, row in rows:
-                _insert_alone(session, pending, row)
-        for pending, row in rows:
-            if pending.new:
-                _player_cache[(row["contest_id"], row["player"])] = pending.info  # type: ignore[index]
-    else:
-        session.rollback()  # end the read (SQLite keeps its snapshot while a transaction is open)
-
-
-def _not_stored(pending: _PendingJoin) -> None:
-    if not pending.usual:  # a join the usual path decides was never this batch's to store
-        pending.error = pending.error or ContestError(NOT_STORED, "busy")
-
-
-def _batch_keys(
-    connection: Connection, data: dict[str, Any], contests: dict[tuple[str, object], PlayerKeys | ContestError]
-) -> PlayerKeys:
-    """The keys of the contest a join names, read once per batch."""
-    key = ("contest", data["contest"]) if "contest" in data else ("pin", data.get("pin") or "")
-    if key not in contests:
-        try:
-            contests[key] = _read_keys(connection, data)
-        except ContestError as error:
-            contests[key] = error
-    found = contests[key]
-    if isinstance(found, ContestError):
-        raise ContestError(found.message, found.code)
-    return found
-
-
-def _new_rows(
-    connection: Connection, admitted: dict[int, list[_PendingJoin]], members: dict[int, Any]
-) -> list[tuple[_PendingJoin, dict[str, object]]]:
-    """The admitted joins' players: a row already stored is taken (a rejoin), a new player's record is
-    checked by the machine (finished, removed, a team not asked for: that join's refusal) and its row
-    returned to insert. The same member twice in one batch: the second takes the usual path after it."""
-    rows: list[tuple[_PendingJoin, dict[str, object]]] = []
-    for contest_id, joins in admitted.items():
-        unseen = sorted({str(p.user_id) for p in joins if (contest_id, str(p.user_id)) not in _player_cache})
-        if unseen:
-            for row in connection.execute(_ROWS, {"contest": contest_id, "players": unseen}):
-                info = {"team": row.team, "name": row.name, "joined_seq": row.joined_seq}
-                _player_cache[(contest_id, row.player)] = info
-        taken: set[str] = set()
-        for pending in joins:
-            player = str(pending.user_id)
-            if player in taken:
-                pending.usual = True
-                continue
-            taken.add(player)
-            pending.info = _player_cache.get((contest_id, player))
-            if pending.info is not None:
-                continue
-            assert pending.machine is not None
-            try:
-                record = pending.machine.new_player(player, pending.data.get("team"), members[pending.user_id].name)
-            except ContestError as error:  # the machine refuses a new player and there is no row to take
-                pending.error = error
-                continue
-            pending.info, pending.new = record, True
-            rows.append((pending, {"contest_id": contest_id, "player": player, "user_id": pending.user_id, **record}))
-    return rows
-
-
-def _insert_alone(session: Session | scoped_session[Session], pending: _PendingJoin, row: dict[str, object]) -> None:
-    try:
-        session.connection().execute(_INSERT_PLAYER, row)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        known = _player(session, int(row["contest_id"]), str(row["player"]))  # type: ignore[call-overload]
-        if known is None:
-            pending.error = ContestError(NOT_STORED, "busy")
-        else:
-            pending.info, pending.new = known, False
-
-
-def _player_joined(
-    session: Session | None,
-    contest_id: int,
-    machine: LiveContest,
-    player: str,
-    info: dict[str, object],
-    user_id: int | None,
-    *,
-    new: bool = False,
-) -> Joined:
-    """The player's identity and snapshot; a row inserted by this join has no answer and no points to read."""
-    identity = {"contest": contest_id, "role": "player", "player": player, "user": user_id}
-    state = machine.state
-    if new:
-        answer, points = None, 0.0
-    else:
-        assert session is not None
-        answer = own_answer(session, contest_id, state.question_seq, player) if state.question else None
-        points = own_points(session, contest_id, player)
-    mine = {**info, "answer": answer, "points": points}
-    return Joined(contest_id, machine.with_players({player: mine}), identity)
+    return player_joined(session, contest.id, machine, player, info, user.id, new=new)
 
 
 #: A guest's player key starts with this (a member's is the account id, all digits): results and learning
@@ -512,101 +255,6 @@ def _join_guest(session: Session, contest: PlayerKeys, data: dict[str, Any]) -> 
         if not name:
             raise ContestError("请填写姓名后加入", "name_required")
         player = GUEST_PREFIX + secrets.token_hex(6)
-        info, new = _add_player(session, machine, contest.id, player, None, data.get("team"), f"{name}（来宾）")
-    joined = _player_joined(session, contest.id, machine, player, info, None, new=new)
+        info, new = add_player(session, machine, contest.id, player, None, data.get("team"), f"{name}（来宾）")
+    joined = player_joined(session, contest.id, machine, player, info, None, new=new)
     return replace(joined, device_token=guest_credential(contest, player))
-
-
-_INSERT_PLAYER = insert(ContestPlayer.__table__)
-#: Members' player joins arriving together share their reads and one commit (a whole room joining at once).
-_joins: GroupCommit[_PendingJoin] = GroupCommit(_write_joins, _not_stored, "contest joins")
-
-
-def _add_player(
-    session: Session,
-    machine: LiveContest,
-    contest_id: int,
-    player: str,
-    user_id: int | None,
-    team: object,
-    name: str,
-) -> tuple[dict[str, object], bool]:
-    """Store a new player's own row, committed before the join is acked (the contest's state is not touched:
-    a join is O(1) in the players). A player who already has a row (a second phone at the same moment, a
-    member coming back whom this process has not seen) gets that row instead: the unique key decides.
-    Returns the player's record and whether this call inserted it."""
-    record = machine.new_player(player, team, name)
-    try:
-        session.connection().execute(
-            _INSERT_PLAYER, {"contest_id": contest_id, "player": player, "user_id": user_id, **record}
-        )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        known = _player(session, contest_id, player)
-        if known is None:
-            raise
-        return known, False
-    _player_cache[(contest_id, player)] = record
-    return record, True
-
-
-@dataclass
-class _Roster:
-    """One contest's joined players as this process has read them, and the last row id read."""
-
-    players: dict[str, dict[str, object]] = field(default_factory=dict)
-    last_id: int = 0
-
-
-#: Joined players per contest, per database (as the question cache: a process may open several), read
-#: incrementally: a player's row is only ever added — its team, name and join seq never change, kicks live in
-#: the state — so a roster push reads the rows added since the last one, not every player again.
-_rosters: weakref.WeakKeyDictionary[Engine, dict[int, _Roster]] = weakref.WeakKeyDictionary()
-
-
-def roster_players(session: Session, contest_id: int, size: int) -> dict[str, dict[str, object]]:
-    """Every joined player of a contest in joining order (team, name, joined_seq), `size` being their count
-    as just read. Rows committed out of id order (PostgreSQL, several workers) can be skipped by the
-    incremental read; the count then says the roster is short, and it is read again in full."""
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    rosters = _rosters.setdefault(engine, {})
-    roster = rosters.get(contest_id) or _Roster()
-    if len(roster.players) > size:  # fewer rows than read before: not the contest this was (a new database)
-        roster = _Roster()
-    for _ in range(2):
-        if len(roster.players) >= size:
-            break
-        rows = session.execute(
-            select(
-                ContestPlayer.id, ContestPlayer.player, ContestPlayer.team, ContestPlayer.name, ContestPlayer.joined_seq
-            )
-            .where(ContestPlayer.contest_id == contest_id, ContestPlayer.id > roster.last_id)
-            .order_by(ContestPlayer.id)
-        )
-        for row_id, player, team, name, seq in rows:
-            roster.players[player] = {"team": team, "name": name, "joined_seq": seq}
-            roster.last_id = row_id
-        if len(roster.players) < size:  # a row was skipped: read them all again
-            roster = _Roster()
-    rosters[contest_id] = roster
-    return roster.players
-
-
-def roster_sizes(session: Session) -> dict[int, int]:
-    """Players per unfinished contest (the timer loop pushes a contest's roster when it changes); the rosters
-    read for any other contest (finished, deleted) are forgotten."""
-    rows = session.execute(
-        select(ContestPlayer.contest_id, func.count(ContestPlayer.id))
-        .join(Contest, Contest.id == ContestPlayer.contest_id)
-        .where(Contest.finished_at.is_(None))
-        .group_by(ContestPlayer.contest_id)
-    )
-    sizes = {contest_id: size for contest_id, size in rows}
-    engine = session.get_bind()
-    if isinstance(engine, Engine) and engine in _rosters:
-        rosters = _rosters[engine]
-        for gone in [contest_id for contest_id in rosters if contest_id not in sizes]:
-            del rosters[gone]
-    return sizes
