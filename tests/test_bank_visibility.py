@@ -17,10 +17,11 @@ from quizengine.engine.errors import QuizError
 from quizengine.models import Bank, Branch, Question, Role, User
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import assignments, contest_setup, exam_setup, practice
+from quizengine.services import assignments, contest_setup, exam_setup, practice, records
 
 from . import test_exams
 from .conftest import csrf_token, login
+from .test_practice import _wrong_shown
 
 setting = test_exams.setting  # fixture: exam bank (shared), organizer "org" and members m0..m2 of branch A
 OTHER = "第二党支部"
@@ -189,3 +190,31 @@ def test_the_owner_is_set_again_from_the_command_line(runner: FlaskCliRunner, se
     ):
         result = runner.invoke(args=["banks", "owner", *args])
         assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_the_wrong_answer_book_keeps_to_the_banks_the_member_may_see(
+    client: FlaskClient, session: Session, setting, own_bank: Bank
+) -> None:
+    """A question missed in a branch's own bank leaves the member's wrong-answer book — the list, its size on
+    the practice menu and the record, and 错题练习 alike — once the bank is no longer theirs (the bank went to
+    another branch, or the member moved); it comes back if the bank is theirs again."""
+    member = _user(session, "b0")
+    request = practice.PracticeRequest(PracticeKind.CUSTOM, bank_ids=(own_bank.id,), count=5)
+    attempt = practice.start_practice(session, member, request)
+    practice.answer_item(session, member, attempt.id, 0, _wrong_shown(attempt.items[0]))
+    assert [live.row.bank_id for live in practice.list_wrong_book(session, member)] == [own_bank.id]
+
+    own_bank.owner_branch_id = session.scalar(select(Branch.id).where(Branch.name == test_exams.BRANCH))
+    session.commit()
+    assert practice.list_wrong_book(session, member) == []
+    with pytest.raises(QuizError, match="错题本中没有符合条件的题目"):
+        practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.WRONG_BOOK, count=5))
+    assert records.get_learning_record(session, member, member).wrong_book == 0
+    login(client, "b0")
+    assert STEM not in client.get("/practice/wrong-book").get_data(as_text=True)
+
+    own_bank.owner_branch_id = member.branch_id
+    session.commit()
+    assert len(practice.list_wrong_book(session, member)) == 1
+    assert records.get_learning_record(session, member, member).wrong_book == 1
+    assert STEM in client.get("/practice/wrong-book").get_data(as_text=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
@@ -47,7 +47,7 @@ from quizengine.modes.self_test import (
 
 from . import summaries
 from .access import require
-from .bank_admin import visible_bank_ids
+from .bank_admin import bank_visible_clause, visible_bank_ids
 from .questions import LiveQuestion, live_questions_query, load_live
 
 #: Answers to a mock exam still in flight up to this long after its deadline are accepted.
@@ -127,10 +127,7 @@ def _pick(session: Session, user: User, request: PracticeRequest, rng: random.Ra
         )
     query = live_questions_query(bank_ids or (0,), request.chapters, request.types)
     if kind is PracticeKind.WRONG_BOOK:
-        in_book = select(QuestionProgress.question_id).where(
-            QuestionProgress.user_id == user.id, QuestionProgress.in_wrong_book.is_(True)
-        )
-        query = query.where(Question.id.in_(in_book))
+        query = query.where(Question.id.in_(wrong_book_question_ids(user)))
     pool = load_live(session, query)
     if kind is not PracticeKind.MOCK:  # a mock paper's sections keep to one question per group themselves
         pool = _one_per_group(pool, rng)
@@ -459,10 +456,19 @@ def shown_response(item: AttemptItem) -> str:
 
 def list_wrong_book(session: Session, user: User) -> list[LiveQuestion]:
     """The member's wrong-answer book: live questions, in bank order."""
-    in_book = select(QuestionProgress.question_id).where(
-        QuestionProgress.user_id == user.id, QuestionProgress.in_wrong_book.is_(True)
+    return load_live(session, live_questions_query().where(Question.id.in_(wrong_book_question_ids(user))))
+
+
+def wrong_book_question_ids(user: User) -> Select[tuple[int]]:
+    """The questions in the member's wrong-answer book from banks the member may see. A question missed in a
+    branch's own bank leaves the book — its list, its size and 错题练习 alike — once the bank is no longer the
+    member's (it went to another branch, or the member moved), and comes back if it is theirs again."""
+    return (
+        select(QuestionProgress.question_id)
+        .join(Question, Question.id == QuestionProgress.question_id)
+        .join(Bank, Bank.id == Question.bank_id)
+        .where(QuestionProgress.user_id == user.id, QuestionProgress.in_wrong_book.is_(True), bank_visible_clause(user))
     )
-    return load_live(session, live_questions_query().where(Question.id.in_(in_book)))
 
 
 def remove_from_wrong_book(session: Session, user: User, question_id: int) -> None:

@@ -26,12 +26,12 @@ from quizengine.models import (
     ContestResult,
     MemberDay,
     Question,
-    QuestionProgress,
     User,
 )
 
 from .access import can_view_member, require
 from .exam_access import review_is_visible, visible_exam_ids
+from .practice import wrong_book_question_ids
 from .summaries import visible_rows
 
 
@@ -182,13 +182,8 @@ def _wrong_book_size(session: Session, member: User) -> int:
     return (
         session.scalar(
             select(func.count())
-            .select_from(QuestionProgress)
-            .join(Question, Question.id == QuestionProgress.question_id)
-            .where(
-                QuestionProgress.user_id == member.id,
-                QuestionProgress.in_wrong_book.is_(True),
-                Question.retired.is_(False),
-            )
+            .select_from(Question)
+            .where(Question.id.in_(wrong_book_question_ids(member)), Question.retired.is_(False))
         )
         or 0
     )
