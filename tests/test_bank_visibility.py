@@ -4,7 +4,7 @@ draws, contest plans and draws, 布置练习, 题库管理's search and question
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from quizengine.engine.errors import QuizError
 from quizengine.models import Bank, Branch, Question, Role, User
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import assignments, contest_setup, exam_setup, practice, records
+from quizengine.services import assignments, contest_setup, exam_setup, motivation, practice, records
 
 from . import test_exams
 from .conftest import csrf_token, login
@@ -196,13 +196,16 @@ def test_the_wrong_answer_book_keeps_to_the_banks_the_member_may_see(
     client: FlaskClient, session: Session, setting, own_bank: Bank
 ) -> None:
     """A question missed in a branch's own bank leaves the member's wrong-answer book — the list, its size on
-    the practice menu and the record, and 错题练习 alike — once the bank is no longer theirs (the bank went to
-    another branch, or the member moved); it comes back if the bank is theirs again."""
+    the practice menu and the record, and 错题练习 alike — and the reviews due (智能练习's suggestion) once the
+    bank is no longer theirs (the bank went to another branch, or the member moved); it comes back if the bank
+    is theirs again."""
     member = _user(session, "b0")
     request = practice.PracticeRequest(PracticeKind.CUSTOM, bank_ids=(own_bank.id,), count=5)
     attempt = practice.start_practice(session, member, request)
     practice.answer_item(session, member, attempt.id, 0, _wrong_shown(attempt.items[0]))
     assert [live.row.bank_id for live in practice.list_wrong_book(session, member)] == [own_bank.id]
+    later = datetime.now(UTC) + timedelta(days=3)
+    assert "有 1 道题到了复习时间" in _suggestion(session, member, later)
 
     own_bank.owner_branch_id = session.scalar(select(Branch.id).where(Branch.name == test_exams.BRANCH))
     session.commit()
@@ -210,6 +213,7 @@ def test_the_wrong_answer_book_keeps_to_the_banks_the_member_may_see(
     with pytest.raises(QuizError, match="错题本中没有符合条件的题目"):
         practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.WRONG_BOOK, count=5))
     assert records.get_learning_record(session, member, member).wrong_book == 0
+    assert "到了复习时间" not in _suggestion(session, member, later)
     login(client, "b0")
     assert STEM not in client.get("/practice/wrong-book").get_data(as_text=True)
 
@@ -217,4 +221,10 @@ def test_the_wrong_answer_book_keeps_to_the_banks_the_member_may_see(
     session.commit()
     assert len(practice.list_wrong_book(session, member)) == 1
     assert records.get_learning_record(session, member, member).wrong_book == 1
+    assert "有 1 道题到了复习时间" in _suggestion(session, member, later)
     assert STEM in client.get("/practice/wrong-book").get_data(as_text=True)
+
+
+def _suggestion(session: Session, member: User, now: datetime) -> str:
+    record = records.get_learning_record(session, member, member)
+    return motivation.suggest_next(session, member, record, now).reason

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from quizengine.engine.learning import DayActivity, PointsPolicy, points_added
 from quizengine.engine.questions import Verdict
 from quizengine.engine.timing import Clock, SystemClock
-from quizengine.models import Attempt, AttemptStatus, Question, QuestionProgress, User
+from quizengine.models import Attempt, AttemptStatus, QuestionProgress, User
 from quizengine.modes.self_test import KIND_LABELS, WEAK_CHAPTER_ACCURACY, PracticeKind
 
+from .practice import progress_question_ids
 from .records import LearningRecord, get_learning_record
 
 #: A chapter is judged weak only after this many answers in it (two slips are not a weakness).
@@ -84,12 +85,8 @@ def _today(record: LearningRecord, policy: PointsPolicy, goal: int) -> Today:
 
 
 def _due_reviews(session: Session, member: User, now: datetime) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(QuestionProgress)
-        .join(Question, Question.id == QuestionProgress.question_id)
-        .where(QuestionProgress.user_id == member.id, QuestionProgress.due_at <= now, Question.retired.is_(False))
-    )
+    due = progress_question_ids(member, QuestionProgress.due_at <= now)
+    return session.scalar(select(func.count()).select_from(due.subquery())) or 0
 
 
 def suggest_next(session: Session, member: User, record: LearningRecord, now: datetime) -> Suggestion:

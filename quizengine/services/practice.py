@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
@@ -460,14 +460,20 @@ def list_wrong_book(session: Session, user: User) -> list[LiveQuestion]:
 
 
 def wrong_book_question_ids(user: User) -> Select[tuple[int]]:
-    """The questions in the member's wrong-answer book from banks the member may see. A question missed in a
-    branch's own bank leaves the book — its list, its size and 错题练习 alike — once the bank is no longer the
-    member's (it went to another branch, or the member moved), and comes back if it is theirs again."""
+    """The questions in the member's wrong-answer book (its list, its size, 错题练习), as `progress_question_ids`."""
+    return progress_question_ids(user, QuestionProgress.in_wrong_book.is_(True))
+
+
+def progress_question_ids(user: User, *criteria: ColumnElement[bool]) -> Select[tuple[int]]:
+    """The live questions of the member's own progress rows that meet `criteria`, from banks the member may see.
+    A question met in a branch's own bank leaves the wrong-answer book and the reviews due once the bank is no
+    longer the member's (it went to another branch, or the member moved), and comes back if it is theirs again:
+    what is counted is what 错题练习 and 智能练习 can draw."""
     return (
         select(QuestionProgress.question_id)
         .join(Question, Question.id == QuestionProgress.question_id)
         .join(Bank, Bank.id == Question.bank_id)
-        .where(QuestionProgress.user_id == user.id, QuestionProgress.in_wrong_book.is_(True), bank_visible_clause(user))
+        .where(QuestionProgress.user_id == user.id, Question.retired.is_(False), bank_visible_clause(user), *criteria)
     )
 
 

@@ -25,7 +25,6 @@ from quizengine.models import (
     Contest,
     ContestResult,
     MemberDay,
-    Question,
     User,
 )
 
@@ -179,14 +178,7 @@ def get_learning_record(
 
 
 def _wrong_book_size(session: Session, member: User) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Question)
-            .where(Question.id.in_(wrong_book_question_ids(member)), Question.retired.is_(False))
-        )
-        or 0
-    )
+    return session.scalar(select(func.count()).select_from(wrong_book_question_ids(member).subquery())) or 0
 
 
 def _bank_mastery(session: Session, per_bank: dict[int, list[int]]) -> list[Mastery]:
