@@ -15,7 +15,7 @@ from quizengine.engine.questions import QUESTION_TYPES
 from quizengine.extensions import db
 from quizengine.models import ORGANIZER_TITLES, ROLE_LABELS, MemberStatus, Role
 from quizengine.services.accounts import AccountError, create_user, reset_password, set_role
-from quizengine.services.bank_admin import set_owner
+from quizengine.services.bank_owner import set_owner
 from quizengine.services.banks import check_banks, sync_banks
 from quizengine.services.schema import current_revision, head_revision, upgrade_database
 from quizengine.services.setup import FirstRunReport, first_run

@@ -4,6 +4,7 @@ draws, contest plans and draws, 布置练习, 题库管理's search and question
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -228,3 +229,29 @@ def test_the_wrong_answer_book_keeps_to_the_banks_the_member_may_see(
 def _suggestion(session: Session, member: User, now: datetime) -> str:
     record = records.get_learning_record(session, member, member)
     return motivation.suggest_next(session, member, record, now).reason
+
+
+def test_the_owner_change_that_would_break_an_unfinished_random_exam_is_refused(
+    runner: FlaskCliRunner, session: Session, setting, own_bank: Bank
+) -> None:
+    """随机组卷 draws each member's paper at the start: making a bank another branch's own while an exam that
+    names it is still to come would refuse every one of its members on the day. The change is refused, naming
+    the exam, and nothing changes; it goes through for the exam's own branch, or once the exam has closed."""
+    assert runner.invoke(args=["banks", "owner", "erzhi", "--shared"]).exit_code == 0
+    spec = replace(_exam_spec(session, [test_exams.BRANCH], ["erzhi"]), title="十二月随机考试", paper_mode="random")
+    spec.blueprint["difficulty_tolerance"] = 5
+    exam = exam_setup.create_exam(session, _user(session, "admin"), spec)
+    uniform = replace(_exam_spec(session, [test_exams.BRANCH], ["erzhi"]), title="统一试卷考试")
+    exam_setup.create_exam(session, _user(session, "admin"), uniform)  # drawn already: not held back by it
+
+    result = runner.invoke(args=["banks", "owner", "erzhi", "--branch", OTHER])
+    assert result.exit_code != 0 and "十二月随机考试" in result.output and "统一试卷考试" not in result.output
+    session.expire_all()
+    assert session.get(Bank, own_bank.id).owner_branch_id is None  # type: ignore[union-attr]
+
+    result = runner.invoke(args=["banks", "owner", "erzhi", "--branch", test_exams.BRANCH])  # the exam's own branch
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["banks", "owner", "erzhi", "--shared"]).exit_code == 0
+    exam.opens_at, exam.closes_at = exam.opens_at - timedelta(days=2), exam.closes_at - timedelta(days=2)
+    session.commit()
+    assert runner.invoke(args=["banks", "owner", "erzhi", "--branch", OTHER]).exit_code == 0  # closed: history

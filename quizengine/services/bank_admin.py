@@ -20,7 +20,7 @@ from quizengine.banks.importing import bank_from_loaded
 from quizengine.banks.loader import Bank as LoadedBank
 from quizengine.banks.loader import Category
 from quizengine.engine.errors import QuizError
-from quizengine.models import AuditEntry, Bank, Branch, Question, Role, User
+from quizengine.models import Bank, Question, Role, User
 
 from .access import inspected_branch_ids, is_admin, is_reader, require
 from .questions import live_questions_query, load_live
@@ -169,23 +169,6 @@ def bank_summaries(session: Session, user: User) -> list[BankSummary]:
             BankSummary(bank, sum(types.values()), types, chapters, can_edit_bank(user, bank), bank.updated_at)
         )
     return summaries
-
-
-def set_owner(session: Session, slug: str, branch_name: str | None, *, actor_id: int | None = None) -> Bank:
-    """Make a bank a branch's own (`branch_name`) or the committee's (None); audited. QuizError when either is
-    unknown (the bank files keep no owner: a database rebuilt from them needs this)."""
-    bank = session.scalar(select(Bank).where(Bank.slug == slug).execution_options(populate_existing=True))
-    if bank is None:
-        raise QuizError(f"没有题库“{slug}”")
-    branch_id = None
-    if branch_name is not None:
-        branch_id = session.scalar(select(Branch.id).where(Branch.name == branch_name))
-        if branch_id is None:
-            raise QuizError(f"没有支部“{branch_name}”")
-    bank.owner_branch_id = branch_id
-    session.add(AuditEntry(actor_id=actor_id, action="banks.owner", subject=slug, detail={"branch_id": branch_id}))
-    session.commit()
-    return bank
 
 
 def loaded_bank(session: Session, bank: Bank) -> LoadedBank:
