@@ -12,6 +12,10 @@ from run to run, more than what is left of the app's own work. This times ``cont
 
     PYTHONPATH=. .venv/bin/python benchmarks/join_cost.py                    # 1,000 members, B = 1, 5, 25
     PYTHONPATH=. .venv/bin/python benchmarks/join_cost.py --members 2000 --batches 10,50
+    PYTHONPATH=. .venv/bin/python benchmarks/join_cost.py --postgres         # a throw-away PostgreSQL database
+
+With ``--postgres`` each measurement runs on a new PostgreSQL database (created and dropped here), to see what
+the round trips of a batch's reads, insert and commit add against the embedded default.
 """
 
 from __future__ import annotations
@@ -25,23 +29,45 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WARMUP = 20
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1000, help="joins per measurement (default 1,000)")
     parser.add_argument("--batches", default="1,5,25", help="batch sizes, comma-separated (default 1,5,25)")
+    parser.add_argument("--postgres", action="store_true", help="on a throw-away PostgreSQL database, not SQLite")
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help=f"where to create it (default {PG_ADMIN_URL})")
     args = parser.parse_args(argv)
     sizes = [int(n) for n in args.batches.split(",") if n.strip()]
-    print(f"{'path':<12} {'µs per join':>12}")
-    print(f"{'usual':<12} {measure(args.members, None):>12.0f}")
+    admin_url = args.pg_admin_url if args.postgres else None
+    print(f"{'path':<12} {'µs per join':>12}   ({'PostgreSQL' if admin_url else 'SQLite'})")
+    print(f"{'usual':<12} {measure(args.members, None, admin_url):>12.0f}")
     for size in sizes:
-        print(f"{f'batch {size}':<12} {measure(args.members, size):>12.0f}")
+        print(f"{f'batch {size}':<12} {measure(args.members, size, admin_url):>12.0f}")
     return 0
 
 
-def measure(members: int, batch: int | None) -> float:
-    """CPU per join (µs) of `members` joins on a fresh instance and contest: the usual path, or batches."""
+def measure(members: int, batch: int | None, admin_url: str | None = None) -> float:
+    """CPU per join (µs) of `members` joins on a fresh instance and contest: the usual path, or batches; on a
+    new PostgreSQL database (dropped afterwards) when `admin_url` is given."""
+    if admin_url is None:
+        return _measure(members, batch, None)
+    from sqlalchemy import create_engine, text
+
+    from benchmarks.fanout_workers import create_database
+
+    name, url = create_database(admin_url)
+    try:
+        return _measure(members, batch, url)
+    finally:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _measure(members: int, batch: int | None, database_url: str | None) -> float:
     from sqlalchemy import select
 
     from benchmarks.contest_fanout import AppTarget
@@ -54,8 +80,10 @@ def measure(members: int, batch: int | None) -> float:
     contest_commands._machine_cache.clear()
     contest_commands._player_cache.clear()
     target = AppTarget()
+    target.database_url = database_url
     target.prepare(Path(tempfile.mkdtemp(prefix="join-cost-")), members + WARMUP, 3)
-    app = create_app({"INSTANCE_PATH": target.instance, "BANKS_PATH": ROOT / "question_banks"})
+    database = {"DATABASE_URL": database_url} if database_url else {}
+    app = create_app({"INSTANCE_PATH": target.instance, "BANKS_PATH": ROOT / "question_banks", **database})
     with app.app_context():
         epochs = dict(db.session.execute(select(User.id, User.session_epoch)).all())  # type: ignore[arg-type]
         db.session.remove()
