@@ -406,6 +406,7 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     assert host_answer == question.answer  # the host sees the key before anyone else
     _press(host, "o", "answering")
     _phase(one, "answering", "#dev")
+    _phase(two, "answering", "#dev")  # every screen is read once it shows the phase: they update apart
     assert one.locator("#state-line").inner_text() == "请作答"
     assert two.locator("#state-line").inner_text() == "等待主持人"
     assert two.locator("#answers").count() == 0
@@ -568,6 +569,7 @@ def _play(server, browser, questions, accounts: tuple[Future[str], Future[None]]
     _press(host, "Space", "risk_choosing")
     _phase(two, "risk_choosing", "#dev")
     assert two.locator("#state-line").inner_text() == "请选择分值"
+    _phase(one, "risk_choosing", "#dev")
     assert one.locator("#risk").count() == 0
     _phase(projector, "risk_choosing", "#proj")
     shot(projector, "contest-27-projector-risk-choosing")

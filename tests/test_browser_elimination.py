@@ -142,11 +142,13 @@ def test_players_answer_in_turn_and_the_projector_shows_who_is_standing(tmp_path
             _press(host, "Space", "reading")
             _phase(lihong, "reading", "#dev")
             assert lihong.locator("#sub-line").inner_text() == "轮到你作答，请读题"
+            _phase(wangqiang, "reading", "#dev")  # every screen is read once it shows the phase: they update apart
             assert "本题由李红（第一组）作答" in wangqiang.locator("#sub-line").inner_text()
             assert "李红（第一组） 作答" in host.locator("#turn-line").inner_text()
             _press(host, "o", "answering")
             _phase(lihong, "answering", "#dev")
             _phase(wangqiang, "answering", "#dev")
+            _phase(zhangsan, "answering", "#dev")
             assert lihong.locator("#state-line").inner_text() == "请作答"
             assert wangqiang.locator("#answers").count() == 0 and zhangsan.locator("#answers").count() == 0
             projector.wait_for_selector("#turn:text('李红（第一组） 作答')")
