@@ -14,7 +14,7 @@ from quizengine.banks.importing import import_bank
 from quizengine.banks.loader import load_banks
 from quizengine.models import Bank, Branch, Question, QuestionReport, Role
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import exam_taking, practice
+from quizengine.services import attempt_items, exam_taking, practice
 
 from . import test_exams
 from .conftest import login
@@ -125,7 +125,7 @@ def test_question_page_shows_revisions_usage_facility_and_reports(
     )
     for item in drill.items:  # the right option (甲) everywhere but on e-s1 (乙)
         wanted = "乙" if item.question_id == question.id else "甲"
-        shown = next(key for key, text in practice.shown_options(item) if text == wanted)
+        shown = next(key for key, text in attempt_items.shown_options(item) if text == wanted)
         practice.answer_item(session, member, drill.id, item.position, shown)
     item = next(item for item in drill.items if item.question_id == question.id)
     session.add(

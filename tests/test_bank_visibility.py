@@ -18,7 +18,7 @@ from quizengine.engine.errors import QuizError
 from quizengine.models import Bank, Branch, Question, Role, User
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import assignments, contest_setup, exam_setup, motivation, practice, records
+from quizengine.services import assignments, contest_setup, exam_setup, motivation, practice, records, wrong_book
 
 from . import test_exams
 from .conftest import csrf_token, login
@@ -204,13 +204,13 @@ def test_the_wrong_answer_book_keeps_to_the_banks_the_member_may_see(
     request = practice.PracticeRequest(PracticeKind.CUSTOM, bank_ids=(own_bank.id,), count=5)
     attempt = practice.start_practice(session, member, request)
     practice.answer_item(session, member, attempt.id, 0, _wrong_shown(attempt.items[0]))
-    assert [live.row.bank_id for live in practice.list_wrong_book(session, member)] == [own_bank.id]
+    assert [live.row.bank_id for live in wrong_book.list_wrong_book(session, member)] == [own_bank.id]
     later = datetime.now(UTC) + timedelta(days=3)
     assert "有 1 道题到了复习时间" in _suggestion(session, member, later)
 
     own_bank.owner_branch_id = session.scalar(select(Branch.id).where(Branch.name == test_exams.BRANCH))
     session.commit()
-    assert practice.list_wrong_book(session, member) == []
+    assert wrong_book.list_wrong_book(session, member) == []
     with pytest.raises(QuizError, match="错题本中没有符合条件的题目"):
         practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.WRONG_BOOK, count=5))
     assert records.get_learning_record(session, member, member).wrong_book == 0
@@ -220,7 +220,7 @@ def test_the_wrong_answer_book_keeps_to_the_banks_the_member_may_see(
 
     own_bank.owner_branch_id = member.branch_id
     session.commit()
-    assert len(practice.list_wrong_book(session, member)) == 1
+    assert len(wrong_book.list_wrong_book(session, member)) == 1
     assert records.get_learning_record(session, member, member).wrong_book == 1
     assert "有 1 道题到了复习时间" in _suggestion(session, member, later)
     assert STEM in client.get("/practice/wrong-book").get_data(as_text=True)

@@ -22,7 +22,7 @@ from quizengine.extensions import Database, db
 from quizengine.models import Attempt, AttemptItem, User
 from quizengine.services import exam_access, exam_taking, passwords
 from quizengine.services.access import NotAllowed
-from quizengine.services.practice import paper_item
+from quizengine.services.attempt_items import paper_item
 
 from .conftest import csrf_token, login
 from .test_exams import _now, _right, _spec, scheduled, setting  # noqa: F401  (setting is a fixture)

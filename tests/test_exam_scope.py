@@ -20,7 +20,7 @@ from quizengine.models import Attempt, AttemptItem, Branch, Exam, ExamOverride, 
 from quizengine.modes.timed_exam import ReviewPolicy, review_visible
 from quizengine.services import exam_access, exam_admin, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
-from quizengine.services.practice import paper_item
+from quizengine.services.attempt_items import paper_item
 from quizengine.web import answer_text, format_score
 
 from .conftest import csrf_token, login

@@ -20,8 +20,8 @@ from quizengine.models import Attempt, AttemptItem, AuditEntry, Exam, Question, 
 from quizengine.modes.timed_exam import MemberStatus, ReviewPolicy
 from quizengine.services import exam_access, exam_admin, exam_grading, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
+from quizengine.services.attempt_items import paper_item
 from quizengine.services.exam_results import exam_overview, export_workbook
-from quizengine.services.practice import paper_item
 
 from .conftest import csrf_token, login
 

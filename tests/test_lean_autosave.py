@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import Attempt, User
 from quizengine.services import exam_taking
-from quizengine.services.practice import paper_item
+from quizengine.services.attempt_items import paper_item
 from quizengine.web.autosave import LeanAutosave
 from quizengine.web.request_log import init_request_log
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from quizengine.engine.errors import DeadlinePassed
 from quizengine.models import Attempt, AttemptItem, Bank, QuestionProgress, Role
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import practice
+from quizengine.services import attempt_items, practice, wrong_book
 from quizengine.services.access import NotAllowed
 from quizengine.services.records import get_learning_record
 
@@ -29,8 +29,8 @@ def sample(runner: FlaskCliRunner, session: Session) -> Bank:
 
 def _right_shown(item: AttemptItem):  # type: ignore[no-untyped-def]
     """The correct answer in the keys the member sees."""
-    question = practice.engine_question(item)
-    paper = practice.paper_item(item)
+    question = attempt_items.engine_question(item)
+    paper = attempt_items.paper_item(item)
     return {
         "single": lambda: paper.shown_key(question.answer),
         "multiple": lambda: [paper.shown_key(key) for key in question.answer],
@@ -41,8 +41,8 @@ def _right_shown(item: AttemptItem):  # type: ignore[no-untyped-def]
 
 
 def _wrong_shown(item: AttemptItem):  # type: ignore[no-untyped-def]
-    question = practice.engine_question(item)
-    paper = practice.paper_item(item)
+    question = attempt_items.engine_question(item)
+    paper = attempt_items.paper_item(item)
     if question.type == "single":
         return next(paper.shown_key(k) for k in question.option_keys if k != question.answer)
     if question.type == "multiple":
@@ -99,14 +99,14 @@ def test_finishing_all_questions_closes_the_attempt_and_two_right_answers_clear_
     practice.answer_item(session, member, first.id, 0, _wrong_shown(first.items[0]), clock=fake_clock)
     session.refresh(first)
     assert first.status == "finished"
-    assert len(practice.list_wrong_book(session, member)) == 1
+    assert len(wrong_book.list_wrong_book(session, member)) == 1
     for _ in range(2):
         fake_clock.advance(minutes=15)
         retry = practice.start_practice(
             session, member, practice.PracticeRequest(PracticeKind.WRONG_BOOK, count=5), clock=fake_clock
         )
         practice.answer_item(session, member, retry.id, 0, _right_shown(retry.items[0]), clock=fake_clock)
-    assert practice.list_wrong_book(session, member) == []
+    assert wrong_book.list_wrong_book(session, member) == []
     with pytest.raises(practice.PracticeError, match="错题本中没有符合条件的题目"):
         practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.WRONG_BOOK, count=5))
 

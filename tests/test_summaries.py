@@ -17,7 +17,7 @@ from quizengine.extensions import db
 from quizengine.models import Attempt, Bank, MemberDay, Question, Role
 from quizengine.modes.self_test import PracticeKind
 from quizengine.services import exam_admin, exam_taking, practice, summaries
-from quizengine.services.practice import paper_item
+from quizengine.services.attempt_items import paper_item
 from quizengine.services.records import get_learning_record
 from quizengine.services.schema import alembic_config
 

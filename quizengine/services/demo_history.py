@@ -16,9 +16,9 @@ from .demo_rows import (
     DemoQuestion,
     DemoReport,
     RowWriter,
+    item_row,
     local_time,
     month_end,
-    response_for,
 )
 from .summaries import ZONE
 
@@ -120,21 +120,7 @@ def self_test_history(
         day = row["started_at"].astimezone(ZONE).date()
         writer.count_session((user_id, row["finished_at"].astimezone(ZONE).date(), 0, "", 0), 0)
         for position, (question, at, correct) in enumerate(graded):
-            items.append(
-                {
-                    "attempt_id": attempt_id,
-                    "position": position,
-                    "question_id": question.id,
-                    "revision_id": question.revision_id,
-                    "option_order": list(question.options),
-                    "points": 1.0,
-                    "response": response_for(question, correct, rng),
-                    "verdict": "correct" if correct else "wrong",
-                    "credit": 1.0 if correct else 0.0,
-                    "score": 1.0 if correct else 0.0,
-                    "answered_at": at,
-                }
-            )
+            items.append(item_row(attempt_id, position, question, at, correct, 1.0, rng))
             writer.count((user_id, day, question.bank_id, question.category, 0), 0, correct)
             if keep_progress:
                 writer.remember(user_id, question.id, at, correct)
@@ -236,21 +222,7 @@ def monthly_exams(
             user_id = row["user_id"]
             writer.count_session((user_id, row["finished_at"].astimezone(ZONE).date(), 0, "", attempt_id), exam.id)
             for position, (question, at, correct) in enumerate(graded):
-                items.append(
-                    {
-                        "attempt_id": attempt_id,
-                        "position": position,
-                        "question_id": question.id,
-                        "revision_id": question.revision_id,
-                        "option_order": list(question.options),
-                        "points": EXAM_POINTS,
-                        "response": response_for(question, correct, rng),
-                        "verdict": "correct" if correct else "wrong",
-                        "credit": 1.0 if correct else 0.0,
-                        "score": EXAM_POINTS if correct else 0.0,
-                        "answered_at": at,
-                    }
-                )
+                items.append(item_row(attempt_id, position, question, at, correct, EXAM_POINTS, rng))
                 key = (user_id, at.astimezone(ZONE).date(), question.bank_id, question.category, attempt_id)
                 writer.count(key, exam.id, correct)
         writer.items(items)

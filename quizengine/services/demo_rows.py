@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import Attempt, AttemptItem, Bank, MemberDay, Question, QuestionProgress, QuestionRevision, User
 
-from .summaries import ZONE, Key
+from .summaries import ZONE, Key, summary_row
 
 DIGITS = "零一二三四五六七八九"
 #: Member profiles: (share of members, self-test sessions a month, accuracy, chance of taking the month's exam).
@@ -123,25 +123,7 @@ class RowWriter:
         entry[4] = at
 
     def flush_summaries(self) -> int:
-        rows = [
-            {
-                "user_id": user_id,
-                "day": day,
-                "bank_id": bank_id,
-                "category": category,
-                "attempt_id": attempt_id,
-                "exam_id": exam_id,
-                "answered": answered,
-                "correct": correct,
-                "sessions": sessions,
-            }
-            for (user_id, day, bank_id, category, attempt_id), (
-                exam_id,
-                answered,
-                correct,
-                sessions,
-            ) in self.days.items()
-        ]
+        rows = [summary_row(key, *value) for key, value in self.days.items()]
         self.bulk(MemberDay.__table__, rows)
         self.days.clear()
         return len(rows)
@@ -204,6 +186,31 @@ def response_for(question: DemoQuestion, correct: bool, rng: random.Random) -> A
         return right
     wrong = [key for key in question.options if key not in right]
     return sorted(right[:-1] + wrong[:1]) if wrong and rng.random() < 0.5 else right[:-1] or sorted(question.options)
+
+
+def item_row(
+    attempt_id: int,
+    position: int,
+    question: DemoQuestion,
+    at: datetime,
+    correct: bool,
+    points: float,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """One answered item of a self-test session or an exam paper, graded as `correct`, worth `points`."""
+    return {
+        "attempt_id": attempt_id,
+        "position": position,
+        "question_id": question.id,
+        "revision_id": question.revision_id,
+        "option_order": list(question.options),
+        "points": points,
+        "response": response_for(question, correct, rng),
+        "verdict": "correct" if correct else "wrong",
+        "credit": 1.0 if correct else 0.0,
+        "score": points if correct else 0.0,
+        "answered_at": at,
+    }
 
 
 def question_pool(session: Session) -> tuple[list[DemoQuestion], dict[int, str]]:

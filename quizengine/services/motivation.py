@@ -21,8 +21,8 @@ from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, QuestionProgress, User
 from quizengine.modes.self_test import KIND_LABELS, WEAK_CHAPTER_ACCURACY, PracticeKind
 
-from .practice import progress_question_ids
 from .records import LearningRecord, get_learning_record
+from .wrong_book import progress_question_ids
 
 #: A chapter is judged weak only after this many answers in it (two slips are not a weakness).
 MIN_ANSWERS_FOR_WEAKNESS = 3

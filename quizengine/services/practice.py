@@ -1,4 +1,4 @@
-"""Self-test use-cases: start a practice session, answer, finish, the wrong-answer book.
+"""Self-test use-cases: start a practice session, answer, finish (the wrong-answer book is `wrong_book`).
 
 Every answer is graded by the engine and written at once (with the member's spacing and wrong-book
 state) in one transaction, so leaving the page never loses anything and coming back resumes the attempt.
@@ -7,19 +7,17 @@ state) in one transaction, so leaving the page never loses anything and coming b
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import DeadlinePassed, QuizError
-from quizengine.engine.questions import OPTION_KEYS, get_type, grade
-from quizengine.engine.questions import Question as EngineQuestion
+from quizengine.engine.questions import get_type, grade
 from quizengine.engine.scoring import POINTS_RULES, ScoringContext
-from quizengine.engine.selection import Blueprint, PaperItem, PoolEntry, Section, select_paper
+from quizengine.engine.selection import Blueprint, PoolEntry, Section, select_paper
 from quizengine.engine.spacing import ReviewState, review
 from quizengine.engine.timing import Clock, Deadline, SystemClock
 from quizengine.models import (
@@ -47,8 +45,10 @@ from quizengine.modes.self_test import (
 
 from . import summaries
 from .access import require
-from .bank_admin import bank_visible_clause, visible_bank_ids
+from .attempt_items import engine_question, paper_item
+from .bank_admin import visible_bank_ids
 from .questions import LiveQuestion, live_questions_query, load_live
+from .wrong_book import wrong_book_question_ids
 
 #: Answers to a mock exam still in flight up to this long after its deadline are accepted.
 MOCK_GRACE = timedelta(seconds=30)
@@ -293,16 +293,6 @@ def _finish(session: Session, attempt: Attempt, clock: Clock) -> None:
     session.refresh(attempt)
 
 
-def engine_question(item: AttemptItem) -> EngineQuestion:
-    """The revision the member was asked, as an engine object."""
-    return EngineQuestion.from_content(item.question.external_id, item.revision.content)
-
-
-def paper_item(item: AttemptItem) -> PaperItem:
-    """The stored option order as an engine paper item (maps shown keys to authoring keys)."""
-    return PaperItem(item.question.external_id, item.points, option_order=tuple(item.option_order))
-
-
 def current_position(attempt: Attempt) -> int | None:
     """The first unanswered position, or None when every question is answered."""
     return next((item.position for item in attempt.items if item.answered_at is None), None)
@@ -410,82 +400,6 @@ def finish_attempt(session: Session, user: User, attempt_id: int, *, clock: Cloc
     if attempt.status == AttemptStatus.OPEN:
         _finish(session, attempt, clock)
     return attempt
-
-
-def shown_answer(item: AttemptItem) -> str:
-    """The correct answer as the member saw it: shown option keys, 对/错, or the accepted fill answers."""
-    return answer_key(engine_question(item), item.option_order)
-
-
-def answer_key(question: EngineQuestion, option_order: Sequence[str], judge: tuple[str, str] = ("对", "错")) -> str:
-    """The correct answer in the keys of `option_order` (the options as shown), `judge` for true/false, the
-    accepted fill answers per blank, or the reference text. Pages and printed papers show keys this way."""
-    paper = PaperItem(question.id, 0, option_order=tuple(option_order))
-    if question.type == "single":
-        return paper.shown_key(question.answer)
-    if question.type == "multiple":
-        return "".join(sorted(paper.shown_key(key) for key in question.answer))
-    if question.type == "judge":
-        return judge[0] if question.answer else judge[1]
-    if question.type == "fill":
-        return "；".join("/".join(accepted) for accepted in question.answer)
-    return question.answer
-
-
-def shown_options(item: AttemptItem) -> list[tuple[str, str]]:
-    """(shown key, text) pairs in the order the member sees them."""
-    texts = {option.key: option.text for option in engine_question(item).options}
-    return [(OPTION_KEYS[index], texts[key]) for index, key in enumerate(item.option_order)]
-
-
-def shown_response(item: AttemptItem) -> str:
-    """The member's answer as they saw it."""
-    response = item.response
-    if response is None:
-        return "未作答"
-    paper = paper_item(item)
-    if item.option_order:
-        keys = response if isinstance(response, list) else [response]
-        return "".join(sorted(paper.shown_key(key) for key in keys))
-    if isinstance(response, bool):
-        return "对" if response else "错"
-    if isinstance(response, list):
-        return "；".join(response)
-    return str(response)
-
-
-def list_wrong_book(session: Session, user: User) -> list[LiveQuestion]:
-    """The member's wrong-answer book: live questions, in bank order."""
-    return load_live(session, live_questions_query().where(Question.id.in_(wrong_book_question_ids(user))))
-
-
-def wrong_book_question_ids(user: User) -> Select[tuple[int]]:
-    """The questions in the member's wrong-answer book (its list, its size, 错题练习), as `progress_question_ids`."""
-    return progress_question_ids(user, QuestionProgress.in_wrong_book.is_(True))
-
-
-def progress_question_ids(user: User, *criteria: ColumnElement[bool]) -> Select[tuple[int]]:
-    """The live questions of the member's own progress rows that meet `criteria`, from banks the member may see.
-    A question met in a branch's own bank leaves the wrong-answer book and the reviews due once the bank is no
-    longer the member's (it went to another branch, or the member moved), and comes back if it is theirs again:
-    what is counted is what 错题练习 and 智能练习 can draw."""
-    return (
-        select(QuestionProgress.question_id)
-        .join(Question, Question.id == QuestionProgress.question_id)
-        .join(Bank, Bank.id == Question.bank_id)
-        .where(QuestionProgress.user_id == user.id, Question.retired.is_(False), bank_visible_clause(user), *criteria)
-    )
-
-
-def remove_from_wrong_book(session: Session, user: User, question_id: int) -> None:
-    """Take a question out of the member's wrong-answer book by hand."""
-    row = session.scalar(
-        select(QuestionProgress).where(QuestionProgress.user_id == user.id, QuestionProgress.question_id == question_id)
-    )
-    require(row is not None and row.in_wrong_book, "该题不在错题本中")
-    assert row is not None
-    row.in_wrong_book, row.wrong_streak = False, 0
-    session.commit()
 
 
 def list_open_attempts(session: Session, user: User) -> list[Attempt]:

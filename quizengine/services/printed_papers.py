@@ -30,10 +30,10 @@ from quizengine.engine.selection import PoolEntry, select_balanced_paper, select
 from quizengine.models import Bank, Exam, User
 
 from .access import require
+from .attempt_items import answer_key
 from .bank_admin import bank_ids_for_branches, drawable_bank_ids, visible_bank_ids
 from .exam_access import can_read_exam, get_exam
 from .exam_papers import RANDOM, UNIFORM, blueprint_from_json, tolerance_of
-from .practice import answer_key
 from .questions import RevisionRef, engine_questions, load_live_revisions
 
 #: A question of a paper with its points and blueprint section, in paper order.

@@ -30,8 +30,8 @@ from quizengine.models import (
 
 from .access import can_view_member, require
 from .exam_access import review_is_visible, visible_exam_ids
-from .practice import wrong_book_question_ids
 from .summaries import visible_rows
+from .wrong_book import wrong_book_question_ids
 
 
 @dataclass(frozen=True)

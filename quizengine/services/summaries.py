@@ -97,10 +97,11 @@ def _attempt_rows(attempt: Attempt, items: Iterable[tuple[datetime | None, str |
             row[1] += verdict == Verdict.CORRECT
     if attempt.status == AttemptStatus.FINISHED and attempt.answered_count > 0 and attempt.finished_at:
         rows[(attempt.user_id, local_day(attempt.finished_at), 0, "", attempt.id)][2] += 1
-    return [_row(key, attempt.exam_id or 0, *value) for key, value in rows.items()]
+    return [summary_row(key, attempt.exam_id or 0, *value) for key, value in rows.items()]
 
 
-def _row(key: Key, exam_id: int, answered: int, correct: int, sessions: int) -> dict[str, Any]:
+def summary_row(key: Key, exam_id: int, answered: int, correct: int, sessions: int) -> dict[str, Any]:
+    """A `member_days` row: what a rebuild inserts and what the demo writes in bulk."""
     user_id, day, bank_id, category, attempt_id = key
     return {
         "user_id": user_id,
@@ -165,7 +166,7 @@ def rebuild(session: Session) -> int:
     for user_id, attempt_id, exam_id, finished_at in sessions:
         row = rows[(user_id, local_day(finished_at), 0, "", attempt_id if exam_id else 0)]
         row[0], row[3] = exam_id or 0, row[3] + 1
-    values = [_row(key, *value) for key, value in rows.items()]
+    values = [summary_row(key, *value) for key, value in rows.items()]
     for start in range(0, len(values), 5_000):
         session.execute(MemberDay.__table__.insert(), values[start : start + 5_000])
     period_totals.rebuild(session)

@@ -34,10 +34,10 @@ from quizengine.schemas.exam import ExamForm, ExamRef, GradeForm, OverrideForm, 
 from quizengine.services import exam_access, exam_admin, exam_papers, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed, ReadOnly, is_organizer, is_reader
 from quizengine.services.accounts import parse_session_id
+from quizengine.services.attempt_items import engine_question, shown_answer, shown_response
 from quizengine.services.bank_admin import visible_banks
 from quizengine.services.exam_papers import DEFAULT_TOLERANCE, RANDOM, UNIFORM
 from quizengine.services.exam_results import exam_overview, export_filename, export_workbook
-from quizengine.services.practice import engine_question, shown_answer, shown_response
 from quizengine.web import autosave
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")

@@ -16,9 +16,10 @@ from quizengine.models import AttemptStatus
 from quizengine.modes.self_test import COUNTS, KIND_LABELS, PracticeKind
 from quizengine.schemas import BadInput, parse, parse_form
 from quizengine.schemas.practice import PracticeAnswer, StartPractice
-from quizengine.services import motivation, practice
+from quizengine.services import attempt_items, motivation, practice
 from quizengine.services.access import NotAllowed
 from quizengine.services.banks import list_banks_for_practice
+from quizengine.services.wrong_book import list_wrong_book, remove_from_wrong_book
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
 
@@ -42,7 +43,7 @@ def choose() -> str:
         kinds=KIND_LABELS,
         counts=COUNTS,
         open_attempts=practice.list_open_attempts(session, current_user),
-        wrong_book=len(practice.list_wrong_book(session, current_user)),
+        wrong_book=len(list_wrong_book(session, current_user)),
     )
 
 
@@ -78,11 +79,11 @@ def attempt(attempt_id: int) -> str | Response:
 
 
 def _question_view(item: Any) -> dict[str, Any]:
-    question = practice.engine_question(item)
+    question = attempt_items.engine_question(item)
     return {
         "question": question,
         "type_label": get_type(question.type).label,
-        "options": practice.shown_options(item),
+        "options": attempt_items.shown_options(item),
         "blanks": question.blank_count if question.type == "fill" else 0,
     }
 
@@ -129,8 +130,8 @@ def feedback(attempt_id: int, position: int) -> str | Response:
         "practice/feedback.html",
         attempt=current,
         item=item,
-        right_answer=practice.shown_answer(item),
-        given=practice.shown_response(item),
+        right_answer=attempt_items.shown_answer(item),
+        given=attempt_items.shown_response(item),
         **_question_view(item),
     )
 
@@ -156,9 +157,9 @@ def summary(attempt_id: int) -> str | Response:
     rows = [
         {
             "item": item,
-            "question": practice.engine_question(item),
-            "given": practice.shown_response(item),
-            "right": practice.shown_answer(item),
+            "question": attempt_items.engine_question(item),
+            "given": attempt_items.shown_response(item),
+            "right": attempt_items.shown_answer(item),
         }
         for item in current.items
     ]
@@ -186,7 +187,7 @@ def summary(attempt_id: int) -> str | Response:
 @login_required
 def wrong_book() -> str:
     """The wrong-answer book, grouped by bank and chapter."""
-    return render_template("practice/wrong_book.html", questions=practice.list_wrong_book(db.session(), current_user))
+    return render_template("practice/wrong_book.html", questions=list_wrong_book(db.session(), current_user))
 
 
 @bp.post("/wrong-book/<int:question_id>/remove")
@@ -194,7 +195,7 @@ def wrong_book() -> str:
 def remove_wrong(question_id: int) -> Response:
     """Take one question out of the book by hand."""
     try:
-        practice.remove_from_wrong_book(db.session(), current_user, question_id)
+        remove_from_wrong_book(db.session(), current_user, question_id)
         flash("已移出错题本", "info")
     except NotAllowed as error:
         flash(error.message, "error")
