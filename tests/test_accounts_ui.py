@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from quizengine.models import AuditEntry, Branch, Role, User
 from quizengine.services.access import NotAllowed
 from quizengine.services.accounts import AccountError, verify_password
-from quizengine.services.organization import appoint, create_inspector, list_inspectors, reset_password
+from quizengine.services.appointments import appoint, create_inspector, list_inspectors
+from quizengine.services.organization import reset_password
 
 from .conftest import csrf_token, login
 from .test_organization import A, B, org  # noqa: F401 - the fixture

@@ -30,7 +30,6 @@ from quizengine.services.access import (
 )
 from quizengine.services.accounts import (
     AccountError,
-    assign_role,
     bump_session_epoch,
     get_or_create_branch,
     hash_one_time_password,
@@ -217,7 +216,7 @@ def _clean_name(name: str, what: str) -> str:
     return name
 
 
-def _commit(session: Session) -> None:
+def commit_change(session: Session) -> None:
     """Commit; a unique key hit by a concurrent change becomes a clear error and nothing is saved."""
     try:
         session.commit()
@@ -226,7 +225,8 @@ def _commit(session: Session) -> None:
         raise AccountError("保存失败：名称、用户名或手机号刚被其他操作占用，请刷新后重试") from None
 
 
-def _audit(session: Session, actor: User, action: str, subject: str, **detail: Any) -> None:
+def record_audit(session: Session, actor: User, action: str, subject: str, **detail: Any) -> None:
+    """Add the audit entry of one change (committed with it by `commit_change`)."""
     session.add(AuditEntry(actor_id=actor.id, action=action, subject=subject, detail=detail))
 
 
@@ -238,8 +238,8 @@ def create_branch(session: Session, actor: User, name: str) -> Branch:
         raise AccountError(f"支部“{name}”已存在")
     branch = get_or_create_branch(session, name)
     session.flush()
-    _audit(session, actor, "branches.create", name, branch_id=branch.id)
-    _commit(session)
+    record_audit(session, actor, "branches.create", name, branch_id=branch.id)
+    commit_change(session)
     return branch
 
 
@@ -252,8 +252,8 @@ def create_group(session: Session, actor: User, branch_id: int, name: str) -> Pa
     group = PartyGroup(branch=branch, name=name)
     session.add(group)
     session.flush()
-    _audit(session, actor, "groups.create", f"{branch.name}/{name}", branch_id=branch.id, group_id=group.id)
-    _commit(session)
+    record_audit(session, actor, "groups.create", f"{branch.name}/{name}", branch_id=branch.id, group_id=group.id)
+    commit_change(session)
     return group
 
 
@@ -303,7 +303,7 @@ def enroll_member(
         must_change_password=True,
     )
     session.add(user)
-    _audit(
+    record_audit(
         session,
         actor,
         "users.create",
@@ -352,7 +352,7 @@ def add_member(
         status=_status(status),
         via="form",
     )
-    _commit(session)
+    commit_change(session)
     return user, password
 
 
@@ -387,8 +387,8 @@ def update_member(
     if not changes:
         return member
     member.name, member.phone, member.party_group, member.member_status = name, phone or None, group, new_status
-    _audit(session, actor, "users.update", member.username, changes=changes)
-    _commit(session)
+    record_audit(session, actor, "users.update", member.username, changes=changes)
+    commit_change(session)
     return member
 
 
@@ -401,104 +401,8 @@ def reset_password(session: Session, actor: User, user_id: int) -> tuple[User, s
     member = get_member(session, actor, user_id)
     require(member.id != actor.id, "请通过“修改密码”修改自己的密码")
     password = issue_one_time_password(session, member, actor=actor, via="web")
-    _commit(session)
+    commit_change(session)
     return member, password
-
-
-def _branches(session: Session, branch_ids: Iterable[int | str]) -> list[Branch]:
-    branches = []
-    for value in branch_ids:
-        text = str(value).strip()
-        branch = session.get(Branch, int(text)) if text.isascii() and text.isdigit() and len(text) < 10 else None
-        if branch is None:
-            raise AccountError("没有找到所选支部")
-        branches.append(branch)
-    return branches
-
-
-def appoint(
-    session: Session,
-    actor: User,
-    user_id: int,
-    role: str,
-    *,
-    title: str | None = None,
-    branch_id: int | str | None = None,
-    inspect_ids: Iterable[int | str] = (),
-) -> User:
-    """Change an account's role from the 组织管理 pages, by the same rule as `quizengine users set-role`
-    (`accounts.assign_role`).
-
-    An admin: any account but their own, any role; an organizer: only a member of their own branch, made
-    支部书记 or 组织委员 (never an admin or an inspector). `branch_id` (admins) moves an organizer or member
-    to another branch; `inspect_ids` are an inspector's branches.
-    """
-    member = get_member(session, actor, user_id)
-    require(member.id != actor.id, "不能修改自己的角色")
-    if not role:
-        raise AccountError("请选择角色")
-    if not is_admin(actor):
-        require(role in (Role.MEMBER, Role.ORGANIZER), "支部组织员只能任命本支部的支部书记或组织委员")
-    branch = member.branch
-    if branch_id and is_admin(actor):
-        [branch] = _branches(session, [branch_id])
-    inspects = _branches(session, inspect_ids) if role == Role.INSPECTOR else []
-    assign_role(session, member, role, branch=branch, inspects=inspects, title=title or None, actor=actor, via="web")
-    _commit(session)
-    return member
-
-
-def list_inspectors(session: Session, actor: User) -> list[User]:
-    """Every inspector (督导) account with the branches assigned to them (admins only)."""
-    require(is_admin(actor), "只有党委管理员可以管理督导")
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.role == Role.INSPECTOR)
-            .options(selectinload(User.inspected_branches))
-            .order_by(User.name)
-        )
-    )
-
-
-def create_inspector(
-    session: Session, actor: User, *, name: str, username: str = "", phone: str = "", branch_ids: Iterable[int | str]
-) -> tuple[User, str]:
-    """A new inspector account (admins only) over the chosen branches, with a one-time password to show once."""
-    require(is_admin(actor), "只有党委管理员可以新建督导账号")
-    name, phone = name.strip(), normalize_phone(phone)
-    username = username.strip() or phone
-    problems = check_member_fields(name, username, phone)
-    if problems:
-        raise AccountError("；".join(problems))
-    taken = taken_login_names(session, login_names(username, phone))
-    if taken:
-        raise AccountError(f"“{'、'.join(sorted(taken))}”已被其他账号用作用户名或手机号")
-    branches = _branches(session, branch_ids)
-    if not branches:
-        raise AccountError("督导至少要指定一个督导支部")
-    password = one_time_password()
-    user = User(
-        username=username,
-        name=name,
-        phone=phone or None,
-        role=Role.INSPECTOR,
-        password_hash=hash_one_time_password(password),
-        inspected_branches=list(dict.fromkeys(branches)),
-        must_change_password=True,
-    )
-    session.add(user)
-    _audit(
-        session,
-        actor,
-        "users.create",
-        username,
-        role=str(Role.INSPECTOR),
-        inspects=[branch.name for branch in user.inspected_branches],
-        via="form",
-    )
-    _commit(session)
-    return user, password
 
 
 def _set_active(session: Session, actor: User, user_id: int, active: bool) -> User:
@@ -508,8 +412,8 @@ def _set_active(session: Session, actor: User, user_id: int, active: bool) -> Us
         member.active = active
         if not active:
             bump_session_epoch(session, member)  # reactivating must not bring old sessions back
-        _audit(session, actor, "users.reactivate" if active else "users.deactivate", member.username)
-        _commit(session)
+        record_audit(session, actor, "users.reactivate" if active else "users.deactivate", member.username)
+        commit_change(session)
     return member
 
 

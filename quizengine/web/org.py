@@ -24,20 +24,18 @@ from quizengine.extensions import db, login_manager
 from quizengine.models import ORGANIZER_TITLES, ROLE_LABELS, Branch, Role, User
 from quizengine.services.access import NotAllowed, can_manage_branch, is_admin, is_reader, require
 from quizengine.services.accounts import AccountError
+from quizengine.services.appointments import appoint, create_inspector, list_inspectors
 from quizengine.services.organization import (
     STATUS_LABELS,
     NotFound,
     add_member,
-    appoint,
     can_manage_member,
     create_branch,
     create_group,
-    create_inspector,
     deactivate_member,
     get_branch,
     get_member,
     list_branches,
-    list_inspectors,
     list_members,
     reactivate_member,
     reset_password,
