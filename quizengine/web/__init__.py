@@ -54,7 +54,7 @@ CONTENT_SECURITY_POLICY = (
 #: Endpoints a user who must change the password may still reach.
 _PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "main.healthz"}
 #: Endpoints that check the account themselves without loading the user (the exam autosave hot path
-#: refuses a forced password change with the same redirect, see web.exams.save).
+#: refuses a forced password change with the same redirect, see web.exams.taking.save).
 _CHECK_ACCOUNT_THEMSELVES = {"exams.save"}
 
 
