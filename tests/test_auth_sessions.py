@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quizengine.models import AuditEntry, Role, User
-from quizengine.services import exam_access, exam_taking
+from quizengine.services import exam_access, exam_saves
 from quizengine.services.accounts import change_password, check_new_password, verify_password
 from quizengine.services.organization import deactivate_member, reset_password
 from quizengine.services.passwords import PasswordError
@@ -64,13 +64,13 @@ def test_stale_session_cannot_autosave(
     """The autosave fast path loads no user: the epoch is in its conditional UPDATE's WHERE."""
     member = make_user(username="epoch4")
     calls: list[int | None] = []
-    real = exam_taking.save_answer
+    real = exam_saves.save_answer
 
     def spy(*args, epoch=None, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(epoch)
         return real(*args, epoch=epoch, **kwargs)
 
-    monkeypatch.setattr(exam_taking, "save_answer", spy)
+    monkeypatch.setattr(exam_saves, "save_answer", spy)
     client = app.test_client()
     login(client, "epoch4")
     token = csrf_token(client, "/")
@@ -89,7 +89,7 @@ def test_save_answer_refuses_an_old_epoch_on_both_paths(session: Session, make_u
         exam_access.check_account(session, member.id, 2)
     exam_access.check_account(session, member.id, 3)
     with pytest.raises(exam_access.NotSignedIn):
-        exam_taking.save_answer(session, member.id, 999, 0, "A", epoch=2)
+        exam_saves.save_answer(session, member.id, 999, 0, "A", epoch=2)
 
 
 @pytest.mark.parametrize(

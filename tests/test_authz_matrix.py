@@ -40,7 +40,15 @@ from quizengine.models import (
 from quizengine.modes.contest import ContestPlan, QuestionSource, RoundKind, RoundSpec
 from quizengine.modes.self_test import PracticeKind
 from quizengine.realtime import timers
-from quizengine.services import assignments, contest_commands, contest_setup, exam_taking, practice, study_plans
+from quizengine.services import (
+    assignments,
+    contest_commands,
+    contest_setup,
+    exam_saves,
+    exam_taking,
+    practice,
+    study_plans,
+)
 
 from . import test_exams
 from .conftest import login
@@ -220,7 +228,7 @@ def world(app: Flask, session: Session, make_user, setting) -> World:  # type: i
     exam = test_exams.scheduled(session, organizer, _spec(session, _now()))
     exam_attempt = exam_taking.start_exam(session, member, exam.id)
     short_item = next(item for item in exam_attempt.items if item.revision.content["type"] == "short")
-    exam_taking.save_answer(session, member.id, exam_attempt.id, short_item.position, "简答的回答")
+    exam_saves.save_answer(session, member.id, exam_attempt.id, short_item.position, "简答的回答")
     exam_taking.submit_exam(session, member, exam_attempt.id)  # its 简答 waits for grading
     drill = practice.start_practice(session, member, practice.PracticeRequest(PracticeKind.CUSTOM, count=5))
     plan = ContestPlan("支部知识竞赛", (RoundSpec(RoundKind.EVERYONE, "全员答题", QuestionSource(count=1), points=10),))

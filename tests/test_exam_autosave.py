@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from quizengine.config import load_config
 from quizengine.extensions import Database, db
 from quizengine.models import Attempt, AttemptItem, User
-from quizengine.services import exam_access, exam_taking, passwords
+from quizengine.services import exam_access, exam_saves, exam_taking, passwords
 from quizengine.services.access import NotAllowed
 from quizengine.services.attempt_items import paper_item
 
@@ -203,18 +203,18 @@ def test_service_refuses_with_the_same_errors(session: Session, setting, fake_cl
     attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     item = _single(attempt)
     with pytest.raises(NotAllowed, match="没有找到这道题"):
-        exam_taking.save_answer(session, other.id, attempt.id, item.position, "A", clock=fake_clock)
+        exam_saves.save_answer(session, other.id, attempt.id, item.position, "A", clock=fake_clock)
     member.active = False
     session.commit()
     with pytest.raises(exam_access.NotSignedIn):
-        exam_taking.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
+        exam_saves.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
     member.active, member.must_change_password = True, True
     session.commit()
     with pytest.raises(exam_access.PasswordChangeRequired):
-        exam_taking.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
+        exam_saves.save_answer(session, member.id, attempt.id, item.position, "A", clock=fake_clock)
     member.must_change_password = False
     session.commit()
-    exam_taking.save_answer(session, member.id, attempt.id, item.position, _right(item), clock=fake_clock)
+    exam_saves.save_answer(session, member.id, attempt.id, item.position, _right(item), clock=fake_clock)
     assert _answers(session, attempt.id)[item.position] == item.revision.content["answer"]
 
 
@@ -302,7 +302,7 @@ def test_a_submit_waits_for_a_save_in_flight_on_postgresql(app: Flask, session: 
     }
     claim = "UPDATE attempts SET status = 'finished' WHERE id = :id AND status = 'open'"
     with db.engine.connect() as saving, db.engine.connect() as submitting:
-        assert saving.execute(exam_taking._SAVE, params).rowcount == 1  # in flight: not committed yet
+        assert saving.execute(exam_saves._SAVE, params).rowcount == 1  # in flight: not committed yet
         submitting.exec_driver_sql("SET lock_timeout = '300ms'")
         with pytest.raises(OperationalError, match="lock timeout"):
             submitting.execute(text(claim), {"id": attempt.id})

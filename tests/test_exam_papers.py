@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from quizengine.engine.errors import InsufficientQuestions
 from quizengine.engine.timing import FakeClock
 from quizengine.models import Attempt, AuditEntry, Exam, User
-from quizengine.services import exam_access, exam_papers, exam_setup, exam_taking
+from quizengine.services import exam_access, exam_papers, exam_saves, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
 from quizengine.services.exam_results import exam_overview
 
@@ -145,7 +145,7 @@ def test_random_mode_ranks_by_share_of_the_own_paper(session: Session, setting, 
     for who, right in ((first, 2), (second, 5)):
         attempt = exam_taking.start_exam(session, who, exam.id, clock=fake_clock)
         for item in attempt.items[:right]:
-            exam_taking.save_answer(session, who.id, attempt.id, item.position, _right(item), clock=fake_clock)
+            exam_saves.save_answer(session, who.id, attempt.id, item.position, _right(item), clock=fake_clock)
         exam_taking.submit_exam(session, who, attempt.id, clock=fake_clock)
     session.execute(  # make the papers differ in total: the first member's paper is worth less
         Attempt.__table__.update().where(Attempt.user_id == first.id).values(max_score=10)

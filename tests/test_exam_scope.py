@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.models import Attempt, AttemptItem, Branch, Exam, ExamOverride, Role, User
 from quizengine.modes.timed_exam import ReviewPolicy, review_visible
-from quizengine.services import exam_access, exam_admin, exam_setup, exam_taking
+from quizengine.services import exam_access, exam_admin, exam_saves, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
 from quizengine.services.attempt_items import paper_item
 from quizengine.web import answer_text, format_score
@@ -72,7 +72,7 @@ def joint(runner: FlaskCliRunner, session: Session, make_user, tmp_path: Path): 
         for item in attempt.items:
             kind = item.revision.content["type"]
             answer = paper_item(item).shown_key("A") if kind == "single" else "我的回答"
-            exam_taking.save_answer(session, member.id, attempt.id, item.position, answer)
+            exam_saves.save_answer(session, member.id, attempt.id, item.position, answer)
         exam_taking.submit_exam(session, member, attempt.id)
     return exam, admin, org_a, org_b, member_a, member_b
 

@@ -18,7 +18,7 @@ from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, AttemptItem, AuditEntry, Exam, Question, Role, User
 from quizengine.modes.timed_exam import MemberStatus, ReviewPolicy
-from quizengine.services import exam_access, exam_admin, exam_grading, exam_setup, exam_taking
+from quizengine.services import exam_access, exam_admin, exam_grading, exam_saves, exam_setup, exam_taking
 from quizengine.services.access import NotAllowed
 from quizengine.services.attempt_items import paper_item
 from quizengine.services.exam_results import exam_overview, export_workbook
@@ -147,17 +147,17 @@ def test_deadline_edges_exact_grace_and_after(session: Session, setting, fake_cl
     attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock, rng=random.Random(2))
     first, second, third = attempt.items[0], attempt.items[1], attempt.items[2]
     fake_clock.set(attempt.deadline_at)  # exactly at the deadline: on time
-    exam_taking.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
+    exam_saves.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
     fake_clock.advance(30)  # the last moment of the 30 s grace
-    exam_taking.save_answer(session, member.id, attempt.id, 1, _right(second), clock=fake_clock)
+    exam_saves.save_answer(session, member.id, attempt.id, 1, _right(second), clock=fake_clock)
     fake_clock.advance(0.5)
     with pytest.raises(DeadlinePassed, match="答题时间已到"):
-        exam_taking.save_answer(session, member.id, attempt.id, 2, _right(third), clock=fake_clock)
+        exam_saves.save_answer(session, member.id, attempt.id, 2, _right(third), clock=fake_clock)
     session.refresh(attempt)
     assert attempt.status == "finished" and attempt.finished_at == attempt.deadline_at
     assert attempt.items[2].response is None and attempt.items[0].response is not None
     with pytest.raises(exam_access.ExamError, match="试卷已提交"):
-        exam_taking.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
+        exam_saves.save_answer(session, member.id, attempt.id, 0, _right(first), clock=fake_clock)
 
 
 def test_answers_change_until_submit_and_submit_twice_scores_once(
@@ -168,8 +168,8 @@ def test_answers_change_until_submit_and_submit_twice_scores_once(
     attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     for item in attempt.items:
         wrong = "D" if item.revision.content["type"] == "single" else None
-        exam_taking.save_answer(session, member.id, attempt.id, item.position, wrong or _right(item), clock=fake_clock)
-        exam_taking.save_answer(
+        exam_saves.save_answer(session, member.id, attempt.id, item.position, wrong or _right(item), clock=fake_clock)
+        exam_saves.save_answer(
             session, member.id, attempt.id, item.position, _right(item), clock=fake_clock
         )  # changed mind
     done = exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
@@ -253,7 +253,7 @@ def test_concurrent_saves_of_the_same_answer(app, setting) -> None:  # type: ign
         with app.app_context():
             try:
                 for _ in range(10):
-                    exam_taking.save_answer(db.session(), member_id, attempt_id, position, key)
+                    exam_saves.save_answer(db.session(), member_id, attempt_id, position, key)
             except BaseException as error:
                 errors.append(error)
 
@@ -276,7 +276,7 @@ def test_sweeper_finalizes_attempts_nobody_came_back_to(
     organizer, (first, second, _) = setting
     exam = scheduled(session, organizer, _spec(session, fake_clock))
     one = exam_taking.start_exam(session, first, exam.id, clock=fake_clock)
-    exam_taking.save_answer(session, first.id, one.id, 0, _right(one.items[0]), clock=fake_clock)
+    exam_saves.save_answer(session, first.id, one.id, 0, _right(one.items[0]), clock=fake_clock)
     fake_clock.advance(minutes=10)
     two = exam_taking.start_exam(session, second, exam.id, clock=fake_clock)
     fake_clock.advance(minutes=20, seconds=31)  # first is past deadline + grace, second is not
@@ -328,7 +328,7 @@ def test_short_answers_graded_then_final_and_audited(session: Session, setting, 
     exam = scheduled(session, organizer, _spec(session, fake_clock))
     attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
     short = next(item for item in attempt.items if item.revision.content["type"] == "short")
-    exam_taking.save_answer(session, member.id, attempt.id, short.position, "党员要认真学习党章", clock=fake_clock)
+    exam_saves.save_answer(session, member.id, attempt.id, short.position, "党员要认真学习党章", clock=fake_clock)
     exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
     assert attempt.pending_count == 1
     with pytest.raises(exam_access.ExamError, match="得分应在 0 到 10 之间"):
@@ -349,7 +349,7 @@ def test_regrade_after_a_key_fix_with_dry_run(session: Session, setting, fake_cl
     for member in members:
         attempt = exam_taking.start_exam(session, member, exam.id, clock=fake_clock)
         for item in attempt.items:
-            exam_taking.save_answer(
+            exam_saves.save_answer(
                 session, member.id, attempt.id, item.position, paper_item(item).shown_key("B"), clock=fake_clock
             )
         exam_taking.submit_exam(session, member, attempt.id, clock=fake_clock)
@@ -380,7 +380,7 @@ def test_void_question_full_credit_or_removed(session: Session, setting, fake_cl
     for who in (member, other):  # e-s0 answered right, e-s1 left blank
         attempt = exam_taking.start_exam(session, who, exam.id, clock=fake_clock)
         item = next(item for item in attempt.items if item.question.external_id == "e-s0")
-        exam_taking.save_answer(
+        exam_saves.save_answer(
             session, who.id, attempt.id, item.position, paper_item(item).shown_key("A"), clock=fake_clock
         )
         exam_taking.submit_exam(session, who, attempt.id, clock=fake_clock)
@@ -412,7 +412,7 @@ def test_overview_shows_everyone_statistics_and_exports(session: Session, settin
             answer = (
                 _right(item) if right or item.revision.content["type"] == "judge" else paper_item(item).shown_key("C")
             )
-            exam_taking.save_answer(session, who.id, attempt.id, item.position, answer, clock=fake_clock)
+            exam_saves.save_answer(session, who.id, attempt.id, item.position, answer, clock=fake_clock)
         exam_taking.submit_exam(session, who, attempt.id, clock=fake_clock)
     exam_taking.start_exam(session, third, exam.id, clock=fake_clock)
     overview = exam_overview(session, organizer, exam.id, clock=fake_clock)

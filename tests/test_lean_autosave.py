@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from quizengine.models import Attempt, User
-from quizengine.services import exam_taking
+from quizengine.services import exam_saves
 from quizengine.services.attempt_items import paper_item
 from quizengine.web.autosave import LeanAutosave
 from quizengine.web.request_log import init_request_log
@@ -162,7 +162,7 @@ def test_an_error_in_the_lean_save_leaves_it_to_flask(  # type: ignore[no-untype
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(exam_taking, "save_cached", broken)
+    monkeypatch.setattr(exam_saves, "save_cached", broken)
     again = save(item.position, "B")
     assert again.status_code == 200 and len(flask_saves) == 2  # Flask's path saved it
     assert _answers(session, attempt.id)[item.position] == paper_item(item).option_order[1]

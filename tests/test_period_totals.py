@@ -19,7 +19,7 @@ from quizengine.engine.standard import Period, PeriodTotals
 from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, MemberActivity, MemberMonth, Question, Role, User
-from quizengine.services import exam_admin, exam_taking, period_totals, standard_facts, summaries
+from quizengine.services import exam_admin, exam_saves, exam_taking, period_totals, standard_facts, summaries
 from quizengine.services.schema import alembic_config
 
 from .test_exams import _spec, scheduled
@@ -126,7 +126,7 @@ def test_an_exam_answered_across_midnight_counts_its_first_day_once_visible(
     exam = scheduled(session, organizer, _spec(session, clock, title="跨夜测试"))
     attempt = exam_taking.start_exam(session, late, exam.id, clock=clock)
     for item in attempt.items:
-        exam_taking.save_answer(session, late.id, attempt.id, item.position, _any(item), clock=clock)
+        exam_saves.save_answer(session, late.id, attempt.id, item.position, _any(item), clock=clock)
     clock.advance(minutes=10)  # submitted at 00:05 on 1 December
     exam_taking.submit_exam(session, late, attempt.id, clock=clock)
     rows = [row for row in _equals_a_recount(session) if row[0] == late.id]

@@ -16,7 +16,7 @@ from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, Bank, MemberDay, Question, Role
 from quizengine.modes.self_test import PracticeKind
-from quizengine.services import exam_admin, exam_taking, practice, summaries
+from quizengine.services import exam_admin, exam_saves, exam_taking, practice, summaries
 from quizengine.services.attempt_items import paper_item
 from quizengine.services.records import get_learning_record
 from quizengine.services.schema import alembic_config
@@ -85,7 +85,7 @@ def _seed(session: Session, runner: FlaskCliRunner, make_user, tmp_path) -> tupl
     for who in (member, other):
         attempt = exam_taking.start_exam(session, who, exam.id, clock=clock)
         for item in attempt.items:
-            exam_taking.save_answer(session, who.id, attempt.id, item.position, _any(item), clock=clock)
+            exam_saves.save_answer(session, who.id, attempt.id, item.position, _any(item), clock=clock)
         exam_taking.submit_exam(session, who, attempt.id, clock=clock)
     return organizer, member, other, exam, clock
 

@@ -1,7 +1,7 @@
 """The exam autosave's request handling: its CSRF rule, its reply, and a lean path for its common case.
 
 A committee's monthly exam is hundreds of members saving an answer every few seconds, each save one
-conditional UPDATE (services.exam_taking). Around that statement Flask's request cycle — context, routing,
+conditional UPDATE (services.exam_saves). Around that statement Flask's request cycle — context, routing,
 nine hooks, the session's save, teardown — cost more than the statement (docs/performance.md). `LeanAutosave`
 answers a save outside that cycle when, and only when, everything it must check was already verified by this
 process and the UPDATE stores the answer: the session cookie (memoized by web.FastSessionInterface), the
@@ -26,7 +26,7 @@ from wtforms import ValidationError
 from quizengine.extensions import db
 from quizengine.schemas import INT_MAX, BadInput, parse, parse_json
 from quizengine.schemas.exam import SaveAnswer
-from quizengine.services import exam_taking
+from quizengine.services import exam_saves
 from quizengine.services.accounts import parse_session_id
 
 from . import request_log
@@ -187,7 +187,7 @@ class LeanAutosave:
         if engine is None or db.session.registry.has():
             return None
         try:
-            saved = exam_taking.save_cached(
+            saved = exam_saves.save_cached(
                 engine, signed_in[0], int(attempt), answer["position"], answer["response"], epoch=signed_in[1]
             )
         except Exception:

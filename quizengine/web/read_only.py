@@ -6,7 +6,7 @@ and their own account's settings (password, 大字模式, logging in and out). E
 other method on a declared page, answers 403 before the view runs: a route added later is closed to
 inspectors until someone declares it here, and the authorization matrix (tests/test_authz_matrix.py) has
 an inspector column for every route. The exam autosave does not load the user (it is the hot path); its
-own conditional UPDATE refuses an inspector's account (services.exam_taking.save_answer).
+own conditional UPDATE refuses an inspector's account (services.exam_saves.save_answer).
 """
 
 from __future__ import annotations

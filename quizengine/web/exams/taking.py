@@ -24,7 +24,7 @@ from quizengine.extensions import csrf, db, login_manager
 from quizengine.models import AttemptStatus
 from quizengine.modes.timed_exam import REVIEW_LABELS, ReviewPolicy, passed
 from quizengine.schemas import BadInput, parse, parse_json
-from quizengine.services import exam_access, exam_taking
+from quizengine.services import exam_access, exam_saves, exam_started_papers, exam_taking
 from quizengine.services.access import NotAllowed, ReadOnly, is_reader
 from quizengine.services.accounts import parse_session_id
 from quizengine.services.attempt_items import engine_question, shown_answer, shown_response
@@ -59,7 +59,7 @@ def start(exam_id: int) -> Response:
     return redirect(url_for("exams.take", attempt_id=attempt.id))
 
 
-def _paper(entries: list[exam_taking.PaperEntry]) -> list[dict[str, Any]]:
+def _paper(entries: list[exam_started_papers.PaperEntry]) -> list[dict[str, Any]]:
     """The paper as the page needs it: shown options, blanks and the saved answer in shown keys."""
     questions = []
     for entry in entries:
@@ -99,7 +99,7 @@ def take(attempt_id: int) -> str | Response:
         "saveUrl": url_for("exams.save", attempt_id=attempt.id),
         "tabUrl": url_for("exams.tab_switch", attempt_id=attempt.id),
         "submitUrl": url_for("exams.submit", attempt_id=attempt.id),
-        "questions": _paper(exam_taking.paper_entries(db.session(), attempt.id)),
+        "questions": _paper(exam_started_papers.paper_entries(db.session(), attempt.id)),
     }
     return render_template("exams/take.html", attempt=attempt, state=state)
 
@@ -116,7 +116,7 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     """Autosave one answer: JSON {position, response} -> {ok, savedAt, serverNow}.
 
     The hot path of an exam: the account is checked by the save's own conditional update instead of
-    loading the user (see services.exam_taking.save_answer); refusals are the same as on every other page.
+    loading the user (see services.exam_saves.save_answer); refusals are the same as on every other page.
     """
     autosave.check_csrf_header(request, current_app, cookie_session)
     signed_in = parse_session_id(cookie_session.get("_user_id"))  # what Flask-Login's login_user stored
@@ -131,7 +131,7 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
         if answer is None:  # the account's refusal (log in again, change password) comes first, as for a save
             exam_access.check_account(db.session(), user_id, epoch)
             return _json_error(QuizError(refusal.message), 400)
-        saved = exam_taking.save_answer(  # the scoped session itself: made only if the slow path needs it
+        saved = exam_saves.save_answer(  # the scoped session itself: made only if the slow path needs it
             db.session, user_id, attempt_id, answer["position"], answer["response"], epoch=epoch
         )
     except exam_access.NotSignedIn:
