@@ -8,7 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from quizengine.engine.standard import Period, StandardError
+from quizengine.engine.errors import StandardError
+from quizengine.engine.periods import Period
 from quizengine.extensions import db
 
 

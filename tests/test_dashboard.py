@@ -8,7 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from quizengine.engine.standard import Period, Status
+from quizengine.engine.periods import Period
+from quizengine.engine.standard import Status
 from quizengine.engine.timing import FakeClock
 from quizengine.models import Role
 from quizengine.services import dashboard, exam_taking

@@ -6,31 +6,22 @@ from datetime import date
 
 import pytest
 
+from quizengine.engine.errors import StandardError
 from quizengine.engine.learning import PointsPolicy
+from quizengine.engine.member_facts import DayFacts, ExamFacts, MemberFacts
+from quizengine.engine.periods import Period, PeriodKind, recent_periods
 from quizengine.engine.standard import (
     DEFAULT_STANDARD,
-    ActiveDaysRule,
-    Audience,
-    ContestRule,
-    DayFacts,
-    ExamFacts,
-    ExamRule,
-    MemberFacts,
-    Period,
-    PeriodKind,
-    PointsRule,
-    SelfTestRule,
     Standard,
-    StandardError,
     Status,
     evaluate,
     member_hint,
     met_rate,
     participation_rate,
-    recent_periods,
     rule_from_json,
     standard_from_json,
 )
+from quizengine.engine.standard_rules import ActiveDaysRule, Audience, ContestRule, ExamRule, PointsRule, SelfTestRule
 
 DEC = Period.parse("2026-12")
 JOINED = date(2025, 1, 1)

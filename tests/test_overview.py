@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from quizengine.engine.standard import Period
+from quizengine.engine.periods import Period
 from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Role

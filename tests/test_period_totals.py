@@ -14,8 +14,9 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from quizengine.engine.member_facts import PeriodTotals
+from quizengine.engine.periods import Period
 from quizengine.engine.questions import Verdict
-from quizengine.engine.standard import Period, PeriodTotals
 from quizengine.engine.timing import FakeClock
 from quizengine.extensions import db
 from quizengine.models import Attempt, MemberActivity, MemberMonth, Question, Role, User

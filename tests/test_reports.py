@@ -12,7 +12,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from quizengine.engine.standard import Period
+from quizengine.engine.periods import Period
 from quizengine.engine.timing import FakeClock
 from quizengine.services import dashboard, overview, reports
 

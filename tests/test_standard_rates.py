@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from quizengine.engine.standard import MemberFacts, Period, PeriodTotals, Status, evaluate, outcome
+from quizengine.engine.member_facts import MemberFacts, PeriodTotals
+from quizengine.engine.periods import Period
+from quizengine.engine.standard import Status, evaluate, outcome
 from quizengine.engine.timing import FakeClock
 from quizengine.models import (
     Attempt,

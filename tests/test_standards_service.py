@@ -9,7 +9,9 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from quizengine.engine.standard import DEFAULT_STANDARD, Period, PeriodKind, StandardError, Status
+from quizengine.engine.errors import StandardError
+from quizengine.engine.periods import Period, PeriodKind
+from quizengine.engine.standard import DEFAULT_STANDARD, Status
 from quizengine.engine.timing import FakeClock
 from quizengine.models import AuditEntry, MemberStatus, Role
 from quizengine.services import exam_taking, practice, standards

@@ -12,17 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from quizengine.engine.standard import (
-    MemberFacts,
-    Period,
-    Standard,
-    StandardError,
-    Status,
-    StudyDayFacts,
-    evaluate,
-    rule_from_json,
-    standard_from_json,
-)
+from quizengine.engine.errors import StandardError
+from quizengine.engine.member_facts import MemberFacts, StudyDayFacts
+from quizengine.engine.periods import Period
+from quizengine.engine.standard import Standard, Status, evaluate, rule_from_json, standard_from_json
 from quizengine.engine.study_rules import StudyAttendanceRule, TopicPracticeRule, TopicQuizRule
 from quizengine.engine.timing import FakeClock
 from quizengine.models import Contest, ContestPlayer, Role

@@ -40,3 +40,9 @@ class DeadlinePassed(QuizError):
     """An answer arrived after the deadline and its grace period."""
 
     code = "deadline_passed"
+
+
+class StandardError(QuizError):
+    """A malformed standard or period (the message is shown to the organizer)."""
+
+    code = "bad_standard"

@@ -11,7 +11,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .standard import Rule, RuleResult, StandardError, StudyDayFacts, _Context
+from .errors import StandardError
+from .member_facts import StudyDayFacts
+from .standard_rules import Rule, RuleContext, RuleResult
 
 
 def _check_percent(percent: int, what: str) -> None:
@@ -20,7 +22,12 @@ def _check_percent(percent: int, what: str) -> None:
 
 
 def _share_of_held(
-    context: _Context, percent: int, label: str, counted: Callable[[StudyDayFacts], bool], progress: str, missing: str
+    context: RuleContext,
+    percent: int,
+    label: str,
+    counted: Callable[[StudyDayFacts], bool],
+    progress: str,
+    missing: str,
 ) -> RuleResult:
     """At least `percent` % (rounded up) of the study days held counted; `progress` and `missing` are formatted
     with done/held/need and short."""
@@ -44,7 +51,7 @@ class StudyAttendanceRule(Rule):
     def __post_init__(self) -> None:
         _check_percent(self.percent, "学习日出勤率")
 
-    def check(self, context: _Context) -> RuleResult:
+    def check(self, context: RuleContext) -> RuleResult:
         return _share_of_held(
             context, self.percent, "学习日出勤", lambda day: day.attended,
             "学习日出勤 {done}/{held} 次（要求 {need} 次）", "学习日出勤还差 {short} 次",
@@ -64,7 +71,7 @@ class TopicPracticeRule(Rule):
     def __post_init__(self) -> None:
         _check_percent(self.percent, "专题练习完成率")
 
-    def check(self, context: _Context) -> RuleResult:
+    def check(self, context: RuleContext) -> RuleResult:
         return _share_of_held(
             context, self.percent, "专题练习", lambda day: day.practised,
             "专题练习 {done}/{held} 个专题（要求 {need} 个）", "还需完成 {short} 个专题的专题练习",
@@ -85,7 +92,7 @@ class TopicQuizRule(Rule):
         if not 0 < self.quizzes <= 100:
             raise StandardError("小问答次数应在 1 到 100 之间")
 
-    def check(self, context: _Context) -> RuleResult:
+    def check(self, context: RuleContext) -> RuleResult:
         ran = [day for day in context.study_days if day.quiz is not None]
         if not ran:
             return RuleResult("小问答", True, "本期支部未开展小问答")

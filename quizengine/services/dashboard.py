@@ -14,13 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy
-from quizengine.engine.standard import (
-    Period,
-    Status,
-    met_rate,
-    participation_rate,
-    recent_periods,
-)
+from quizengine.engine.periods import Period, recent_periods
+from quizengine.engine.standard import Status, met_rate, participation_rate
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, Bank, BankCategory, Branch, Exam, ExamBranch, MemberDay, User
 

@@ -19,7 +19,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy
-from quizengine.engine.standard import Period, Status, recent_periods
+from quizengine.engine.periods import Period, recent_periods
+from quizengine.engine.standard import Status
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Attempt, AttemptStatus, Branch, Exam, ExamBranch, User
 

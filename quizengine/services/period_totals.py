@@ -1,7 +1,7 @@
 """Each member's 验收标准 totals kept on write: per day by kind (`member_activity`) and per month (`member_months`).
 
 The 验收标准 reads of a period only each member's active days, self-test sessions and self-test answers up to
-today (`engine.standard.PeriodTotals`). Summing `member_days` (one row per member, day, bank and chapter) for
+today (`engine.member_facts.PeriodTotals`). Summing `member_days` (one row per member, day, bank and chapter) for
 the committee's 5,000 members cost ~85 ms on SQLite a week into a month and grew with every day of it; these
 tables let the committee overview read one row per member and month instead.
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from quizengine.engine.errors import QuizError
 from quizengine.engine.learning import PointsPolicy
-from quizengine.engine.standard import STATUS_LABELS, Period, Status
+from quizengine.engine.periods import Period
+from quizengine.engine.standard import STATUS_LABELS, Status
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import MemberStatus, PartyGroup, Role, User
 

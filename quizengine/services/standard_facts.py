@@ -25,7 +25,8 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import ColumnElement, Result, Select, and_, case, distinct, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from quizengine.engine.standard import DayFacts, ExamFacts, MemberFacts, Period, PeriodTotals
+from quizengine.engine.member_facts import DayFacts, ExamFacts, MemberFacts, PeriodTotals
+from quizengine.engine.periods import Period
 from quizengine.models import (
     Attempt,
     AttemptStatus,

@@ -25,7 +25,8 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy
-from quizengine.engine.standard import Evaluation, Period, Standard, Status, outcome
+from quizengine.engine.periods import Period
+from quizengine.engine.standard import Evaluation, Standard, Status, outcome
 from quizengine.engine.study_rules import STUDY_RULES
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import Role, StandardResult, User

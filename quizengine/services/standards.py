@@ -1,6 +1,6 @@
 """Evaluating the 验收标准 for members and branches (the service the dashboards and the record build on).
 
-Public API (everything takes the viewer and checks access; periods are `engine.standard.Period`):
+Public API (everything takes the viewer and checks access; periods are `engine.periods.Period`):
 
 - `standard_for_branch(session, branch_id)` — the standard that applies to a branch: its own override, else
   the committee default (stored, else `engine.standard.DEFAULT_STANDARD`).
@@ -36,16 +36,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quizengine.engine.learning import PointsPolicy
-from quizengine.engine.standard import (
-    DEFAULT_STANDARD,
-    Evaluation,
-    Period,
-    RuleResult,
-    Standard,
-    Status,
-    evaluate,
-    standard_from_json,
-)
+from quizengine.engine.periods import Period
+from quizengine.engine.standard import DEFAULT_STANDARD, Evaluation, Standard, Status, evaluate, standard_from_json
+from quizengine.engine.standard_rules import RuleResult
 from quizengine.engine.study_rules import STUDY_RULES
 from quizengine.engine.timing import Clock, SystemClock
 from quizengine.models import (

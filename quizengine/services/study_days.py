@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from quizengine.engine.errors import QuizError
-from quizengine.engine.standard import StudyDayFacts
+from quizengine.engine.member_facts import StudyDayFacts
 from quizengine.engine.study_plan import StudyPlan, Topic
 from quizengine.models import (
     Attempt,

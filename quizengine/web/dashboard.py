@@ -9,7 +9,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from quizengine.engine.standard import STATUS_LABELS, Period, StandardError, Status
+from quizengine.engine.errors import StandardError
+from quizengine.engine.periods import Period
+from quizengine.engine.standard import STATUS_LABELS, Status
 from quizengine.engine.timing import SystemClock
 from quizengine.extensions import db
 from quizengine.models import Branch, Role

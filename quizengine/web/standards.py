@@ -15,7 +15,9 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
-from quizengine.engine.standard import PERIOD_KIND_LABELS, Standard, StandardError
+from quizengine.engine.errors import StandardError
+from quizengine.engine.periods import PERIOD_KIND_LABELS
+from quizengine.engine.standard import Standard
 from quizengine.extensions import db
 from quizengine.models import Branch
 from quizengine.services.access import NotAllowed, can_manage_branch, is_admin, is_organizer
