@@ -14,15 +14,7 @@ from quizengine.models import Branch, Role, User
 from quizengine.services.access import is_admin, require
 from quizengine.services.accounts import AccountError, assign_role, hash_one_time_password, one_time_password
 
-from .organization import (
-    check_member_fields,
-    commit_change,
-    get_member,
-    login_names,
-    normalize_phone,
-    record_audit,
-    taken_login_names,
-)
+from .organization import commit_change, get_member, new_login, record_audit
 
 
 def _branches(session: Session, branch_ids: Iterable[int | str]) -> list[Branch]:
@@ -86,14 +78,7 @@ def create_inspector(
 ) -> tuple[User, str]:
     """A new inspector account (admins only) over the chosen branches, with a one-time password to show once."""
     require(is_admin(actor), "只有党委管理员可以新建督导账号")
-    name, phone = name.strip(), normalize_phone(phone)
-    username = username.strip() or phone
-    problems = check_member_fields(name, username, phone)
-    if problems:
-        raise AccountError("；".join(problems))
-    taken = taken_login_names(session, login_names(username, phone))
-    if taken:
-        raise AccountError(f"“{'、'.join(sorted(taken))}”已被其他账号用作用户名或手机号")
+    name, username, phone = new_login(session, name, username, phone)
     branches = _branches(session, branch_ids)
     if not branches:
         raise AccountError("督导至少要指定一个督导支部")

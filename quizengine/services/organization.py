@@ -128,6 +128,20 @@ def taken_login_names(session: Session, names: Iterable[str], *, except_user_id:
     return taken
 
 
+def new_login(session: Session, name: str, username: str, phone: str) -> tuple[str, str, str]:
+    """A new account's name, username and phone, trimmed and checked: a blank username means the phone logs in;
+    AccountError (every problem, in Chinese) when a field is bad or a login name is already taken."""
+    name, phone = name.strip(), normalize_phone(phone)
+    username = username.strip() or phone
+    problems = check_member_fields(name, username, phone)
+    if problems:
+        raise AccountError("；".join(problems))
+    taken = taken_login_names(session, login_names(username, phone))
+    if taken:
+        raise AccountError(f"“{'、'.join(sorted(taken))}”已被其他账号用作用户名或手机号")
+    return name, username, phone
+
+
 def can_manage_member(actor: User, member: User) -> bool:
     """Admins manage every account; organizers manage the member accounts of their own branch."""
     return can_manage_branch(actor, member.branch_id) and (is_admin(actor) or member.role == Role.MEMBER)
@@ -332,14 +346,7 @@ def add_member(
     A blank username means the member logs in with the phone number.
     """
     branch = get_branch(session, actor, branch_id)
-    name, phone = name.strip(), normalize_phone(phone)
-    username = username.strip() or phone
-    problems = check_member_fields(name, username, phone)
-    if problems:
-        raise AccountError("；".join(problems))
-    taken = taken_login_names(session, login_names(username, phone))
-    if taken:
-        raise AccountError(f"“{'、'.join(sorted(taken))}”已被其他账号用作用户名或手机号")
+    name, username, phone = new_login(session, name, username, phone)
     group = _group_of(branch, group_id)
     user, password = enroll_member(
         session,
